@@ -1,0 +1,87 @@
+"""The `datagen` command line: a thin shell over the library.
+
+Each command lives in `datagen/commands/<name>.py` and registers itself on `app`. This module owns
+the one place where errors become `Error: ...` plus an exit code (no traceback unless `--debug`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+
+import click
+import typer
+
+from datagen import __version__
+from datagen.errors import DatagenError, redact
+
+app = typer.Typer(
+    name="datagen",
+    help="Generate multimodal instruction-tuning data from image annotations with any OpenAI-compatible LLM.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# Command modules, each exposing `register(app)`. Order is the order in `datagen --help`.
+COMMAND_MODULES: list[str] = [
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"datagen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """datagen: LLaVA-style instruction data, MiniGPT-4 rewrites and CC3M concept-balanced pairs."""
+    if debug:
+        os.environ["DATAGEN_DEBUG"] = "1"
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("DATAGEN_DEBUG") == "1"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app and funnel every known error into one line."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        code = app(args=args, prog_name="datagen", standalone_mode=False)
+    except DatagenError as e:
+        if _debug_requested(args):
+            traceback.print_exc()
+        typer.echo(f"Error: {redact(str(e))}", err=True)
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        typer.echo("Interrupted; everything finished so far is saved. Re-run the same command to resume.", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as e:  # an unexpected bug: still one line unless --debug
+        if _debug_requested(args):
+            traceback.print_exc()
+        typer.echo(
+            f"Error: internal error {type(e).__name__}: {redact(str(e))} (re-run with --debug and report it)",
+            err=True,
+        )
+        sys.exit(70)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,75 @@
+"""Typed errors: library code raises these; `cli.py` turns them into one `Error: ...` line and an exit code.
+
+Every message should say what went wrong, where (file, line, record id), and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class DatagenError(Exception):
+    """Base class for every error a user can cause and fix. `exit_code` is what the CLI exits with."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class InputError(DatagenError):
+    """A file or record the user gave us is missing, unreadable or malformed."""
+
+    exit_code = 2
+
+
+class UsageError(DatagenError):
+    """Options that contradict each other or name something unknown (a task, a format)."""
+
+    exit_code = 2
+
+
+class TemplateError(DatagenError):
+    """A template folder is missing files, or a template cannot be rendered."""
+
+    exit_code = 2
+
+
+class ConfigError(DatagenError):
+    """The environment is not set up for the request (missing optional package, model, key)."""
+
+    exit_code = 3
+
+
+class RemoteError(DatagenError):
+    """The model server refused the run as a whole (bad key, wrong model/base URL, unreachable)."""
+
+    exit_code = 4
+
+
+class ParseError(DatagenError):
+    """A model reply does not have the shape the task expects. Counted as a failed attempt."""
+
+
+class FilterReject(DatagenError):
+    """A parsed sample was rejected by a quality filter; `name` is the filter's name."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+_SECRET_ENV_VARS = ("OPENAI_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
+
+
+def redact(text: str, extra_secrets: tuple[str, ...] = ()) -> str:
+    """Replace any known secret (API keys from the environment, plus `extra_secrets`) with `***`."""
+    import os
+
+    for value in (*(os.environ.get(v, "") for v in _SECRET_ENV_VARS), *extra_secrets):
+        if value and len(value) >= 6:
+            text = text.replace(value, "***")
+    return text
