@@ -41,7 +41,18 @@ def live(session: nox.Session) -> None:
     session.install("-e", ".")
     out = session.create_tmp()
     session.run(
-        "datagen", "generate", "llava", "--coco", "data/coco", "--split", "val2017",
-        "--limit-per-task", "3", "--out", os.path.join(out, "live-run"), "--concurrency", "3",
+        "datagen",
+        "generate",
+        "llava",
+        "--coco",
+        "data/coco",
+        "--split",
+        "val2017",
+        "--limit-per-task",
+        "3",
+        "--out",
+        os.path.join(out, "live-run"),
+        "--concurrency",
+        "3",
     )
     session.run("datagen", "stats", os.path.join(out, "live-run"))

@@ -27,8 +27,7 @@ app = typer.Typer(
 )
 
 # Command modules, each exposing `register(app)`. Order is the order in `datagen --help`.
-COMMAND_MODULES: list[str] = [
-]
+COMMAND_MODULES: list[str] = []
 
 
 def _version(value: bool) -> None:
@@ -40,7 +39,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
 ) -> None:
     """datagen: LLaVA-style instruction data, MiniGPT-4 rewrites and CC3M concept-balanced pairs."""
     if debug:
@@ -69,7 +70,9 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo("Aborted.", err=True)
         sys.exit(130)
     except KeyboardInterrupt:
-        typer.echo("Interrupted; everything finished so far is saved. Re-run the same command to resume.", err=True)
+        typer.echo(
+            "Interrupted; everything finished so far is saved. Re-run the same command to resume.", err=True
+        )
         sys.exit(130)
     except click.ClickException as e:
         e.show()

@@ -67,7 +67,9 @@ def iter_jsonl(path: str | Path, *, tolerate_torn_tail: bool = False) -> Iterato
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             if tolerate_torn_tail and torn_tail_possible and i == len(lines):
                 return
-            raise InputError(f"{p}:{i}: not a valid JSON line ({e})", hint="fix or remove that line") from None
+            raise InputError(
+                f"{p}:{i}: not a valid JSON line ({e})", hint="fix or remove that line"
+            ) from None
         if not isinstance(obj, dict):
             raise InputError(f"{p}:{i}: expected a JSON object per line, got {type(obj).__name__}")
         yield i, obj
@@ -119,7 +121,7 @@ class JsonlAppender:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists() and self.path.stat().st_size > 0:
             _truncate_torn_tail(self.path)
-        self._f = open(self.path, "a", encoding="utf-8")
+        self._f = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held open for the run
 
     def write(self, row: dict) -> None:
         self._f.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -63,7 +63,12 @@ def llava_record_problems(rec: Any) -> list[str]:
         return problems
     images_seen = 0
     for i, turn in enumerate(conv):
-        if not isinstance(turn, dict) or set(turn) - {"from", "value"} or "from" not in turn or "value" not in turn:
+        if (
+            not isinstance(turn, dict)
+            or set(turn) - {"from", "value"}
+            or "from" not in turn
+            or "value" not in turn
+        ):
             problems.append(f"turn {i} is not {{from, value}}")
             continue
         expected = "human" if i % 2 == 0 else "gpt"
