@@ -51,7 +51,16 @@ class Task:
     name: str = ""
     uses_llm: bool = True
 
+    def load_sources(self, opts: TaskOptions) -> list[dict[str, Any]] | None:
+        """Tasks whose input is not context records (descriptions, questions) read it here from
+        `opts.extra`; returning None means "use the context records the CLI loaded"."""
+        return None
+
     def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> Iterator[Job]:
+        raise NotImplementedError
+
+    def direct_pairs(self, source: dict[str, Any], opts: TaskOptions) -> QAPairs:
+        """For tasks with `uses_llm = False`: the question/answer pairs computed without a model."""
         raise NotImplementedError
 
     def parse(self, reply: str, job: Job) -> QAPairs:
