@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx2
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -132,14 +133,29 @@ def classify(exc: BaseException, endpoint: Endpoint) -> RequestFailed | FatalRem
             retryable=retryable,
             retry_after=retry_after_seconds(exc.response.headers),
         )
-    if isinstance(exc, openai.APITimeoutError):
-        return RequestFailed("timed out", retryable=True)
-    if isinstance(exc, openai.APIConnectionError):
+    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         cause = exc.__cause__
-        if isinstance(cause, httpx2.ConnectError) and endpoint.answered == 0:
-            return FatalRemote(f"{where}: cannot connect ({cause}) (is the server running? check --base-url)")
+        if _cannot_connect(exc):
+            if endpoint.answered == 0:
+                return FatalRemote(f"{where}: cannot connect ({cause}) (is the server running? check --base-url)")
+            return RequestFailed(f"cannot connect: {cause}", retryable=True)
+        if isinstance(exc, openai.APITimeoutError):
+            return RequestFailed("timed out", retryable=True)
         return RequestFailed(f"connection error: {cause or exc}", retryable=True)
     return RequestFailed(f"{type(exc).__name__}: {exc}", retryable=False)
+
+
+def _cannot_connect(exc: BaseException) -> bool:
+    """Refused / unresolvable host, wherever it sits in the exception chain (the aiohttp transport
+    reports a refused connection as a connect *timeout*, so the type alone does not tell)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, (ConnectionRefusedError, aiohttp.ClientConnectorError, httpx2.ConnectError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _error_message(response: httpx2.Response) -> str:
