@@ -137,7 +137,9 @@ def classify(exc: BaseException, endpoint: Endpoint) -> RequestFailed | FatalRem
         cause = exc.__cause__
         if _cannot_connect(exc):
             if endpoint.answered == 0:
-                return FatalRemote(f"{where}: cannot connect ({cause}) (is the server running? check --base-url)")
+                return FatalRemote(
+                    f"{where}: cannot connect ({cause}) (is the server running? check --base-url)"
+                )
             return RequestFailed(f"cannot connect: {cause}", retryable=True)
         if isinstance(exc, openai.APITimeoutError):
             return RequestFailed("timed out", retryable=True)

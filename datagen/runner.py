@@ -265,7 +265,9 @@ class _Run:
         self.store.add_failure(rec)
         self.stats.failed[stage] += 1
 
-    def _write_meta(self, *, final: bool) -> None:
+    mode = "live"
+
+    def _write_meta(self, *, final: bool, batch: dict[str, Any] | None = None) -> None:
         write_run_meta(
             self.store,
             self.cfg,
@@ -273,8 +275,9 @@ class _Run:
             self._template_hashes,
             self.meta,
             final=final,
-            mode="live",
+            mode=self.mode,
             run_id=self.run_id,
+            batch=batch,
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 from datagen.errors import ParseError
@@ -53,3 +55,27 @@ def good_reply(body: dict) -> str:
 
 
 OPTS = TaskOptions(image_token="first")
+
+
+# ---- running the real CLI in a subprocess with the EchoQA task registered -------------------------
+TESTS_DIR = str(Path(__file__).resolve().parent)
+_PRELUDE = (
+    "import sys; sys.path.insert(0, {tests!r}); "
+    "from datagen.tasks import TASK_MODULES; TASK_MODULES['echo_qa'] = 'engine_helpers:EchoQA'; "
+    "from datagen.cli import main; main(sys.argv[1:])"
+)
+
+
+def cli(*args: str) -> list[str]:
+    """argv for `datagen ARGS...` in a fresh interpreter that also knows the test task `echo_qa`."""
+    return [sys.executable, "-c", _PRELUDE.format(tests=TESTS_DIR), *map(str, args)]
+
+
+def coco_args(coco_mini: Path) -> list[str]:
+    ann = coco_mini / "annotations"
+    return [
+        "--captions",
+        str(ann / "captions_train2017.json"),
+        "--instances",
+        str(ann / "instances_train2017.json"),
+    ]

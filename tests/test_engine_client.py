@@ -26,7 +26,14 @@ def rows(path):
 
 @pytest.mark.parametrize(
     "action",
-    [Status(429, retry_after=0.3), Status(429, retry_after_ms=300), Status(500), Status(503), Drop(), Malformed()],
+    [
+        Status(429, retry_after=0.3),
+        Status(429, retry_after_ms=300),
+        Status(500),
+        Status(503),
+        Drop(),
+        Malformed(),
+    ],
     ids=["429-retry-after", "429-retry-after-ms", "500", "503", "dropped-connection", "malformed-json"],
 )
 def test_transient_errors_are_retried(fake_llm, tmp_path, action):
