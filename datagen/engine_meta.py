@@ -30,13 +30,23 @@ def new_run_id() -> str:
 
 
 def token_counter(model: str) -> Counter:
-    """Prompt-token count for chat messages: tiktoken offline when possible, else chars/4."""
-    try:
-        from datagen.tokens import counter_for
+    """Prompt-token count for chat messages: tiktoken offline when possible, else chars/4.
 
-        return counter_for(model).messages  # type: ignore[no-any-return]
-    except ImportError:  # foundation module not present yet
-        return lambda msgs: sum(4 + len(str(m.get("content", ""))) // 4 for m in msgs) + 3
+    Loaded on first use: loading a vocabulary takes ~1 s and only `--tpm` (or a server-advertised
+    token limit) needs counts before sending."""
+    loaded: list[Counter] = []
+
+    def count(messages: list[dict[str, Any]]) -> int:
+        if not loaded:
+            try:
+                from datagen.tokens import counter_for
+
+                loaded.append(counter_for(model).messages)
+            except ImportError:  # pragma: no cover - tokens.py ships with the package
+                loaded.append(lambda msgs: sum(4 + len(str(m.get("content", ""))) // 4 for m in msgs) + 3)
+        return loaded[0](messages)
+
+    return count
 
 
 def price_pair(
