@@ -1,9 +1,10 @@
 """COCO annotation files → context records (the first step of the LLaVA flow).
 
 We parse each file once with `json.load` (through `jsonio`, for one-line errors naming the file),
-check its shape, and hand it to pycocotools' own `COCO.createIndex` for the per-image grouping
-(`imgToAnns`, `cats`). That is exactly the work `COCO(path)` does, so building contexts costs one
-pycocotools load plus one pass over the index. pycocotools' loading chatter is kept off stdout.
+check its shape, and hand it to pycocotools' own `COCO.createIndex`, whose per-image grouping
+(`imgToAnns`) and category table (`cats`) we then read. That is exactly the work `COCO(path)` does,
+so building contexts costs one pycocotools load plus one pass over its index (with the cyclic GC
+paused, see `gc_paused`). pycocotools' loading chatter is kept off stdout.
 
 To stay within pycocotools' own peak memory we never keep what contexts do not need: captions are
 turned into records and their COCO object dropped before the instances file is parsed, and each
@@ -17,9 +18,10 @@ clamped) and counted in a `SkipReport` with the first few offending ids. Structu
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,23 @@ REASONS = {
     "box_clamped": "box kept but clamped: it reached outside the image",
     "box_crowd_skipped": "box skipped: crowd region and --skip-crowd given",
 }
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building millions of acyclic objects.
+
+    Parsing a 450 MB instances file creates ~20M dicts/lists/floats; with the collector on, CPython
+    re-walks the growing heap over and over and the parse takes ~3x longer. Nothing we build holds
+    reference cycles, so pausing it frees no less memory.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _quiet_index(data: dict[str, Any], path: Path) -> Any:
@@ -151,19 +170,30 @@ def normalise_caption(text: Any) -> str:
     return " ".join(text.split()) if isinstance(text, str) else ""
 
 
+def _orphans(coco: Any, images: dict[int, Any], reason: str, report: SkipReport) -> None:
+    """Count annotations whose image_id is not in `images` (pycocotools' index groups them for us)."""
+    for iid, anns in coco.imgToAnns.items():  # file order, so the examples are the first ones
+        if iid in images:
+            continue
+        for ann in anns:
+            report.add(reason, ann.get("id", iid))
+
+
 def read_captions(coco: Any, images: dict[int, Any], report: SkipReport) -> dict[int, list[str]]:
     """`{image_id: [caption, ...]}` in file order, empty and orphan captions skipped and counted."""
     out: dict[int, list[str]] = {}
-    for ann in coco.dataset["annotations"]:
-        iid = ann.get("image_id")
-        if iid not in images:
-            report.add("caption_unknown_image", ann.get("id", iid))
-            continue
-        text = normalise_caption(ann.get("caption"))
-        if not text:
-            report.add("caption_empty", ann.get("id", iid))
-            continue
-        out.setdefault(iid, []).append(text)
+    by_image = coco.imgToAnns
+    for iid in images:
+        caps = []
+        for ann in by_image.get(iid, ()):
+            text = normalise_caption(ann.get("caption"))
+            if text:
+                caps.append(text)
+            else:
+                report.add("caption_empty", ann.get("id", iid))
+        if caps:
+            out[iid] = caps
+    _orphans(coco, images, "caption_unknown_image", report)
     return out
 
 
@@ -171,21 +201,25 @@ def normalise_xywh(bbox: Any, width: float, height: float) -> tuple[list[float] 
     """Pixel `[x, y, w, h]` → normalised corners `[x1, y1, x2, y2]`, clamped to [0, 1], 3 decimals.
 
     Returns `(bbox, None)`, `(bbox, "box_clamped")`, or `(None, reason)` for a skipped box.
+    Written for speed (it runs once per instance, ~860K times on train2017): one arithmetic
+    pass, with the type and finiteness checks folded into a sum that raises or is NaN/inf.
     """
-    if not isinstance(bbox, (list, tuple)) or len(bbox) != 4:
-        return None, "box_invalid"
-    for v in bbox:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+    try:
+        x, y, w, h = bbox
+        if not math.isfinite(x + y + w + h):  # TypeError for strings, NaN/inf otherwise
             return None, "box_invalid"
-    x, y, w, h = bbox
-    if w <= 0 or h <= 0:
+    except (TypeError, ValueError):
+        return None, "box_invalid"
+    if not (w > 0 and h > 0):
         return None, "box_degenerate"
-    corners = (x / width, y / height, (x + w) / width, (y + h) / height)
-    clamped = [min(1.0, max(0.0, c)) for c in corners]
-    if clamped[0] >= clamped[2] or clamped[1] >= clamped[3]:
+    x1, y1, x2, y2 = x / width, y / height, (x + w) / width, (y + h) / height
+    if x1 >= 0 and y1 >= 0 and x2 <= 1 and y2 <= 1:
+        return [round(x1, 3), round(y1, 3), round(x2, 3), round(y2, 3)], None
+    x1, y1 = max(0.0, x1), max(0.0, y1)
+    x2, y2 = min(1.0, x2), min(1.0, y2)
+    if x1 >= x2 or y1 >= y2:
         return None, "box_outside_image"
-    note = "box_clamped" if any(a != b for a, b in zip(clamped, corners, strict=True)) else None
-    return [round(c, 3) for c in clamped], note
+    return [round(x1, 3), round(y1, 3), round(x2, 3), round(y2, 3)], "box_clamped"
 
 
 def read_boxes(
@@ -203,36 +237,39 @@ def read_boxes(
     """
     cats = {cid: c.get("name", str(cid)) for cid, c in coco.cats.items()}
     out: dict[int, list[dict[str, Any]]] = {}
-    for ann in coco.dataset["annotations"]:
-        ann.pop("segmentation", None)
-        iid = ann.get("image_id")
-        img = images.get(iid)
-        aid = ann.get("id", iid)
-        if img is None:
-            report.add("box_unknown_image", aid)
+    by_image = coco.imgToAnns
+    for iid, img in images.items():
+        anns = by_image.get(iid)
+        if not anns:
             continue
-        name = cats.get(ann.get("category_id"))
-        if name is None:
-            report.add("box_unknown_category", aid)
-            continue
-        crowd = bool(ann.get("iscrowd"))
-        if crowd and skip_crowd:
-            report.add("box_crowd_skipped", aid)
-            continue
-        if img["width"] is None or img["height"] is None:
-            continue  # the image itself is skipped (and counted) for having no size
-        bbox, note = normalise_xywh(ann.get("bbox"), img["width"], img["height"])
-        if bbox is None:
-            report.add(note or "box_invalid", aid)
-            continue
-        if note:
-            report.add(note, aid)
-        box: dict[str, Any] = {"category": name, "bbox": bbox}
-        if crowd:
-            box["crowd"] = True
-        if source:
-            box["source"] = source
-        out.setdefault(iid, []).append(box)
+        width, height = img["width"], img["height"]
+        boxes = []
+        for ann in anns:
+            ann.pop("segmentation", None)
+            if width is None or height is None:
+                continue  # the image itself is skipped (and counted) for having no size
+            name = cats.get(ann.get("category_id"))
+            if name is None:
+                report.add("box_unknown_category", ann.get("id", iid))
+                continue
+            crowd = bool(ann.get("iscrowd"))
+            if crowd and skip_crowd:
+                report.add("box_crowd_skipped", ann.get("id", iid))
+                continue
+            bbox, note = normalise_xywh(ann.get("bbox"), width, height)
+            if note:
+                report.add(note, ann.get("id", iid))
+                if bbox is None:
+                    continue
+            box: dict[str, Any] = {"category": name, "bbox": bbox}
+            if crowd:
+                box["crowd"] = True
+            if source:
+                box["source"] = source
+            boxes.append(box)
+        if boxes:
+            out[iid] = boxes
+    _orphans(coco, images, "box_unknown_image", report)
     return out
 
 
@@ -274,16 +311,17 @@ def build_coco_contexts(
     """Context records for every captioned image of a COCO captions file (+ optional instances file)."""
     report = SkipReport()
     cap_path = Path(captions_path)
-    coco = load_annotation_file(cap_path, ("images", "annotations"))
-    images = read_images(coco, cap_path, report)
-    captions = read_captions(coco, images, report)
-    del coco  # free the parsed captions file before parsing the (much larger) instances file
-    boxes: dict[int, list[dict[str, Any]]] = {}
-    if instances_path is not None:
-        inst = load_annotation_file(instances_path, ("annotations", "categories"))
-        boxes = read_boxes(inst, images, report, skip_crowd=skip_crowd)
-        del inst
-    return assemble(images, captions, boxes, report), report
+    with gc_paused():
+        coco = load_annotation_file(cap_path, ("images", "annotations"))
+        images = read_images(coco, cap_path, report)
+        captions = read_captions(coco, images, report)
+        del coco  # free the parsed captions file before parsing the (much larger) instances file
+        boxes: dict[int, list[dict[str, Any]]] = {}
+        if instances_path is not None:
+            inst = load_annotation_file(instances_path, ("annotations", "categories"))
+            boxes = read_boxes(inst, images, report, skip_crowd=skip_crowd)
+            del inst
+        return assemble(images, captions, boxes, report), report
 
 
 def coco_split_paths(coco_dir: str | Path, split: str) -> tuple[Path, Path]:
