@@ -21,62 +21,16 @@ import contextlib
 import gc
 import io
 import math
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from datagen.contextset import ContextSet, SkipReport
 from datagen.errors import InputError
 from datagen.jsonio import read_json
 from datagen.records import coco_id
 
-EXAMPLES_KEPT = 5
-
-
-@dataclass
-class SkipReport:
-    """Counts of everything skipped or altered while building contexts, with example ids per reason."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    examples: dict[str, list[str]] = field(default_factory=dict)
-
-    def add(self, reason: str, example: object) -> None:
-        self.counts[reason] = self.counts.get(reason, 0) + 1
-        ex = self.examples.setdefault(reason, [])
-        if len(ex) < EXAMPLES_KEPT:
-            ex.append(str(example))
-
-    def merge(self, other: SkipReport) -> None:
-        for reason, n in other.counts.items():
-            self.counts[reason] = self.counts.get(reason, 0) + n
-            ex = self.examples.setdefault(reason, [])
-            ex.extend(other.examples.get(reason, [])[: EXAMPLES_KEPT - len(ex)])
-
-    def lines(self) -> list[str]:
-        """One human-readable line per reason: `reason: N (e.g. id, id, ...)`."""
-        return [
-            f"{reason}: {n} (e.g. {', '.join(self.examples.get(reason, []))})"
-            for reason, n in sorted(self.counts.items())
-        ]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {r: {"count": n, "examples": self.examples.get(r, [])} for r, n in sorted(self.counts.items())}
-
-
-# What each reason means, for reports and docs.
-REASONS = {
-    "image_no_captions": "image skipped: it has no usable caption",
-    "image_bad_size": "image skipped: width or height missing, zero or negative",
-    "caption_empty": "caption skipped: empty, whitespace-only or not a string",
-    "caption_unknown_image": "caption skipped: its image_id is not in `images`",
-    "box_unknown_image": "box skipped: its image_id is not in `images`",
-    "box_unknown_category": "box skipped: its category_id is not in `categories`",
-    "box_invalid": "box skipped: bbox is not four finite numbers",
-    "box_degenerate": "box skipped: width or height is zero or negative",
-    "box_outside_image": "box skipped: it lies entirely outside the image",
-    "box_clamped": "box kept but clamped: it reached outside the image",
-    "box_crowd_skipped": "box skipped: crowd region and --skip-crowd given",
-}
+COCO_SOURCE = "coco"  # the `source` of captions and boxes from COCO's human annotations
 
 
 @contextlib.contextmanager
@@ -133,13 +87,13 @@ def _positive(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
 
 
-def read_images(coco: Any, path: Path, report: SkipReport) -> dict[int, dict[str, Any]]:
-    """Validated `{image_id: {id, image_id, image, width, height}}` in file order.
+def read_images(coco: Any, path: Path, cset: ContextSet) -> None:
+    """Add the file's `images` to `cset` as `{id, image_id, image, width, height}`, in file order.
 
     Images with a missing or non-positive size are kept with `width`/`height` None so that a later
-    step (reading the image header under --images) can fill them; `assemble` skips the rest.
+    step (reading the image header under --images) can fill them; `ContextSet.records` skips the rest.
     """
-    images: dict[int, dict[str, Any]] = {}
+    images = cset.images
     for i, img in enumerate(coco.dataset["images"]):
         if not isinstance(img, dict) or "id" not in img:
             raise InputError(f"{path}: images[{i}] has no 'id'")
@@ -162,7 +116,6 @@ def read_images(coco: Any, path: Path, report: SkipReport) -> dict[int, dict[str
             "width": w if _positive(w) else None,
             "height": h if _positive(h) else None,
         }
-    return images
 
 
 def normalise_caption(text: Any) -> str:
@@ -170,7 +123,7 @@ def normalise_caption(text: Any) -> str:
     return " ".join(text.split()) if isinstance(text, str) else ""
 
 
-def _orphans(coco: Any, images: dict[int, Any], reason: str, report: SkipReport) -> None:
+def _orphans(coco: Any, images: dict[Hashable, Any], reason: str, report: SkipReport) -> None:
     """Count annotations whose image_id is not in `images` (pycocotools' index groups them for us)."""
     for iid, anns in coco.imgToAnns.items():  # file order, so the examples are the first ones
         if iid in images:
@@ -179,11 +132,10 @@ def _orphans(coco: Any, images: dict[int, Any], reason: str, report: SkipReport)
             report.add(reason, ann.get("id", iid))
 
 
-def read_captions(coco: Any, images: dict[int, Any], report: SkipReport) -> dict[int, list[str]]:
-    """`{image_id: [caption, ...]}` in file order, empty and orphan captions skipped and counted."""
-    out: dict[int, list[str]] = {}
-    by_image = coco.imgToAnns
-    for iid in images:
+def read_captions(coco: Any, cset: ContextSet) -> None:
+    """Add each image's captions in file order; empty and orphan captions are skipped and counted."""
+    by_image, report = coco.imgToAnns, cset.report
+    for iid in cset.images:
         caps = []
         for ann in by_image.get(iid, ()):
             text = normalise_caption(ann.get("caption"))
@@ -191,10 +143,8 @@ def read_captions(coco: Any, images: dict[int, Any], report: SkipReport) -> dict
                 caps.append(text)
             else:
                 report.add("caption_empty", ann.get("id", iid))
-        if caps:
-            out[iid] = caps
-    _orphans(coco, images, "caption_unknown_image", report)
-    return out
+        cset.add_captions(iid, caps, COCO_SOURCE)
+    _orphans(coco, cset.images, "caption_unknown_image", report)
 
 
 def normalise_xywh(bbox: Any, width: float, height: float) -> tuple[list[float] | None, str | None]:
@@ -222,22 +172,15 @@ def normalise_xywh(bbox: Any, width: float, height: float) -> tuple[list[float] 
     return [round(x1, 3), round(y1, 3), round(x2, 3), round(y2, 3)], "box_clamped"
 
 
-def read_boxes(
-    coco: Any,
-    images: dict[int, dict[str, Any]],
-    report: SkipReport,
-    *,
-    skip_crowd: bool = False,
-    source: str | None = None,
-) -> dict[int, list[dict[str, Any]]]:
-    """`{image_id: [{"category", "bbox"[, "crowd"]}, ...]}` from an instances index, in file order.
+def read_boxes(coco: Any, cset: ContextSet, *, skip_crowd: bool = False) -> None:
+    """Add `{"category", "bbox", "source"[, "crowd"]}` boxes from an instances index, in file order.
 
     Deletes each annotation's `segmentation` as it goes: contexts never need it and it is most of
     the memory a parsed instances file takes.
     """
     cats = {cid: c.get("name", str(cid)) for cid, c in coco.cats.items()}
-    out: dict[int, list[dict[str, Any]]] = {}
-    by_image = coco.imgToAnns
+    cset.categories.update(cats)
+    by_image, images, report = coco.imgToAnns, cset.images, cset.report
     for iid, img in images.items():
         anns = by_image.get(iid)
         if not anns:
@@ -261,67 +204,58 @@ def read_boxes(
                 report.add(note, ann.get("id", iid))
                 if bbox is None:
                     continue
-            box: dict[str, Any] = {"category": name, "bbox": bbox}
+            box: dict[str, Any] = {"category": name, "bbox": bbox, "source": COCO_SOURCE}
             if crowd:
                 box["crowd"] = True
-            if source:
-                box["source"] = source
             boxes.append(box)
-        if boxes:
-            out[iid] = boxes
+        cset.add_boxes(iid, boxes)
     _orphans(coco, images, "box_unknown_image", report)
-    return out
 
 
-def assemble(
-    images: dict[int, dict[str, Any]],
-    captions: dict[int, list[str]],
-    boxes: dict[int, list[dict[str, Any]]],
-    report: SkipReport,
-    caption_sources: dict[int, list[str]] | None = None,
-) -> list[dict[str, Any]]:
-    """Context records in image order; images without a size or without captions are skipped, counted."""
-    records: list[dict[str, Any]] = []
-    for iid, img in images.items():
-        if img["width"] is None or img["height"] is None:
-            report.add("image_bad_size", iid)
-            continue
-        caps = captions.get(iid)
-        if not caps:
-            report.add("image_no_captions", iid)
-            continue
-        rec = {
-            "id": img["id"],
-            "image_id": iid,
-            "image": img["image"],
-            "width": img["width"],
-            "height": img["height"],
-            "captions": caps,
-        }
-        if caption_sources is not None:
-            rec["caption_sources"] = caption_sources.get(iid, [])
-        rec["boxes"] = boxes.get(iid, [])
-        records.append(rec)
-    return records
+def read_coco(
+    cset: ContextSet,
+    captions_path: str | Path | None,
+    instances_path: str | Path | None = None,
+    *,
+    skip_crowd: bool = False,
+    images_root: str | Path | None = None,
+) -> None:
+    """Add a COCO captions file's images and captions and an instances file's boxes to `cset`.
+
+    Images come from the captions file, or from the instances file when there is none (captions
+    then come from another source). Missing sizes are read from image headers under `images_root`.
+    """
+    with gc_paused():
+        if captions_path is not None:
+            cap_path = Path(captions_path)
+            coco = load_annotation_file(cap_path, ("images", "annotations"))
+            read_images(coco, cap_path, cset)
+            cset.fill_sizes(images_root)
+            read_captions(coco, cset)
+            del coco  # free the parsed captions file before parsing the (much larger) instances file
+        if instances_path is not None:
+            inst_path = Path(instances_path)
+            need = (
+                ("annotations", "categories")
+                if captions_path is not None
+                else ("images", "annotations", "categories")
+            )
+            inst = load_annotation_file(inst_path, need)
+            if captions_path is None:
+                read_images(inst, inst_path, cset)
+                cset.fill_sizes(images_root)
+            read_boxes(inst, cset, skip_crowd=skip_crowd)
+            del inst
 
 
 def build_coco_contexts(
     captions_path: str | Path, instances_path: str | Path | None = None, *, skip_crowd: bool = False
 ) -> tuple[list[dict[str, Any]], SkipReport]:
     """Context records for every captioned image of a COCO captions file (+ optional instances file)."""
-    report = SkipReport()
-    cap_path = Path(captions_path)
+    cset = ContextSet()
+    read_coco(cset, captions_path, instances_path, skip_crowd=skip_crowd)
     with gc_paused():
-        coco = load_annotation_file(cap_path, ("images", "annotations"))
-        images = read_images(coco, cap_path, report)
-        captions = read_captions(coco, images, report)
-        del coco  # free the parsed captions file before parsing the (much larger) instances file
-        boxes: dict[int, list[dict[str, Any]]] = {}
-        if instances_path is not None:
-            inst = load_annotation_file(instances_path, ("annotations", "categories"))
-            boxes = read_boxes(inst, images, report, skip_crowd=skip_crowd)
-            del inst
-        return assemble(images, captions, boxes, report), report
+        return cset.records(), cset.report
 
 
 def coco_split_paths(coco_dir: str | Path, split: str) -> tuple[Path, Path]:
