@@ -131,3 +131,13 @@ def test_normalise(chunk, expected):
 
 def test_phrase_set_drops_empty_and_dedups():
     assert phrase_set(["The cat", "a cat", "its", "A  Tree"]) == ["cat", "tree"]
+
+
+def test_row_order_of_the_input_does_not_matter():
+    # The fast path assumes ascending rows (what the cache gives) and falls back to a two-key sort.
+    order = [11, 3, 0, 7, 5, 9, 1, 10, 2, 8, 6, 4]
+    rows = np.array(order, dtype=np.int64)
+    phrases = pa.array([HAND[r] for r in order], pa.list_(pa.string()))
+    for seed in range(4):
+        kw = dict(min_freq=2, max_per_phrase=3, seed=seed)
+        assert select_pool(rows, phrases, **kw).pool.tolist() == _fast(HAND, **kw)

@@ -133,11 +133,13 @@ class PhraseCache:
         skips: Counter,
         lines: int,
     ) -> None:
+        columns = {"row": pa.array(rows, pa.int64()), "phrases": pa.array(phrase_sets, pa.list_(pa.string()))}
+        self.write_table(part, index, pa.table(columns, schema=_SCHEMA), skips, lines)
+
+    def write_table(self, part: Path, index: int, table: pa.Table, skips: Counter, lines: int) -> None:
+        """Write one chunk (columns `row`, `phrases`) atomically: temp file in the same folder, then rename."""
         meta = {"chunk": str(index), "lines": str(lines), "skips": json.dumps(dict(sorted(skips.items())))}
-        table = pa.table(
-            {"row": pa.array(rows, pa.int64()), "phrases": pa.array(phrase_sets, pa.list_(pa.string()))},
-            schema=_SCHEMA.with_metadata(meta),
-        )
+        table = table.cast(_SCHEMA).replace_schema_metadata(meta)
         final = part / f"chunk_{index:06d}.arrow"
         fd, tmp = tempfile.mkstemp(prefix=f".chunk_{index:06d}.", suffix=".tmp", dir=part)
         try:

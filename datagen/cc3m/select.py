@@ -54,20 +54,23 @@ def select_pool(
     if sample_from not in SAMPLE_FROM:
         raise ValueError(f"sample_from must be one of {SAMPLE_FROM}")
     rows = np.asarray(rows, dtype=np.int64)
+    if isinstance(phrases, pa.ChunkedArray):
+        phrases = phrases.combine_chunks()
     n_rows = int(rows.max()) + 1 if len(rows) else 0
     parent = pc.list_parent_indices(phrases).to_numpy()
     flat = pc.list_flatten(phrases)
-    encoded = (
-        pc.dictionary_encode(flat).combine_chunks()
-        if isinstance(flat, pa.ChunkedArray)
-        else pc.dictionary_encode(flat)
-    )
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    encoded = pc.dictionary_encode(flat)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
     dictionary = encoded.dictionary
     entry_rows = rows[parent]
 
-    # Postings: entries sorted by (phrase code, row); a (phrase, row) pair counts once.
-    order = np.lexsort((entry_rows, codes))
+    # Postings: entries sorted by (phrase code, row); a (phrase, row) pair counts once. Rows coming
+    # from the cache are ascending, so a stable sort by code alone already orders rows within a code
+    # (and is faster than a two-key sort).
+    if len(rows) < 2 or bool(np.all(rows[1:] > rows[:-1])):
+        order = np.argsort(codes, kind="stable")
+    else:
+        order = np.lexsort((entry_rows, codes))
     codes, entry_rows = codes[order], entry_rows[order]
     if len(codes):
         first = np.ones(len(codes), dtype=bool)
