@@ -33,6 +33,7 @@ COMMAND_MODULES: list[str] = [
     "datagen.commands.generate",
     "datagen.commands.templates",
     "datagen.commands.export",
+    "datagen.commands.cc3m",
 ]
 
 
