@@ -269,7 +269,7 @@ def write_export(
                 _write_parquet_shards(d, tmp / "data", name, shard_bytes)
         if card_text is not None:
             (tmp / "README.md").write_text(card_text(plan), encoding="utf-8")
-        _replace_dir(tmp, out_p)
+        replace_dir(tmp, out_p)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -286,7 +286,7 @@ def _write_parquet_shards(d: datasets.Dataset, folder: Path, split: str, shard_b
         shard.to_parquet(str(folder / f"{split}-{i:05d}-of-{n:05d}.parquet"))
 
 
-def _replace_dir(new: Path, target: Path) -> None:
+def replace_dir(new: Path, target: Path) -> None:
     """Move `new` to `target`; an old `target` is removed only after the new one is in place."""
     if target.exists():
         old = target.with_name(f".{target.name}.old")
