@@ -113,6 +113,7 @@ def test_bad_inputs_are_one_line_errors(tmp_path, coco_mini, capsys):
         (["--embed-images"], "--embed-images needs --images"),
         (["--images", str(tmp_path / "nowhere")], "no such folder"),
         (["--private"], "--private only applies"),
+        (["--split", "../x"], "not a valid split name"),
     ]:
         code, _, err = run_cli(["export", "hf", str(run), "--out", str(out), *args], capsys)
         assert code == 2 and msg in err, (args, err)

@@ -106,9 +106,16 @@ def test_card_numbers(tmp_path, coco_mini, capsys):
     # conversation samples have 2 rounds, the others 1: min 1, max 2, mean 12/9 = 1.3.
     assert "rounds per sample: min 1, mean 1.3, median 1.0, max 2" in card
     recs = llava_records(coco_mini)
-    gpt_words = [len(t["value"].split()) for r in recs for t in r["conversations"] if t["from"] == "gpt"]
-    assert f"Words per answer (gpt turn): min {min(gpt_words)}," in card
-    assert f"max {max(gpt_words)}" in card
+    gpt = [len(t["value"]) for r in recs for t in r["conversations"] if t["from"] == "gpt"]
+    human = [
+        len(t["value"].replace("<image>", ""))
+        for r in recs
+        for t in r["conversations"]
+        if t["from"] == "human"
+    ]
+    assert f"Characters per answer (gpt turn): min {min(gpt)}, mean {round(sum(gpt) / len(gpt), 1)}," in card
+    assert f", max {max(gpt)}\n" in card
+    assert f"`<image>` not counted): min {min(human)}, mean {round(sum(human) / len(human), 1)}," in card
     assert f"`{MODEL}`" in card
     for h in TEMPLATE_HASHES.values():
         assert h in card

@@ -67,8 +67,10 @@ def export_hf(
         typer.echo(f"Skipped {plan.images.dropped} rows: {dropped}", err=True)  # type: ignore[union-attr]
     command = typed_command(ctx, "datagen export hf")
 
-    def render(p: export_hf.ExportPlan) -> str:
-        stats = card.card_stats(p.splits, [i.meta for i in p.inputs])
+    def render(p: export_hf.ExportPlan, tables: dict) -> str:
+        stats = card.card_stats(
+            tables, [r for rs in p.splits.values() for r in rs], [i.meta for i in p.inputs]
+        )
         return card.render_card(
             stats, command=command, fmt=fmt, embedded_images=embed_images, dropped=dropped
         )
