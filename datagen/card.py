@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ import pyarrow.compute as pc
 
 from datagen import __version__
 from datagen.errors import redact
+from datagen.jsonio import iter_jsonl
 from datagen.records import IMAGE_TOKEN
 
 
@@ -92,6 +94,10 @@ def card_stats(
         src = r.get("source")
         if src:
             sources[src if isinstance(src, str) else json.dumps(src, sort_keys=True)] += 1
+    caption_src: Counter[str] = Counter()
+    for r in records:  # results that carry their context's per-caption sources
+        if isinstance(r.get("caption_sources"), list):
+            caption_src.update(str(x) for x in r["caption_sources"])
     runs = []
     for meta in metas:
         if not meta:
@@ -117,10 +123,31 @@ def card_stats(
         "models": dict(models),
         "template_hashes": sorted(hashes),
         "sources": dict(sources),
+        "caption_sources": dict(caption_src),
+        "box_sources": {},
         "runs": runs,
         "coco": pc.sum(pc.match_substring_regex(ids, r"^\d{12}$")).as_py() or 0,
         "cc3m": pc.sum(pc.starts_with(ids, "GCC_")).as_py() or 0,
     }
+
+
+def add_context_sources(stats: dict[str, Any], contexts: str | Path, ids: set[str]) -> None:
+    """Count caption and box sources in a context JSONL (`datagen context` output) for exported ids."""
+    captions: Counter[str] = Counter(stats.get("caption_sources") or {})
+    boxes: Counter[str] = Counter(stats.get("box_sources") or {})
+    for _, row in iter_jsonl(contexts):
+        if str(row.get("id")) not in ids:
+            continue
+        srcs = row.get("caption_sources")
+        n_caps = len(row.get("captions") or [])
+        if isinstance(srcs, list):
+            captions.update(str(x) for x in srcs)
+        elif n_caps:
+            captions[str(row.get("source") or "(no source field)")] += n_caps
+        for box in row.get("boxes") or []:
+            if isinstance(box, dict):
+                boxes[str(box.get("source") or row.get("source") or "(no source field)")] += 1
+    stats["caption_sources"], stats["box_sources"] = dict(captions), dict(boxes)
 
 
 def _yaml_header(stats: dict[str, Any], fmt: str) -> str:
@@ -184,6 +211,10 @@ def render_card(
     out.append(f"- Prompt templates (hashes): {hashes}")
     for src, n in stats["sources"].items():
         out.append(f"- Context source: `{src}` ({n} samples)")
+    for label, key in (("Caption sources", "caption_sources"), ("Box sources", "box_sources")):
+        if stats.get(key):
+            counts = ", ".join(f"`{k}` ({v})" for k, v in sorted(stats[key].items()))
+            out.append(f"- {label} (context of the exported images): {counts}")
     for run in stats["runs"]:
         if run.get("source"):
             out.append(f"- Run context source: `{run['source']}`")

@@ -36,6 +36,9 @@ def export_hf(
         False, "--skip-missing", help="Drop rows whose image is missing/refused."
     ),
     exclude_ids: Path = typer.Option(None, "--exclude-ids", help="JSON list (or lines) of ids to leave out."),
+    contexts: Path = typer.Option(
+        None, "--contexts", help="Context JSONL the run used: the card counts caption/box sources."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out folder."),
     push_to_hub: str = typer.Option(None, "--push-to-hub", help="Also upload to this Hub dataset repo."),
     private: bool = typer.Option(False, "--private", help="Create the Hub repo as private."),
@@ -68,9 +71,10 @@ def export_hf(
     command = typed_command(ctx, "datagen export hf")
 
     def render(p: export_hf.ExportPlan, tables: dict) -> str:
-        stats = card.card_stats(
-            tables, [r for rs in p.splits.values() for r in rs], [i.meta for i in p.inputs]
-        )
+        kept = [r for rs in p.splits.values() for r in rs]
+        stats = card.card_stats(tables, kept, [i.meta for i in p.inputs])
+        if contexts:
+            card.add_context_sources(stats, contexts, {str(r["id"]) for r in kept})
         return card.render_card(
             stats, command=command, fmt=fmt, embedded_images=embed_images, dropped=dropped
         )
