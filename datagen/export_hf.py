@@ -268,19 +268,22 @@ def write_export(
     ds.disable_progress_bars()  # one summary line from the CLI instead of per-shard bars
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_p.name}.", dir=out_p.parent))
     try:
-        dd = ds.DatasetDict(
-            {
-                name: build_dataset(recs, paths=plan.paths[name], embed_images=embed_images)
-                for name, recs in plan.splits.items()
-            }
-        )
-        if fmt == "arrow":
-            dd.save_to_disk(str(tmp), max_shard_size=shard_bytes)
+        # Text-only tables (image = file name) are cheap: the card's statistics come from them, and
+        # without --embed-images they are the data. Embedded images are read shard by shard, so
+        # memory stays around one shard however many images there are.
+        text = {name: build_dataset(recs) for name, recs in plan.splits.items()}
+        if embed_images:
+            for name, recs in plan.splits.items():
+                _write_embedded(recs, plan.paths[name], fmt, tmp, name, shard_bytes)
+            if fmt == "arrow":  # what DatasetDict.save_to_disk writes beside its split folders
+                (tmp / "dataset_dict.json").write_text(json.dumps({"splits": list(plan.splits)}))
+        elif fmt == "arrow":
+            ds.DatasetDict(text).save_to_disk(str(tmp), max_shard_size=shard_bytes)
         else:
-            for name, d in dd.items():
+            for name, d in text.items():
                 _write_parquet_shards(d, tmp / "data", name, shard_bytes)
         if card_text is not None:
-            tables = {name: d.data.table for name, d in dd.items()}
+            tables = {name: d.data.table for name, d in text.items()}
             (tmp / "README.md").write_text(card_text(plan, tables), encoding="utf-8")
         replace_dir(tmp, out_p)
     except BaseException:
@@ -297,6 +300,43 @@ def _write_parquet_shards(d: datasets.Dataset, folder: Path, split: str, shard_b
     for i in range(n):
         shard = d.shard(num_shards=n, index=i, contiguous=True) if n > 1 else d
         shard.to_parquet(str(folder / f"{split}-{i:05d}-of-{n:05d}.parquet"))
+
+
+def _byte_shards(sizes: list[int], shard_bytes: int) -> list[tuple[int, int]]:
+    """Contiguous [start, end) row ranges, each at most `shard_bytes` unless it is one oversized row."""
+    bounds: list[tuple[int, int]] = []
+    start = acc = 0
+    for i, size in enumerate(sizes):
+        if acc + size > shard_bytes and i > start:
+            bounds.append((start, i))
+            start, acc = i, 0
+        acc += size
+    bounds.append((start, len(sizes)))
+    return bounds
+
+
+def _write_embedded(
+    recs: list[dict[str, Any]], paths: list[Path | None], fmt: str, tmp: Path, split: str, shard_bytes: int
+) -> None:
+    """Write one split with image bytes, building one shard's table at a time."""
+    ds = _import_datasets()
+    sizes = [(p.stat().st_size if p else 0) + 512 for p in paths]  # + a typical text row
+    shards = _byte_shards(sizes, shard_bytes)
+    if fmt == "parquet":
+        (tmp / "data").mkdir(exist_ok=True)
+        for i, (a, b) in enumerate(shards):
+            d = build_dataset(recs[a:b], paths=paths[a:b], embed_images=True)
+            d.to_parquet(str(tmp / "data" / f"{split}-{i:05d}-of-{len(shards):05d}.parquet"))
+        return
+    # arrow: each shard becomes an Arrow file of the split's save_to_disk folder.
+    parts = []
+    for i, (a, b) in enumerate(shards):
+        part = tmp / f".{split}-part{i}"
+        build_dataset(recs[a:b], paths=paths[a:b], embed_images=True).save_to_disk(str(part))
+        parts.append(ds.load_from_disk(str(part)))
+    ds.concatenate_datasets(parts).save_to_disk(str(tmp / split), max_shard_size=shard_bytes)
+    for i in range(len(shards)):
+        shutil.rmtree(tmp / f".{split}-part{i}", ignore_errors=True)
 
 
 def replace_dir(new: Path, target: Path) -> None:

@@ -156,3 +156,41 @@ def test_card_counts_caption_and_box_sources_from_contexts(tmp_path, coco_mini, 
     n_boxes = sum(len(v["categories"]) for v in coco_val(coco_mini) if v["id"] != "000000229358")
     assert "Caption sources (context of the exported images): `blip2` (2), `coco` (4)" in card
     assert f"Box sources (context of the exported images): `detr` ({n_boxes})" in card
+
+
+def test_embedded_images_sharded_arrow_and_parquet(tmp_path, coco_mini, capsys):
+    """Shards are planned from the image sizes; each shard is built alone, nothing lost or reordered."""
+    run = coco_run(coco_mini, tmp_path / "run")
+    images = coco_mini / "val2017"
+    for fmt in ("parquet", "arrow"):
+        out = tmp_path / fmt
+        args = ["export", "hf", str(run), "--out", str(out), "--images", str(images), "--embed-images"]
+        code, _, err = run_cli([*args, "--format", fmt, "--max-shard-size", "200KB", "--by-task"], capsys)
+        assert code == 0, err
+        if fmt == "parquet":
+            shards = sorted((out / "data").glob("conversation-*.parquet"))
+            assert len(shards) == 2  # 3 JPEGs, 296 KB in all, in 200 KB shards
+            dd = datasets.load_dataset("parquet", data_dir=str(out))
+        else:
+            dd = datasets.load_from_disk(str(out))
+            assert not list(out.glob(".*part*"))
+        assert sorted(dd) == sorted(TEMPLATE_HASHES)
+        for task, d in dd.items():
+            raw = d.cast_column("image", datasets.Image(decode=False))
+            assert [record_from_row(r) for r in raw] == [
+                r for r in llava_records(coco_mini) if r["task"] == task
+            ]
+            assert all(r["image"]["bytes"] == (images / r["image"]["path"]).read_bytes() for r in raw)
+
+
+def test_byte_shards_cover_rows_contiguously():
+    from datagen.export_hf import _byte_shards
+
+    for sizes, limit in [([100] * 10, 250), ([5, 500, 5, 5], 100), ([1], 10), ([300, 1, 1, 300], 301)]:
+        shards = _byte_shards(sizes, limit)
+        assert shards[0][0] == 0 and shards[-1][1] == len(sizes)
+        assert all(a < b for a, b in shards) and all(
+            shards[i][1] == shards[i + 1][0] for i in range(len(shards) - 1)
+        )
+        assert all(sum(sizes[a:b]) <= limit or b - a == 1 for a, b in shards)
+        assert all(sum(sizes[a : b + 1]) > limit for a, b in shards[:-1])  # none could take one more row
