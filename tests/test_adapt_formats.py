@@ -14,6 +14,7 @@ import datasets
 import pytest
 from export_fixtures import cc3m_chat, coco_run, coco_val, llava_records, run_cli
 from PIL import Image
+from train_fixtures import BLOCKS, build_tokenizer
 
 from datagen.adapter.convert import split_image_token
 from datagen.records import IMAGE_TOKEN, llava_record_problems
@@ -82,6 +83,9 @@ def test_trl_messages_and_embedded_images(tmp_path, coco_mini, capsys):
     assert code == 0, err
     ds = datasets.load_from_disk(str(out))
     assert ds.features["images"] == datasets.List(datasets.Image())
+    pytest.importorskip("transformers")  # the `train` extra renders the chat template
+    tok = build_tokenizer([])
+    tok.chat_template = BLOCKS
     sizes = {v["image"]: (v["width"], v["height"]) for v in coco_val(coco_mini)}
     raw = ds.cast_column("images", datasets.List(datasets.Image(decode=False)))
     for row, rec in zip(raw, llava_records(coco_mini), strict=True):
@@ -97,6 +101,11 @@ def test_trl_messages_and_embedded_images(tmp_path, coco_mini, capsys):
         assert texts == [split_image_token(t["value"])[0] for t in rec["conversations"]]
         data = row["images"][0]["bytes"]
         assert data == (images / rec["image"]).read_bytes()
+        # What TRL's collator does with a row: the processor's chat template renders the content
+        # blocks, writing one image placeholder per image block.
+        rendered = tok.apply_chat_template(msgs, tokenize=False)
+        assert rendered.count("<image>") == len(row["images"])
+        assert texts[-1] in rendered
         assert Image.open(io.BytesIO(data)).size == sizes[rec["image"]]
 
 

@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")  # the `train` extra; CI installs it
 
 from export_fixtures import llava_records
-from train_fixtures import build_tokenizer, ids
+from train_fixtures import BLOCKS, build_tokenizer, ids
 
 from datagen.adapter.convert import pairs
 from datagen.adapter.torch_data import (
@@ -58,6 +58,21 @@ def _expected_chatml(tok, rec, n_img=N_IMG):
     return _expand(tok, out_ids, out_labels, n_img)
 
 
+def _expected_blocks(tok, rec, n_img=N_IMG):
+    from datagen.adapter.convert import split_image_token
+
+    out_ids, out_labels = [], []
+    for q, a in pairs(rec):
+        text, where = split_image_token(q)
+        p = ids(tok, f"USER: {'<image>' + chr(10) if where else ''}{text} ASSISTANT: ")
+        out_ids += p
+        out_labels += [IGNORE_INDEX] * len(p)
+        ans = ids(tok, f"{a}</s>")
+        out_ids += ans
+        out_labels += ans
+    return _expand(tok, out_ids, out_labels, n_img)
+
+
 def _expand(tok, out_ids, out_labels, n_img):
     img = tok.convert_tokens_to_ids("<image>")
     i = out_ids.index(img)
@@ -67,11 +82,13 @@ def _expand(tok, out_ids, out_labels, n_img):
     )
 
 
-@pytest.mark.parametrize("mode", ["llava-template", "chat-template"])
+@pytest.mark.parametrize("mode", ["llava-template", "chat-template", "blocks-template"])
 def test_labels_are_exactly_the_replies(coco_mini, mode):
     recs = llava_records(coco_mini)
     tok = build_tokenizer(_texts(recs))
     template = ConversationTemplate() if mode == "llava-template" else None
+    if mode == "blocks-template":
+        tok.chat_template = BLOCKS
     ds = SupervisedDataset(
         recs,
         tok,
@@ -79,9 +96,12 @@ def test_labels_are_exactly_the_replies(coco_mini, mode):
         image_root=coco_mini / "val2017",
         image_transform=ImageTransform(32),
         template=template,
+        content_blocks=mode == "blocks-template",
     )
     assert len(ds) == len(recs) and ds.skipped == []
-    expect = _expected_llava if template else _expected_chatml
+    expect = {"llava-template": _expected_llava, "chat-template": _expected_chatml}.get(
+        mode, _expected_blocks
+    )
     img = tok.convert_tokens_to_ids("<image>")
     for i, rec in enumerate(recs):
         item = ds[i]

@@ -11,6 +11,14 @@ CHATML = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
+# A vision-model style template over content lists: image blocks become "<image>\n" before the text.
+BLOCKS = (
+    "{% for m in messages %}{{ m['role'] | upper }}: "
+    "{% for c in m['content'] if c['type'] == 'image' %}<image>\n{% endfor %}"
+    "{% for c in m['content'] if c['type'] == 'text' %}{{ c['text'] }}{% endfor %}"
+    "{% if m['role'] == 'assistant' %}</s>{% else %} {% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}ASSISTANT: {% endif %}"
+)
 _WORD = re.compile(r"\w+|[^\w\s]+")
 
 

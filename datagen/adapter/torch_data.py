@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from datagen.adapter.convert import pairs
+from datagen.adapter.convert import pairs, to_trl
 from datagen.errors import ConfigError, InputError
 from datagen.export_images import check_images
 from datagen.records import IMAGE_TOKEN
@@ -53,7 +53,7 @@ class ConversationTemplate:
         return text, spans
 
 
-def render_chat_template(tokenizer: Any, messages: list[dict[str, str]]) -> tuple[str, list[Span]]:
+def render_chat_template(tokenizer: Any, messages: list[dict[str, Any]]) -> tuple[str, list[Span]]:
     """Render with the tokenizer's chat template; a reply's span is what its message adds to the prompt."""
     full = tokenizer.apply_chat_template(messages, tokenize=False)
     spans = []
@@ -130,7 +130,12 @@ def llava_image_tokens(config: Any) -> int:
 
 
 class SupervisedDataset(torch.utils.data.Dataset):
-    """Records → {input_ids, attention_mask, labels[, pixel_values]} tensors, ready for `Collator`."""
+    """Records → {input_ids, labels[, pixel_values]} tensors, ready for `Collator`.
+
+    `template`: a `ConversationTemplate`, or None to use the tokenizer's chat template, fed plain
+    string contents (`<image>` inline) or, with `content_blocks=True`, TRL-style content lists whose
+    image block the template turns into `image_token` itself.
+    """
 
     def __init__(
         self,
@@ -144,8 +149,10 @@ class SupervisedDataset(torch.utils.data.Dataset):
         system: str | None = None,
         max_length: int = 2048,
         image_token: str = IMAGE_TOKEN,
+        content_blocks: bool = False,
     ) -> None:
         self.tokenizer = tokenizer
+        self.content_blocks = content_blocks
         self.template = template
         self.system = system
         self.image_transform = image_transform
@@ -185,9 +192,18 @@ class SupervisedDataset(torch.utils.data.Dataset):
             text, spans = self.template.render(pairs(rec))
             prefix_bos = self.tokenizer.bos_token_id is not None
         else:
-            messages = [{"role": "system", "content": self.system}] if self.system else []
-            for q, a in pairs(rec):
-                messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+            messages: list[dict[str, Any]] = []
+            if self.content_blocks:
+                # Templates of vision models (llava-hf, Qwen-VL, Idefics) read content lists and
+                # write the image placeholder themselves.
+                if self.system:
+                    messages.append({"role": "system", "content": [{"type": "text", "text": self.system}]})
+                messages += to_trl(rec)
+            else:
+                if self.system:
+                    messages.append({"role": "system", "content": self.system})
+                for q, a in pairs(rec):
+                    messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
             text, spans = render_chat_template(self.tokenizer, messages)
             prefix_bos = False  # chat templates write their own BOS
         enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
