@@ -39,8 +39,6 @@ DEFAULT_SHARD_SIZE = "500MB"
 
 
 def _import_datasets() -> Any:
-    # `datasets` reaches for the Hub unless told not to; exporting is purely local.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import datasets
 
     return datasets

@@ -6,7 +6,6 @@ resolved and checked (`export_images.check_images`); a writer only lays the file
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 from typing import Any
@@ -78,8 +77,9 @@ def write_hf_dataset(
     With resolved image paths the `images` column holds `Image` features with the file bytes;
     otherwise it holds the relative names.
     """
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import datasets
+
+    datasets.disable_progress_bars()
 
     string = datasets.Value("string")
     embed = paths is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
@@ -52,7 +51,6 @@ def export_hf(
         if fmt != "parquet":
             raise UsageError("--push-to-hub needs --format parquet (the layout the Hub reads)")
         token = export_hub.check_push_possible(push_to_hub)
-        os.environ["HF_HUB_OFFLINE"] = "0"  # checked unset above; keep export_hf from forcing offline
     elif private:
         raise UsageError("--private only applies with --push-to-hub")
     excluded = read_id_list(exclude_ids) if exclude_ids else None
