@@ -34,6 +34,7 @@ COMMAND_MODULES: list[str] = [
     "datagen.commands.templates",
     "datagen.commands.export",
     "datagen.commands.cc3m",
+    "datagen.commands.adapt",
 ]
 
 
