@@ -1,0 +1,68 @@
+"""Review: put the steps together and write the page atomically (a failed run leaves no half page)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from datagen.review.gather import Card, Summary, gather
+from datagen.review.images import ImageRef, ImageResolver
+from datagen.review.page import render_page
+
+
+@dataclass
+class ReviewResult:
+    out: Path
+    cards: list[Card]
+    summary: Summary
+    missing_images: list[str]
+    bytes_written: int
+
+
+def write_text_atomic(path: Path, text: str) -> int:
+    data = text.encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(data)
+
+
+def build_review(
+    input_path: str | Path,
+    *,
+    images: str | Path,
+    out: str | Path,
+    sample: int | None = None,
+    seed: int = 0,
+    embed: bool = False,
+    include_failures: bool = False,
+    contexts: list[Path] | tuple[Path, ...] = (),
+    extra_contexts: dict[str, dict] | None = None,
+) -> ReviewResult:
+    """Build the review page for `input_path` and write it to `out`."""
+    out_path = Path(out)
+    cards, summary = gather(
+        input_path,
+        sample=sample,
+        seed=seed,
+        include_failures=include_failures,
+        contexts=contexts,
+        extra_contexts=extra_contexts,
+    )
+    resolver = ImageResolver(images, out_path.resolve().parent, embed=embed)
+    refs: list[ImageRef | None] = []
+    for c in cards:
+        where = f"{summary.source}: {c.kind} {c.key}"
+        refs.append(resolver.ref(c.image, where) if c.image else None)
+    missing = resolver.missing
+    html = render_page(cards, refs, summary, missing_images=len(missing))
+    size = write_text_atomic(out_path, html)
+    return ReviewResult(out_path, cards, summary, missing, size)
