@@ -1,0 +1,274 @@
+"""The review page's HTML: escaping, header counts, box positions, images linked or embedded."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import re
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).parent))
+from review_support import contexts_from_coco, llava_record, make_run, raw_boxes, write_jsonl  # noqa: E402
+
+from datagen.review import build_review  # noqa: E402
+from datagen.review.page import script_json  # noqa: E402
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes, and the text of each <script>, as a browser would parse them."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+        if self._in_script:
+            self.scripts.append("")
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts[-1] += data
+
+    def cards(self) -> list[dict[str, str | None]]:
+        return [a for t, a in self.tags if t == "article"]
+
+
+@pytest.fixture()
+def contexts(coco_mini: Path) -> list[dict]:
+    return contexts_from_coco(coco_mini)
+
+
+@pytest.fixture()
+def images(coco_mini: Path) -> Path:
+    return coco_mini / "val2017"
+
+
+def build(tmp_path: Path, images: Path, run: Path, ctx: list[dict] | None = None, **kw) -> tuple[str, object]:
+    paths = (write_jsonl(tmp_path / "ctx.jsonl", ctx),) if ctx else ()
+    res = build_review(run, images=images, out=tmp_path / "out" / "review.html", contexts=paths, **kw)
+    return res.out.read_text(encoding="utf-8"), res
+
+
+def test_data_text_is_escaped_everywhere(tmp_path, images, contexts):
+    evil = '<script>alert("x")</script></script><!-- & "quoted" \u2028'
+    contexts[0]["captions"].append(evil)
+    contexts[0]["boxes"].append({"category": '"><img src=x onerror=alert(1)>', "bbox": [0.1, 0.1, 0.2, 0.2]})
+    run = tmp_path / "run"
+    made = make_run(run, contexts)
+    rec = made["results"][0]
+    rec["conversations"][1]["value"] = evil
+    rec["task"] = 'conv"<b>'
+    rec["sample_id"] = 'conv"<b>:' + rec["id"]
+    write_jsonl(run / "results.jsonl", made["results"])
+    html, _ = build(tmp_path, images, run, contexts)
+
+    assert "<script>alert" not in html and "onerror=alert(1)>" not in html
+    assert (
+        html.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;/script&gt;&lt;!--") == 4
+    )  # 3 captions + reply
+    parsed = Tags(html)
+    # Only our own two scripts, no element carries an event handler, and the task name stayed an attribute value.
+    assert len(parsed.scripts) == 2
+    assert not [a for _, a in parsed.tags for k in a if k.startswith("on")]
+    assert any(a.get("data-task") == 'conv"<b>' for a in parsed.cards())
+    assert any(
+        a.get("data-category") == '"><img src=x onerror=alert(1)>' for t, a in parsed.tags if t == "div"
+    )
+
+
+def test_json_in_script_cannot_close_the_element():
+    data = {"s": "</script><!-- <script> ]]> & \u2028\u2029", "n": [1, 2]}
+    text = script_json(data)
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == data
+
+
+def test_page_json_and_csp_hash_match_the_inline_script(tmp_path, images, contexts):
+    run = tmp_path / "run"
+    make_run(run, contexts)
+    html, _ = build(tmp_path, images, run, contexts, embed=True)
+    parsed = Tags(html)
+    data = json.loads(parsed.scripts[0])
+    assert set(data) >= {"pageKey", "thumbs"}
+    csp = next(
+        a["content"]
+        for t, a in parsed.tags
+        if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"
+    )
+    digest = base64.b64encode(hashlib.sha256(parsed.scripts[1].encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in csp and "default-src 'none'" in csp
+    assert "http" not in csp  # nothing may load from the network
+
+
+def stats_rows(html: str) -> dict[str, list[int]]:
+    table = re.search(r'<table class="stats">.*?</table>', html, re.S).group(0)
+    rows = re.findall(r"<tr[^>]*><th>([^<]*)</th>((?:<td>\d+</td>)+)</tr>", table)
+    return {name: [int(v) for v in re.findall(r"\d+", cells)] for name, cells in rows}
+
+
+def test_header_counts_tasks_failures_and_filter_drops(tmp_path, images, contexts):
+    run = tmp_path / "run"
+    make_run(run, contexts)
+    html, res = build(tmp_path, images, run, contexts, include_failures=True)
+    # samples, request, parse, filter. The request failure of detail_description was redone by a
+    # later run (it is in results.jsonl), and the parse failure was superseded by the filter drop.
+    assert stats_rows(html) == {
+        "complex_reasoning": [2, 0, 0, 1],
+        "conversation": [3, 0, 0, 0],
+        "detail_description": [3, 0, 0, 0],
+        "all": [8, 0, 0, 1],
+    }
+    assert "<dt>filter drops (run.json)</dt><dd>too_short: 1</dd>" in html
+    assert "<dt>model</dt><dd>test-model</dd>" in html
+    assert "<dt>template conversation</dt><dd>hash-conversation</dd>" in html
+    assert "<dd>8 of 8 samples, 1 failure</dd>" in html
+    kinds = [a["data-kind"] for a in Tags(html).cards()]
+    assert kinds == ["sample"] * 8 + ["failure"]
+    assert "filtered by too_short</b> after 1 attempt: answer has 3 words, minimum 10" in html
+
+
+def test_filter_drops_counted_from_failures_when_run_json_has_none(tmp_path, images, contexts):
+    run = tmp_path / "run"
+    made = make_run(run, contexts)
+    meta = made["meta"]
+    del meta["filter_counts"]
+    (run / "run.json").write_text(json.dumps(meta))
+    extra = {"sample_id": "conversation:x", "id": "x", "task": "conversation", "stage": "filter",
+             "filter": "too_short", "reason": "short", "attempts": 1}  # fmt: skip
+    write_jsonl(run / "failures.jsonl", [*made["failures"], extra])
+    html, _ = build(tmp_path, images, run, contexts)
+    assert "<dt>filter drops (failures.jsonl)</dt><dd>too_short: 2</dd>" in html
+    assert stats_rows(html)["conversation"] == [3, 0, 0, 1]
+    assert [a["data-kind"] for a in Tags(html).cards()] == [
+        "sample"
+    ] * 8  # failures not shown without the flag
+
+
+def test_box_positions_for_a_known_image(tmp_path, images, contexts, coco_mini):
+    run = tmp_path / "run"
+    make_run(run, contexts)
+    html, _ = build(tmp_path, images, run, contexts)
+    card = re.search(r'<article [^>]*data-key="conversation:000000229358".*?</article>', html, re.S).group(0)
+    styles = re.findall(r'class="box[^"]*" data-box="\d+" data-category="([^"]*)"[^>]*style="([^"]*)"', card)
+    expected = raw_boxes(coco_mini, 229358)
+    assert len(styles) == len(expected) == 10
+    displayed_w, displayed_h = 480, 480 * 423 / 640  # any display size: boxes are percentages of the frame
+    for (cat, style), (want_cat, (x, y, w, h)) in zip(styles, expected, strict=True):
+        assert cat == want_cat
+        css = {k: float(v.rstrip("%")) for k, v in re.findall(r"(left|top|width|height):([\d.]+)%", style)}
+        # Pixel position at the displayed size, against the raw COCO pixel box scaled independently.
+        assert css["left"] / 100 * displayed_w == pytest.approx(x * displayed_w / 640, abs=0.5)
+        assert css["top"] / 100 * displayed_h == pytest.approx(y * displayed_h / 423, abs=0.5)
+        assert css["width"] / 100 * displayed_w == pytest.approx(w * displayed_w / 640, abs=0.5)
+        assert css["height"] / 100 * displayed_h == pytest.approx(h * displayed_h / 423, abs=0.5)
+    assert len(re.findall(r'<div class="box[ "]', card)) == 10 and '<img alt="000000229358.jpg" src=' in card
+    assert 'width="640" height="423"' in card
+
+
+def test_images_linked_relative_to_the_page(tmp_path, images, contexts):
+    run = tmp_path / "run"
+    make_run(run, contexts)
+    html, res = build(tmp_path, images, run, contexts)
+    srcs = {a["src"] for t, a in Tags(html).tags if t == "img"}
+    assert len(srcs) == 3
+    for src in srcs:
+        assert not src.startswith(("/", "file:", "http"))
+        target = Path(os.path.normpath(res.out.parent / unquote(src)))
+        assert target.samefile(images / Path(unquote(src)).name)
+
+
+def test_embed_makes_one_thumbnail_per_image(tmp_path, images, contexts):
+    run = tmp_path / "run"
+    make_run(run, contexts)
+    html, _ = build(tmp_path, images, run, contexts, embed=True)
+    parsed = Tags(html)
+    thumbs = json.loads(parsed.scripts[0])["thumbs"]
+    assert sorted(thumbs) == ["000000126107.jpg", "000000165518.jpg", "000000229358.jpg"]
+    imgs = [a for t, a in parsed.tags if t == "img"]
+    assert len(imgs) == 8 and all("src" not in a and a["data-thumb"] in thumbs for a in imgs)
+    for name, uri in thumbs.items():
+        head, b64 = uri.split(",", 1)
+        assert head == "data:image/jpeg;base64"
+        with Image.open(io.BytesIO(base64.b64decode(b64))) as im, Image.open(images / name) as orig:
+            assert im.format == "JPEG" and max(im.size) <= 640
+            assert im.width / im.height == pytest.approx(orig.width / orig.height, rel=0.01)
+
+
+def test_sample_is_seeded_and_keeps_file_order(tmp_path, images, contexts):
+    run = tmp_path / "run"
+    made = make_run(run, contexts)
+    order = [r["sample_id"] for r in made["results"]]
+
+    def keys(seed: int) -> list[str]:
+        html, _ = build(tmp_path, images, run, contexts, sample=3, seed=seed)
+        return [a["data-key"] for a in Tags(html).cards()]
+
+    a, b = keys(1), keys(1)
+    assert a == b and len(a) == 3 and a == sorted(a, key=order.index)
+    assert any(keys(s) != a for s in range(2, 6))
+    html, _ = build(tmp_path, images, run, contexts, sample=3, seed=1)
+    assert "<dd>3 of 8 samples</dd>" in html and stats_rows(html)["all"][0] == 8
+
+
+def test_llava_json_file_input_and_missing_context(tmp_path, images, contexts):
+    export = [
+        {k: r[k] for k in ("id", "image", "conversations")}
+        for r in make_run(tmp_path / "r", contexts)["results"]
+    ]
+    f = tmp_path / "llava_instruct.json"
+    f.write_text(json.dumps(export))
+    html, res = build(tmp_path, images, f)
+    cards = Tags(html).cards()
+    assert [a["data-key"] for a in cards] == [r["id"] for r in export]  # no sample_id: the id is the key
+    assert {a["data-task"] for a in cards} == {"unknown"}
+    assert res.summary.contexts_missing == 8
+    assert "No context found for this image" in html
+
+
+def test_contexts_found_in_the_run_dir(tmp_path, images, contexts):
+    run = tmp_path / "run"
+    make_run(run, contexts)
+    write_jsonl(run / "contexts.jsonl", contexts)
+    html, res = build(tmp_path, images, run / "results.jsonl")
+    assert res.summary.contexts_found == 8
+    assert "A big, white seagull flies over a beach." in html
+
+
+def test_invalid_records_and_extra_fields_are_shown(tmp_path, images, contexts):
+    run = tmp_path / "run"
+    rec = llava_record(contexts[0], "caption_rewrite", "A clean description.")
+    rec["source_text"] = "a original <long> description"
+    bad = llava_record(contexts[1], "conversation", "fine")
+    bad["conversations"][0]["value"] = "no image token here"
+    run.mkdir()
+    write_jsonl(run / "results.jsonl", [rec, bad])
+    html, res = build(tmp_path, images, run, contexts)
+    assert '<h3>source_text</h3><div class="say">a original &lt;long&gt; description</div>' in html
+    assert "not a valid LLaVA record: &lt;image&gt; appears 0 times, expected once" in html
+    assert res.summary.invalid_records == 1 and "<dt>invalid records</dt><dd>1</dd>" in html
+
+
+def test_missing_image_gets_a_placeholder(tmp_path, images, contexts):
+    run = tmp_path / "run"
+    ctx = [*contexts, dict(contexts[0], id="000000000042", image="000000000042.jpg")]
+    make_run(run, ctx)
+    html, res = build(tmp_path, images, run, ctx)
+    assert res.missing_images == ["000000000042.jpg"]
+    assert "image not found: 000000000042.jpg" in html and "<dt>images missing</dt><dd>1</dd>" in html
