@@ -118,15 +118,14 @@ def test_review_page_in_chromium(browser, page_file: Path, coco_mini: Path, tmp_
 
     # Task filter hides the other tasks' cards; text search narrows further.
     page.select_option("#task-filter", "conversation")
-    visible = [c for c in cards.all() if c.is_visible()]
-    assert [c.get_attribute("data-task") for c in visible] == ["conversation"] * 3
-    assert cards.locator("visible=false").count() == 6
+    assert [c.get_attribute("data-task") for c in cards.all() if c.is_visible()] == ["conversation"] * 3
+    assert cards.count() == 3 and page.inner_text("#visible-count") == "3 of 9 cards"
     page.fill("#search", "motorcycle")
-    wait_until(page, "document.querySelectorAll('article.card:not([hidden])').length === 1")
-    assert page.locator("article.card:not([hidden])").get_attribute("data-key") == "conversation:000000165518"
+    wait_until(page, "document.querySelectorAll('article.card').length === 1")
+    assert cards.get_attribute("data-key") == "conversation:000000165518"
     page.fill("#search", "")
     page.select_option("#task-filter", "")
-    wait_until(page, "document.querySelectorAll('article.card:not([hidden])').length === 9")
+    wait_until(page, "document.querySelectorAll('article.card').length === 9")
 
     # Reject two samples (button and keyboard), accept one; the download lists exactly the rejected.
     page.locator('article.card[data-key="detail_description:000000165518"] button.rej').click()
@@ -162,4 +161,53 @@ def test_review_page_in_chromium(browser, page_file: Path, coco_mini: Path, tmp_
     if os.environ.get("DATAGEN_KEEP_SCREENSHOT"):
         shutil.copy(shot, os.environ["DATAGEN_KEEP_SCREENSHOT"])
     assert errors == []
+    context.close()
+
+
+def test_large_page_draws_in_batches_and_keeps_decisions(browser, tmp_path: Path, coco_mini: Path):
+    from review_support import llava_record
+
+    ctx = contexts_from_coco(coco_mini)
+    run = tmp_path / "run"
+    run.mkdir()
+    rows = []
+    for i in range(150):
+        rec = llava_record(ctx[i % 3], "conversation", f"Answer number {i} about the picture.")
+        rec["sample_id"] = f"conversation:{i}"
+        rows.append(rec)
+    write_jsonl(run / "results.jsonl", rows)
+    write_jsonl(run / "contexts.jsonl", ctx)  # found in the run dir without --contexts
+    out = tmp_path / "review.html"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["review", str(run), "--images", str(coco_mini / "val2017"), "--out", str(out), "--embed"])
+    assert exit_info.value.code == 0
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(out.as_uri())
+    cards = page.locator("article.card")
+    assert cards.count() == 40  # the first batch only
+    assert page.inner_text("#visible-count") == "150 of 150 cards"
+    for _ in range(45):  # j past the end of the batch draws the next one
+        page.keyboard.press("j")
+    assert cards.count() == 80
+    assert page.locator("article.card.current").get_attribute("data-key") == "conversation:44"
+    page.keyboard.press("r")
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    wait_until(page, "document.querySelectorAll('article.card').length > 80")
+    # Embedded thumbnails decode like linked files.
+    assert page.evaluate(
+        "document.querySelector('article.card img').src.startsWith('data:image/jpeg;base64,')"
+    )
+    wait_until(page, "(i => i.complete && i.naturalWidth > 0)(document.querySelector('article.card img'))")
+
+    # Search matches a card that has not been drawn yet; decisions survive a reload.
+    page.fill("#search", "answer number 149")
+    wait_until(page, "document.querySelectorAll('article.card').length === 1")
+    page.locator("article.card button.rej").click()
+    page.reload()
+    assert page.evaluate("window.datagenReview.rejectedIds()") == ["conversation:44", "conversation:149"]
+    page.select_option("#status-filter", "rejected")
+    assert [c.get_attribute("data-key") for c in cards.all()] == ["conversation:44", "conversation:149"]
+    assert all("rejected" in (c.get_attribute("class") or "") for c in cards.all())
     context.close()

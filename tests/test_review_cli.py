@@ -55,8 +55,12 @@ def test_cli_writes_the_page_as_a_subprocess(setup):
     assert proc.returncode == 0, proc.stderr
     assert "4 of 8 samples, 1 failure" in proc.stdout and proc.stderr == ""
     html = setup["out"].read_text()
-    assert html.startswith("<!doctype html>") and html.count('<article class="card') == 5
-    assert "data:image/jpeg;base64," in html
+    assert html.startswith("<!doctype html>") and html.rstrip().endswith("</html>")
+    data = json.loads(
+        html.split('<script type="application/json" id="review-data">', 1)[1].split("</script>")[0]
+    )
+    assert [c["kind"] for c in data["cards"]] == ["sample"] * 4 + ["failure"]
+    assert all(v["src"].startswith("data:image/jpeg;base64,") for v in data["images"].values())
 
 
 def test_help_lists_the_flags(capsys):
@@ -153,4 +157,5 @@ def test_missing_images_warn_but_write(setup, capsys):
     assert code == 0
     assert err.startswith("Warning: 3 images not found under") and "000000126107.jpg" in err
     assert "pass --contexts" in err
-    assert setup["out"].read_text().count("image not found:") == 8
+    html = setup["out"].read_text()
+    assert html.count("image not found:") == 3 and "<dt>images missing</dt><dd>3</dd>" in html

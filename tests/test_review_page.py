@@ -46,8 +46,14 @@ class Tags(HTMLParser):
         if self._in_script:
             self.scripts[-1] += data
 
-    def cards(self) -> list[dict[str, str | None]]:
-        return [a for t, a in self.tags if t == "article"]
+
+def payload(html: str) -> dict:
+    """The JSON the page script draws cards from, parsed back as the browser's JSON.parse would."""
+    return json.loads(Tags(html).scripts[0])
+
+
+def cards(html: str) -> list[dict]:
+    return payload(html)["cards"]
 
 
 @pytest.fixture()
@@ -68,29 +74,34 @@ def build(tmp_path: Path, images: Path, run: Path, ctx: list[dict] | None = None
 
 def test_data_text_is_escaped_everywhere(tmp_path, images, contexts):
     evil = '<script>alert("x")</script></script><!-- & "quoted" \u2028'
+    evil_cat = '"><img src=x onerror=alert(1)>'
     contexts[0]["captions"].append(evil)
-    contexts[0]["boxes"].append({"category": '"><img src=x onerror=alert(1)>', "bbox": [0.1, 0.1, 0.2, 0.2]})
+    contexts[0]["boxes"].append({"category": evil_cat, "bbox": [0.1, 0.1, 0.2, 0.2]})
     run = tmp_path / "run"
     made = make_run(run, contexts)
     rec = made["results"][0]
     rec["conversations"][1]["value"] = evil
     rec["task"] = 'conv"<b>'
     rec["sample_id"] = 'conv"<b>:' + rec["id"]
+    rec["model"] = "<i>m</i>"
     write_jsonl(run / "results.jsonl", made["results"])
     html, _ = build(tmp_path, images, run, contexts)
 
-    assert "<script>alert" not in html and "onerror=alert(1)>" not in html
-    assert (
-        html.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;/script&gt;&lt;!--") == 4
-    )  # 3 captions + reply
+    assert "<script>alert" not in html and "onerror=alert(1)>" not in html and "<i>m</i>" not in html
     parsed = Tags(html)
-    # Only our own two scripts, no element carries an event handler, and the task name stayed an attribute value.
+    # Only our own two scripts, and no element carries an event handler.
     assert len(parsed.scripts) == 2
     assert not [a for _, a in parsed.tags for k in a if k.startswith("on")]
-    assert any(a.get("data-task") == 'conv"<b>' for a in parsed.cards())
-    assert any(
-        a.get("data-category") == '"><img src=x onerror=alert(1)>' for t, a in parsed.tags if t == "div"
-    )
+    # Server-rendered header text is HTML-escaped (task name in the table and the filter, model name).
+    assert any(t == "option" and a.get("value") == 'conv"<b>' for t, a in parsed.tags)
+    assert "<th>conv&quot;&lt;b&gt;</th>" in html and "<dd>test-model, &lt;i&gt;m&lt;/i&gt;</dd>" in html
+    # Card data reaches the script intact (the script puts it in text nodes only).
+    data = payload(html)
+    assert evil in data["contexts"]["000000126107"]["captions"]
+    assert data["cards"][0]["conv"][1] == ["gpt", evil] and data["cards"][0]["task"] == 'conv"<b>'
+    assert evil_cat in [b["category"] for b in data["contexts"]["000000126107"]["boxes"]]
+    script = (Path(__file__).parents[1] / "datagen" / "review" / "assets" / "review.js").read_text()
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "document.write" not in script
 
 
 def test_json_in_script_cannot_close_the_element():
@@ -106,7 +117,7 @@ def test_page_json_and_csp_hash_match_the_inline_script(tmp_path, images, contex
     html, _ = build(tmp_path, images, run, contexts, embed=True)
     parsed = Tags(html)
     data = json.loads(parsed.scripts[0])
-    assert set(data) >= {"pageKey", "thumbs"}
+    assert set(data) >= {"pageKey", "cards", "contexts", "images"}
     csp = next(
         a["content"]
         for t, a in parsed.tags
@@ -139,9 +150,14 @@ def test_header_counts_tasks_failures_and_filter_drops(tmp_path, images, context
     assert "<dt>model</dt><dd>test-model</dd>" in html
     assert "<dt>template conversation</dt><dd>hash-conversation</dd>" in html
     assert "<dd>8 of 8 samples, 1 failure</dd>" in html
-    kinds = [a["data-kind"] for a in Tags(html).cards()]
-    assert kinds == ["sample"] * 8 + ["failure"]
-    assert "filtered by too_short</b> after 1 attempt: answer has 3 words, minimum 10" in html
+    got = cards(html)
+    assert [c["kind"] for c in got] == ["sample"] * 8 + ["failure"]
+    assert got[-1]["failure"] == {
+        "what": "filtered by too_short",
+        "attempts": " after 1 attempt",
+        "reason": "answer has 3 words, minimum 10",
+        "raw": "Question: Why?\n===\nAnswer: Because.",
+    }
 
 
 def test_filter_drops_counted_from_failures_when_run_json_has_none(tmp_path, images, contexts):
@@ -156,37 +172,49 @@ def test_filter_drops_counted_from_failures_when_run_json_has_none(tmp_path, ima
     html, _ = build(tmp_path, images, run, contexts)
     assert "<dt>filter drops (failures.jsonl)</dt><dd>too_short: 2</dd>" in html
     assert stats_rows(html)["conversation"] == [3, 0, 0, 1]
-    assert [a["data-kind"] for a in Tags(html).cards()] == [
-        "sample"
-    ] * 8  # failures not shown without the flag
+    assert [c["kind"] for c in cards(html)] == ["sample"] * 8  # failures not shown without the flag
 
 
 def test_box_positions_for_a_known_image(tmp_path, images, contexts, coco_mini):
     run = tmp_path / "run"
     make_run(run, contexts)
     html, _ = build(tmp_path, images, run, contexts)
-    card = re.search(r'<article [^>]*data-key="conversation:000000229358".*?</article>', html, re.S).group(0)
-    styles = re.findall(r'class="box[^"]*" data-box="\d+" data-category="([^"]*)"[^>]*style="([^"]*)"', card)
+    data = payload(html)
+    card = next(c for c in data["cards"] if c["key"] == "conversation:000000229358")
+    boxes = data["contexts"][card["ctx"]]["boxes"]
     expected = raw_boxes(coco_mini, 229358)
-    assert len(styles) == len(expected) == 10
+    assert len(boxes) == len(expected) == 10
     displayed_w, displayed_h = 480, 480 * 423 / 640  # any display size: boxes are percentages of the frame
-    for (cat, style), (want_cat, (x, y, w, h)) in zip(styles, expected, strict=True):
-        assert cat == want_cat
-        css = {k: float(v.rstrip("%")) for k, v in re.findall(r"(left|top|width|height):([\d.]+)%", style)}
+    for box, (want_cat, (x, y, w, h)) in zip(boxes, expected, strict=True):
+        assert box["category"] == want_cat
+        left, top, width, height = (float(v.rstrip("%")) / 100 for v in box["css"])
         # Pixel position at the displayed size, against the raw COCO pixel box scaled independently.
-        assert css["left"] / 100 * displayed_w == pytest.approx(x * displayed_w / 640, abs=0.5)
-        assert css["top"] / 100 * displayed_h == pytest.approx(y * displayed_h / 423, abs=0.5)
-        assert css["width"] / 100 * displayed_w == pytest.approx(w * displayed_w / 640, abs=0.5)
-        assert css["height"] / 100 * displayed_h == pytest.approx(h * displayed_h / 423, abs=0.5)
-    assert len(re.findall(r'<div class="box[ "]', card)) == 10 and '<img alt="000000229358.jpg" src=' in card
-    assert 'width="640" height="423"' in card
+        assert left * displayed_w == pytest.approx(x * displayed_w / 640, abs=0.5)
+        assert top * displayed_h == pytest.approx(y * displayed_h / 423, abs=0.5)
+        assert width * displayed_w == pytest.approx(w * displayed_w / 640, abs=0.5)
+        assert height * displayed_h == pytest.approx(h * displayed_h / 423, abs=0.5)
+        assert box["small"] == (w / 640 < 0.06 or h / 423 < 0.06)
+    assert data["images"]["000000229358.jpg"]["w"] == 640 and data["images"]["000000229358.jpg"]["h"] == 423
+
+
+def test_malformed_boxes_are_listed_not_drawn(tmp_path, images, contexts):
+    contexts[0]["boxes"] = [
+        {"category": "cup", "bbox": [0.5, 0.5, 0.4, 0.9]},  # x2 < x1
+        {"category": "dog", "bbox": "nope"},
+        {"category": "cat", "bbox": [-0.2, 0.1, 1.4, 0.3]},  # clamped to the frame
+    ]
+    run = tmp_path / "run"
+    make_run(run, contexts)
+    boxes = payload(build(tmp_path, images, run, contexts)[0])["contexts"]["000000126107"]["boxes"]
+    assert [("css" in b) for b in boxes] == [False, False, True]
+    assert boxes[2]["css"] == ["0%", "10%", "100%", "20%"]
 
 
 def test_images_linked_relative_to_the_page(tmp_path, images, contexts):
     run = tmp_path / "run"
     make_run(run, contexts)
     html, res = build(tmp_path, images, run, contexts)
-    srcs = {a["src"] for t, a in Tags(html).tags if t == "img"}
+    srcs = {v["src"] for v in payload(html)["images"].values()}
     assert len(srcs) == 3
     for src in srcs:
         assert not src.startswith(("/", "file:", "http"))
@@ -198,16 +226,14 @@ def test_embed_makes_one_thumbnail_per_image(tmp_path, images, contexts):
     run = tmp_path / "run"
     make_run(run, contexts)
     html, _ = build(tmp_path, images, run, contexts, embed=True)
-    parsed = Tags(html)
-    thumbs = json.loads(parsed.scripts[0])["thumbs"]
-    assert sorted(thumbs) == ["000000126107.jpg", "000000165518.jpg", "000000229358.jpg"]
-    imgs = [a for t, a in parsed.tags if t == "img"]
-    assert len(imgs) == 8 and all("src" not in a and a["data-thumb"] in thumbs for a in imgs)
-    for name, uri in thumbs.items():
-        head, b64 = uri.split(",", 1)
+    data = payload(html)
+    assert sorted(data["images"]) == ["000000126107.jpg", "000000165518.jpg", "000000229358.jpg"]
+    assert len(data["cards"]) == 8 and html.count("data:image/jpeg;base64,") == 3
+    for name, ref in data["images"].items():
+        head, b64 = ref["src"].split(",", 1)
         assert head == "data:image/jpeg;base64"
         with Image.open(io.BytesIO(base64.b64decode(b64))) as im, Image.open(images / name) as orig:
-            assert im.format == "JPEG" and max(im.size) <= 640
+            assert im.format == "JPEG" and max(im.size) <= 640 and im.size == (ref["w"], ref["h"])
             assert im.width / im.height == pytest.approx(orig.width / orig.height, rel=0.01)
 
 
@@ -218,7 +244,7 @@ def test_sample_is_seeded_and_keeps_file_order(tmp_path, images, contexts):
 
     def keys(seed: int) -> list[str]:
         html, _ = build(tmp_path, images, run, contexts, sample=3, seed=seed)
-        return [a["data-key"] for a in Tags(html).cards()]
+        return [c["key"] for c in cards(html)]
 
     a, b = keys(1), keys(1)
     assert a == b and len(a) == 3 and a == sorted(a, key=order.index)
@@ -235,11 +261,11 @@ def test_llava_json_file_input_and_missing_context(tmp_path, images, contexts):
     f = tmp_path / "llava_instruct.json"
     f.write_text(json.dumps(export))
     html, res = build(tmp_path, images, f)
-    cards = Tags(html).cards()
-    assert [a["data-key"] for a in cards] == [r["id"] for r in export]  # no sample_id: the id is the key
-    assert {a["data-task"] for a in cards} == {"unknown"}
-    assert res.summary.contexts_missing == 8
-    assert "No context found for this image" in html
+    got = cards(html)
+    assert [c["key"] for c in got] == [r["id"] for r in export]  # no sample_id: the id is the key
+    assert {c["task"] for c in got} == {"unknown"}
+    assert {c["ctx"] for c in got} == {None} and res.summary.contexts_missing == 8
+    assert "<dt>cards without context</dt><dd>8</dd>" in html
 
 
 def test_contexts_found_in_the_run_dir(tmp_path, images, contexts):
@@ -260,8 +286,9 @@ def test_invalid_records_and_extra_fields_are_shown(tmp_path, images, contexts):
     run.mkdir()
     write_jsonl(run / "results.jsonl", [rec, bad])
     html, res = build(tmp_path, images, run, contexts)
-    assert '<h3>source_text</h3><div class="say">a original &lt;long&gt; description</div>' in html
-    assert "not a valid LLaVA record: &lt;image&gt; appears 0 times, expected once" in html
+    got = cards(html)
+    assert got[0]["extra"] == [["source_text", "a original <long> description"]] and "problems" not in got[0]
+    assert got[1]["problems"] == "<image> appears 0 times, expected once"
     assert res.summary.invalid_records == 1 and "<dt>invalid records</dt><dd>1</dd>" in html
 
 
@@ -271,4 +298,7 @@ def test_missing_image_gets_a_placeholder(tmp_path, images, contexts):
     make_run(run, ctx)
     html, res = build(tmp_path, images, run, ctx)
     assert res.missing_images == ["000000000042.jpg"]
-    assert "image not found: 000000000042.jpg" in html and "<dt>images missing</dt><dd>1</dd>" in html
+    assert payload(html)["images"]["000000000042.jpg"]["missing"].startswith(
+        "image not found: 000000000042.jpg"
+    )
+    assert "<dt>images missing</dt><dd>1</dd>" in html

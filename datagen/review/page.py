@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 from pathlib import Path
 from typing import Any
 
 from datagen import __version__
-from datagen.review.card import esc, render_card
 from datagen.review.gather import Card, Summary
 from datagen.review.images import ImageRef
+from datagen.review.payload import build_payload
 
 _ASSETS = Path(__file__).resolve().parent / "assets"
+BATCH = 40  # cards drawn at a time; more are drawn as the reader scrolls or moves with j
 STAGES = ("request", "parse", "filter")
+
+
+def esc(value: str) -> str:
+    """Escape text for HTML text or a double-quoted attribute."""
+    return html.escape(value, quote=True)
 
 
 def script_json(data: Any) -> str:
@@ -118,13 +125,9 @@ def render_page(
 ) -> str:
     """The complete HTML document."""
     page_key = hashlib.sha256("\n".join([summary.source, *(c.key for c in cards)]).encode()).hexdigest()[:16]
-    thumbs = {
-        c.image: r.src for c, r in zip(cards, refs, strict=True) if r and r.src and r.src.startswith("data:")
-    }
-    data = {"pageKey": page_key, "thumbs": thumbs, "version": __version__}
+    data = {"pageKey": page_key, "version": __version__, "batch": BATCH, **build_payload(cards, refs)}
     script = _asset("review.js")
     tasks = sorted({c.task for c in cards})
-    body = "\n".join(render_card(i, c, r) for i, (c, r) in enumerate(zip(cards, refs, strict=True)))
     empty = "" if cards else '<p class="empty">Nothing to review: the input has no samples.</p>'
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -138,9 +141,9 @@ def render_page(
 <div class="summary">{render_stats(summary)}{render_meta(summary, missing_images)}</div>
 </header>
 {render_controls(tasks, any(c.kind == "failure" for c in cards))}
-<main id="cards">{empty}
-{body}
-</main>
+<noscript><p class="empty">The cards are drawn by this page's inline script: allow JavaScript for this file.</p></noscript>
+<main id="cards">{empty}</main>
+<div id="more" class="muted"></div>
 <p id="no-match" class="empty" hidden>No card matches the filters.</p>
 <script type="application/json" id="review-data">{script_json(data)}</script>
 <script>{script}</script>
