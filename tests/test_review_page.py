@@ -233,7 +233,7 @@ def test_embed_makes_one_thumbnail_per_image(tmp_path, images, contexts):
         head, b64 = ref["src"].split(",", 1)
         assert head == "data:image/jpeg;base64"
         with Image.open(io.BytesIO(base64.b64decode(b64))) as im, Image.open(images / name) as orig:
-            assert im.format == "JPEG" and max(im.size) <= 640 and im.size == (ref["w"], ref["h"])
+            assert im.format == "JPEG" and max(im.size) == 512 and im.size == (ref["w"], ref["h"])
             assert im.width / im.height == pytest.approx(orig.width / orig.height, rel=0.01)
 
 

@@ -8,11 +8,19 @@ import typer
 
 
 def review(
-    input: Path = typer.Argument(..., help="A run directory, its results.jsonl, or a LLaVA JSON array."),
-    images: Path = typer.Option(..., "--images", help="Folder the records' `image` paths are relative to."),
-    out: Path = typer.Option(..., "--out", help="HTML file to write (images are linked relative to it)."),
-    sample: int | None = typer.Option(None, "--sample", help="Show a random N samples (and N failures)."),
-    seed: int = typer.Option(0, "--seed", help="Seed for --sample."),
+    input: Path = typer.Argument(
+        ..., metavar="RUN_DIR|FILE", help="A run directory, its results.jsonl, or a LLaVA JSON array."
+    ),
+    images: Path = typer.Option(
+        ..., "--images", metavar="ROOT", help="Folder the records' `image` paths are relative to."
+    ),
+    out: Path = typer.Option(
+        ..., "--out", metavar="FILE.html", help="HTML file to write (images are linked relative to it)."
+    ),
+    sample: int | None = typer.Option(
+        None, "--sample", metavar="N", help="Show a random N samples (and N failures)."
+    ),
+    seed: int = typer.Option(0, "--seed", metavar="S", help="Seed for --sample."),
     embed: bool = typer.Option(
         False, "--embed", help="Embed JPEG thumbnails so the page is one portable file."
     ),
@@ -20,7 +28,10 @@ def review(
         False, "--include-failures", help="Also show failed and filtered samples with their reason."
     ),
     contexts: list[Path] = typer.Option(
-        [], "--contexts", help="Context JSONL (from `datagen context`) with captions and boxes; repeatable."
+        [],
+        "--contexts",
+        metavar="FILE.jsonl",
+        help="Context JSONL (from `datagen context`) with captions and boxes; repeatable.",
     ),
 ) -> None:
     """Write one self-contained HTML page showing each sample beside its image, boxes and captions.

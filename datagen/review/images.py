@@ -18,8 +18,8 @@ from urllib.parse import quote
 from datagen.errors import InputError
 from datagen.safepaths import resolve_under
 
-THUMB_MAX_SIDE = 640
-THUMB_QUALITY = 82
+THUMB_MAX_SIDE = 512
+THUMB_QUALITY = 80
 
 
 @dataclass

@@ -154,6 +154,9 @@
     var d = decisions[art.getAttribute("data-key")];
     art.classList.toggle("accepted", d === "accept");
     art.classList.toggle("rejected", d === "reject");
+    art.querySelectorAll("button[data-act]").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(d === b.getAttribute("data-act")));
+    });
   }
 
   function tally() {
