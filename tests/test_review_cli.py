@@ -159,3 +159,36 @@ def test_missing_images_warn_but_write(setup, capsys):
     assert "pass --contexts" in err
     html = setup["out"].read_text()
     assert html.count("image not found:") == 3 and "<dt>images missing</dt><dd>3</dd>" in html
+
+
+def page_data(path: Path) -> dict:
+    html = path.read_text()
+    return json.loads(
+        html.split('<script type="application/json" id="review-data">', 1)[1].split("</script>")[0]
+    )
+
+
+def test_contexts_from_coco_annotations_match_a_contexts_file(setup, capsys, coco_mini):
+    code, _, err = run_cli(args(setup, "--coco", str(coco_mini), "--split", "val2017"), capsys)
+    assert code == 0 and err == ""
+    from_coco = page_data(setup["out"])
+    code, _, _ = run_cli(args(setup, "--contexts", str(setup["contexts"])), capsys)
+    from_file = page_data(setup["out"])
+    assert code == 0 and len(from_coco["contexts"]) == 3
+    assert from_coco["contexts"] == from_file["contexts"]  # same captions and box geometry either way
+    assert all(c["ctx"] for c in from_coco["cards"])
+    code, _, _ = run_cli(
+        args(setup, "--captions", str(coco_mini / "annotations" / "captions_val2017.json")), capsys
+    )
+    captions_only = page_data(setup["out"])
+    assert code == 0 and all(not c["boxes"] and c["captions"] for c in captions_only["contexts"].values())
+
+
+def test_split_without_coco(setup, capsys):
+    expect_error(setup, capsys, args(setup, "--split", "val2017"), "--split only applies with --coco")
+
+
+def test_coco_folder_without_that_split(setup, capsys, coco_mini):
+    expect_error(
+        setup, capsys, args(setup, "--coco", str(coco_mini), "--split", "test2017"), "captions_test2017.json"
+    )

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from datagen.commands._sources import CAPTIONS, COCO, INSTANCES, SKIP_CROWD, SPLIT
+
 
 def review(
     input: Path = typer.Argument(
@@ -33,14 +35,30 @@ def review(
         metavar="FILE.jsonl",
         help="Context JSONL (from `datagen context`) with captions and boxes; repeatable.",
     ),
+    coco: Path | None = COCO,
+    split: str | None = SPLIT,
+    captions: Path | None = CAPTIONS,
+    instances: Path | None = INSTANCES,
+    skip_crowd: bool = SKIP_CROWD,
 ) -> None:
     """Write one self-contained HTML page showing each sample beside its image, boxes and captions.
 
+    Captions and boxes come from --contexts files, from COCO annotations (--coco DIR --split S, or
+    --captions/--instances), or from a contexts.jsonl in the run directory.
     Accept/reject samples on the page and download the rejected ids; `datagen export ... --exclude-ids
     rejected-ids.json` leaves them out.
     """
     from datagen.review import build_review
 
+    records: list[dict] = []
+    if any(x is not None for x in (coco, split, captions, instances)):
+        # Captions and boxes straight from COCO annotation files, the same way `datagen context` builds them.
+        from datagen.sources import SourceSpec, load_contexts
+
+        spec = SourceSpec(
+            coco=coco, split=split, captions=captions, instances=instances, skip_crowd=skip_crowd
+        )
+        records, _ = load_contexts(spec)
     result = build_review(
         input,
         images=images,
@@ -50,6 +68,7 @@ def review(
         embed=embed,
         include_failures=include_failures,
         contexts=tuple(contexts),
+        context_records=records,
     )
     s = result.summary
     if result.missing_images:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from datagen.review.gather import Card, Summary, gather
 from datagen.review.images import ImageRef, ImageResolver
@@ -45,7 +47,7 @@ def build_review(
     embed: bool = False,
     include_failures: bool = False,
     contexts: list[Path] | tuple[Path, ...] = (),
-    extra_contexts: dict[str, dict] | None = None,
+    context_records: Iterable[dict[str, Any]] = (),
 ) -> ReviewResult:
     """Build the review page for `input_path` and write it to `out`."""
     out_path = Path(out)
@@ -55,7 +57,7 @@ def build_review(
         seed=seed,
         include_failures=include_failures,
         contexts=contexts,
-        extra_contexts=extra_contexts,
+        context_records=context_records,
     )
     resolver = ImageResolver(images, out_path.resolve().parent, embed=embed)
     refs: list[ImageRef | None] = []

@@ -166,20 +166,35 @@ def context_candidates(input_path: Path, meta: dict[str, Any]) -> list[Path]:
     return seen
 
 
-def read_contexts(paths: Iterable[Path], wanted_ids: set[str], wanted_images: set[str]) -> dict[str, dict]:
-    """Context records matching the cards, keyed by `id:<id>` and `image:<name>` (first file wins)."""
+def read_contexts(
+    paths: Iterable[Path],
+    wanted_ids: set[str],
+    wanted_images: set[str],
+    records: Iterable[dict[str, Any]] = (),
+) -> dict[str, dict]:
+    """Context records matching the cards, keyed by `id:<id>` and `image:<name>` (first source wins).
+
+    Files are streamed and only matching records kept, so a train2017-sized contexts file is fine.
+    `records` (already built, e.g. from COCO annotation files) are searched after the files.
+    """
     out: dict[str, dict] = {}
+
+    def keep(rec: dict[str, Any], where: str) -> None:
+        rid, image = _as_text(rec.get("id")), _as_text(rec.get("image"))
+        if f"id:{rid}" in out or (rid not in wanted_ids and image not in wanted_images):
+            return
+        if not isinstance(rec.get("captions", []), list) or not isinstance(rec.get("boxes", []), list):
+            raise InputError(f"{where}: not a context record ('captions'/'boxes' must be lists)")
+        if rid:
+            out[f"id:{rid}"] = rec
+        if image:
+            out.setdefault(f"image:{image}", rec)
+
     for path in paths:
         for line, rec in iter_jsonl(path, tolerate_torn_tail=True):
-            rid, image = _as_text(rec.get("id")), _as_text(rec.get("image"))
-            if f"id:{rid}" in out or (rid not in wanted_ids and image not in wanted_images):
-                continue
-            if not isinstance(rec.get("captions", []), list) or not isinstance(rec.get("boxes", []), list):
-                raise InputError(f"{path}:{line}: not a context record ('captions'/'boxes' must be lists)")
-            if rid:
-                out[f"id:{rid}"] = rec
-            if image:
-                out.setdefault(f"image:{image}", rec)
+            keep(rec, f"{path}:{line}")
+    for i, rec in enumerate(records):
+        keep(rec, f"context record {i}")
     return out
 
 
@@ -198,7 +213,7 @@ def gather(
     seed: int = 0,
     include_failures: bool = False,
     contexts: list[Path] | tuple[Path, ...] = (),
-    extra_contexts: dict[str, dict] | None = None,
+    context_records: Iterable[dict[str, Any]] = (),
 ) -> tuple[list[Card], Summary]:
     """Cards to show (sampled) and the summary of everything in the input."""
     p = Path(input_path)
@@ -229,10 +244,7 @@ def gather(
     cards = shown + shown_failures
 
     files = [*contexts, *(context_candidates(p, meta) if p.is_dir() or p.name == RESULTS else [])]
-    by_key = read_contexts(files, {c.id for c in cards}, {c.image for c in cards if c.image})
-    if extra_contexts:
-        for k, v in extra_contexts.items():
-            by_key.setdefault(k, v)
+    by_key = read_contexts(files, {c.id for c in cards}, {c.image for c in cards if c.image}, context_records)
     for c in cards:
         c.context = by_key.get(f"id:{c.id}") or (by_key.get(f"image:{c.image}") if c.image else None)
         if c.image is None and c.context and isinstance(c.context.get("image"), str):
