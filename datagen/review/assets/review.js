@@ -231,8 +231,10 @@
   }
 
   if ("IntersectionObserver" in window) {
-    new IntersectionObserver(function (entries) {
-      if (entries.some(function (e) { return e.isIntersecting; }) && drawn < shown.length) drawMore();
+    // Entries can be stale by the time the callback runs (j may already have drawn the next batch),
+    // so the sentinel's position is checked again before drawing.
+    new IntersectionObserver(function () {
+      if (drawn < shown.length && more.getBoundingClientRect().top < window.innerHeight + 1200) drawMore();
     }, { rootMargin: "1200px 0px" }).observe(more);
   }
 
