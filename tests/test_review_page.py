@@ -146,7 +146,7 @@ def test_header_counts_tasks_failures_and_filter_drops(tmp_path, images, context
         "detail_description": [3, 0, 0, 0],
         "all": [8, 0, 0, 1],
     }
-    assert "<dt>filter drops (run.json)</dt><dd>too_short: 1</dd>" in html
+    assert "<dt>filter drops (failures.jsonl)</dt><dd>too_short: 1</dd>" in html
     assert "<dt>model</dt><dd>test-model</dd>" in html
     assert "<dt>template conversation</dt><dd>hash-conversation</dd>" in html
     assert "<dd>8 of 8 samples, 1 failure</dd>" in html
@@ -160,11 +160,11 @@ def test_header_counts_tasks_failures_and_filter_drops(tmp_path, images, context
     }
 
 
-def test_filter_drops_counted_from_failures_when_run_json_has_none(tmp_path, images, contexts):
+def test_filter_drops_follow_failures_jsonl_over_run_json(tmp_path, images, contexts):
     run = tmp_path / "run"
     made = make_run(run, contexts)
     meta = made["meta"]
-    del meta["filter_counts"]
+    meta["filter_counts"] = {"too_short": 7}  # stale: a resume rewrote failures.jsonl since
     (run / "run.json").write_text(json.dumps(meta))
     extra = {"sample_id": "conversation:x", "id": "x", "task": "conversation", "stage": "filter",
              "filter": "too_short", "reason": "short", "attempts": 1}  # fmt: skip
@@ -173,6 +173,27 @@ def test_filter_drops_counted_from_failures_when_run_json_has_none(tmp_path, ima
     assert "<dt>filter drops (failures.jsonl)</dt><dd>too_short: 2</dd>" in html
     assert stats_rows(html)["conversation"] == [3, 0, 0, 1]
     assert [c["kind"] for c in cards(html)] == ["sample"] * 8  # failures not shown without the flag
+
+
+def test_filter_drops_from_run_json_without_failures_file(tmp_path, images, contexts):
+    run = tmp_path / "run"
+    made = make_run(run, contexts, failures=False)
+    meta = made["meta"]
+    del meta["filter_counts"]
+    meta["filters"] = {"too_short": 4, "duplicate": 0, "refusal": 9}  # the engine's key
+    (run / "run.json").write_text(json.dumps(meta))
+    html, _ = build(tmp_path, images, run, contexts, include_failures=True)
+    assert "<dt>filter drops (run.json)</dt><dd>refusal: 9, too_short: 4</dd>" in html
+    assert [c["kind"] for c in cards(html)] == ["sample"] * 8
+
+
+def test_failure_without_context_takes_its_image_from_a_sibling_sample(tmp_path, images, contexts):
+    run = tmp_path / "run"
+    make_run(run, contexts)
+    html, _ = build(tmp_path, images, run, include_failures=True)
+    failure = cards(html)[-1]
+    assert failure["kind"] == "failure" and failure["ctx"] is None
+    assert failure["image"] == "000000229358.jpg" and "src" in payload(html)["images"]["000000229358.jpg"]
 
 
 def test_box_positions_for_a_known_image(tmp_path, images, contexts, coco_mini):

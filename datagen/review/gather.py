@@ -118,14 +118,20 @@ def read_failures(path: Path, done_keys: set[str]) -> list[Card]:
 
 
 def _filter_drops(meta: dict[str, Any], failures: list[Card]) -> tuple[dict[str, int], str]:
-    counts = meta.get("filter_counts")
-    if isinstance(counts, dict) and all(isinstance(v, int) for v in counts.values()):
-        return {str(k): v for k, v in counts.items()}, "run.json"
+    """Filter drops by filter name. failures.jsonl holds the standing state of the run dir (a resume
+    rewrites it), so it wins; run.json's counts (`filter_counts`, or the engine's `filters`) are the
+    fallback when the failures file has no filter entries (e.g. it was not kept)."""
     tally: Counter[str] = Counter()
     for c in failures:
         if c.failure.get("stage") == "filter":
             tally[_as_text(c.failure.get("filter")) or _as_text(c.failure.get("reason")) or "?"] += 1
-    return dict(tally), "failures.jsonl" if tally else ""
+    if tally:
+        return dict(tally), "failures.jsonl"
+    for key in ("filter_counts", "filters"):
+        counts = meta.get(key)
+        if isinstance(counts, dict) and counts and all(isinstance(v, int) for v in counts.values()):
+            return {str(k): v for k, v in counts.items() if v}, "run.json"
+    return {}, ""
 
 
 def _meta_models_and_hashes(meta: dict[str, Any], cards: list[Card]) -> tuple[list[str], dict[str, str]]:
@@ -245,7 +251,10 @@ def gather(
 
     files = [*contexts, *(context_candidates(p, meta) if p.is_dir() or p.name == RESULTS else [])]
     by_key = read_contexts(files, {c.id for c in cards}, {c.image for c in cards if c.image}, context_records)
+    images_by_id = {c.id: c.image for c in samples if c.image}
     for c in cards:
+        if c.image is None:  # failure records name the id, not the image: other tasks' samples know it
+            c.image = images_by_id.get(c.id)
         c.context = by_key.get(f"id:{c.id}") or (by_key.get(f"image:{c.image}") if c.image else None)
         if c.image is None and c.context and isinstance(c.context.get("image"), str):
             c.image = c.context["image"]  # failures may lack `image`; the context knows it
