@@ -218,7 +218,10 @@
     more.textContent = drawn < shown.length ? "showing " + drawn + " of " + shown.length + " \u2014 scroll for more" : "";
   }
 
+  var timer = null;
+
   function applyFilters() {
+    clearTimeout(timer);  // a pending search re-draw would otherwise replace the cards under the reader's clicks
     var task = taskSel.value, status = statusSel.value, q = search.value.trim().toLowerCase();
     shown = [];
     for (var i = 0; i < all.length; i++) if (matches(i, task, status, q)) shown.push(i);
@@ -260,7 +263,6 @@
 
   taskSel.addEventListener("change", applyFilters);
   statusSel.addEventListener("change", applyFilters);
-  var timer = null;
   search.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(applyFilters, 150); });
   document.getElementById("show-boxes").addEventListener("change", function (e) {
     document.body.classList.toggle("noboxes", !e.target.checked);
