@@ -207,6 +207,14 @@ def test_large_page_draws_in_batches_and_keeps_decisions(browser, tmp_path: Path
     page.locator("article.card button.rej").click()
     page.reload()
     assert page.evaluate("window.datagenReview.rejectedIds()") == ["conversation:44", "conversation:149"]
+    page.keyboard.press("j")
+    page.keyboard.press("a")
+    assert page.inner_text("#n-accepted") == "1" and "accepted" in cards.first.get_attribute("class")
+    page.keyboard.press("u")
+    assert page.inner_text("#n-accepted") == "0" and page.inner_text("#n-rejected") == "2"
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "search"
+    page.keyboard.press("Escape")
     page.select_option("#status-filter", "rejected")
     assert [c.get_attribute("data-key") for c in cards.all()] == ["conversation:44", "conversation:149"]
     assert all("rejected" in (c.get_attribute("class") or "") for c in cards.all())

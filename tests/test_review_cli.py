@@ -192,3 +192,26 @@ def test_coco_folder_without_that_split(setup, capsys, coco_mini):
     expect_error(
         setup, capsys, args(setup, "--coco", str(coco_mini), "--split", "test2017"), "captions_test2017.json"
     )
+
+
+def test_out_is_a_folder(setup, capsys):
+    argv = args(setup)
+    argv[argv.index("--out") + 1] = str(setup["tmp"])
+    expect_error(setup, capsys, argv, "is a folder")
+
+
+def test_out_cannot_be_written(setup, capsys):
+    blocker = setup["tmp"] / "blocker"
+    blocker.write_text("a file where a folder should be")
+    argv = args(setup)
+    argv[argv.index("--out") + 1] = str(blocker / "review.html")
+    expect_error(setup, capsys, argv, "cannot write")
+
+
+def test_empty_run_writes_an_empty_page(setup, capsys):
+    (setup["run"] / "results.jsonl").write_text("")
+    (setup["run"] / "failures.jsonl").unlink()
+    code, out, _ = run_cli(args(setup), capsys)
+    assert code == 0 and "0 of 0 samples" in out
+    assert page_data(setup["out"])["cards"] == []
+    assert "Nothing to review: the input has no samples." in setup["out"].read_text()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from datagen.errors import InputError
 from datagen.review.gather import Card, Summary, gather
 from datagen.review.images import ImageRef, ImageResolver
 from datagen.review.page import render_page
@@ -51,6 +52,10 @@ def build_review(
 ) -> ReviewResult:
     """Build the review page for `input_path` and write it to `out`."""
     out_path = Path(out)
+    if out_path.is_dir():
+        raise InputError(
+            f"--out {out_path}: is a folder", hint="give the HTML file to write, e.g. review.html"
+        )
     cards, summary = gather(
         input_path,
         sample=sample,
@@ -66,5 +71,8 @@ def build_review(
         refs.append(resolver.ref(c.image, where) if c.image else None)
     missing = resolver.missing
     html = render_page(cards, refs, summary, missing_images=len(missing))
-    size = write_text_atomic(out_path, html)
+    try:
+        size = write_text_atomic(out_path, html)
+    except OSError as e:
+        raise InputError(f"--out {out_path}: cannot write ({e.strerror or e})") from None
     return ReviewResult(out_path, cards, summary, missing, size)
