@@ -35,6 +35,7 @@ COMMAND_MODULES: list[str] = [
     "datagen.commands.export",
     "datagen.commands.cc3m",
     "datagen.commands.adapt",
+    "datagen.commands.review",
 ]
 
 
