@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 
 MARGIN = 0.98  # pace at 98% of the stated limit
+CATCH_UP = 0.05  # seconds of token-pacing lateness a sender may make up
 _DURATION = re.compile(
     r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$"
 )
@@ -90,10 +91,13 @@ class RateLimiter:
             self._first_send = now
         self._sent += 1
         self._tokens_sent += tokens
+        # A sender woken a little late (a busy event loop or machine) may catch up by at most one
+        # interval, so small delays do not add up to a slower pace; MARGIN absorbs that one request.
         if self.rpm:
-            self._req_tat = max(self._req_tat, now) + 60.0 / (self.rpm * MARGIN)
+            step = 60.0 / (self.rpm * MARGIN)
+            self._req_tat = max(self._req_tat, now - step) + step
         if self.tpm:
-            self._tok_tat = max(self._tok_tat, now) + tokens * 60.0 / (self.tpm * MARGIN)
+            self._tok_tat = max(self._tok_tat, now - CATCH_UP) + tokens * 60.0 / (self.tpm * MARGIN)
 
     def correct(self, estimated: int, actual: int) -> None:
         """Replace a request's token estimate by what the server says it used."""

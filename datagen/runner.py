@@ -17,11 +17,11 @@ same for tasks that need no model (`uses_llm = False`).
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +40,20 @@ __all__ = ["EngineConfig", "RunStats", "parse_shard", "prepare", "run_direct", "
 META_EVERY = 5.0  # seconds between run.json rewrites during a run
 
 
-@dataclass
 class Work:
-    job: Job
-    body: dict[str, Any]
-    key: str
+    """One job with its request key; the request body is only built for jobs actually sent."""
+
+    __slots__ = ("_body", "cfg", "job", "key")
+
+    def __init__(self, job: Job, key: str, cfg: EngineConfig) -> None:
+        self.job, self.key, self.cfg = job, key, cfg
+        self._body: dict[str, Any] | None = None
+
+    @property
+    def body(self) -> dict[str, Any]:
+        if self._body is None:
+            self._body = request_body(self.job, self.cfg)
+        return self._body
 
 
 def _task_map(tasks: Task | Mapping[str, Task]) -> dict[str, Task]:
@@ -52,14 +61,21 @@ def _task_map(tasks: Task | Mapping[str, Task]) -> dict[str, Task]:
 
 
 def prepare(jobs: Iterable[Job], cfg: EngineConfig) -> list[Work]:
-    """Shard, render bodies and compute request keys (the first base URL stands for the replicas)."""
+    """Shard and compute request keys (the first base URL stands for the replicas).
+
+    The cyclic GC is paused meanwhile: this loop only allocates acyclic objects, and with 150K live
+    jobs each collection walks all of them (a third of the resume time, measured)."""
     base = cfg.base_urls[0]
     out = []
-    for job in jobs:
-        if not in_shard(job.sample_id, cfg.shard):
-            continue
-        body = request_body(job, cfg)
-        out.append(Work(job, body, request_key(job, body, base)))
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for job in jobs:
+            if cfg.shard is None or in_shard(job.sample_id, cfg.shard):
+                out.append(Work(job, request_key(job, cfg, base), cfg))
+    finally:
+        if was_enabled:
+            gc.enable()
     return out
 
 
