@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import hashlib
-import json
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -27,6 +25,9 @@ from typing import Any
 
 from datagen.client import ChatClient, ClientHooks, FatalRemote, RequestFailed
 from datagen.engine_config import EngineConfig, in_shard, parse_shard, request_body, request_key
+
+# LLM-free tasks run through the same store; re-exported so callers need one import.
+from datagen.engine_direct import run_direct  # noqa: E402,F401
 from datagen.engine_meta import new_run_id, price_pair, token_counter, write_run_meta
 from datagen.engine_outcome import failure_record, judge, result_record
 from datagen.errors import RemoteError
@@ -296,59 +297,3 @@ class _Run:
             run_id=self.run_id,
             batch=batch,
         )
-
-
-def run_direct(
-    task: Task,
-    sources: Iterable[dict[str, Any]],
-    opts: TaskOptions,
-    run_dir: str | Path,
-    *,
-    meta: dict[str, Any] | None = None,
-) -> RunStats:
-    """Tasks with `uses_llm = False`: compute pairs without a model, filter, and store like a live run."""
-    store = RunStore(run_dir)
-    done = store.done_keys()
-    stats = RunStats()
-    store.open()
-    try:
-        for src in sources:
-            sid = f"{task.name}:{src.get('id')}"
-            key = hashlib.blake2b(
-                json.dumps([sid, src], sort_keys=True, default=str).encode(), digest_size=16
-            ).hexdigest()
-            stats.total += 1
-            if key in done:
-                stats.skipped += 1
-                continue
-            job = Job(sample_id=sid, task=task.name, messages=[], source=src)
-            pairs = task.direct_pairs(src, opts)
-            rejected = next(
-                (
-                    (n, why)
-                    for n, fn in task.filters()
-                    if n not in opts.disabled_filters and (why := fn(pairs, job))
-                ),
-                None,
-            )
-            if rejected:
-                stats.filtered[rejected[0]] += 1
-                stats.failed["filter"] += 1
-                store.add_failure(
-                    failure_record(
-                        job,
-                        stage="filter",
-                        reason=str(rejected[1]),
-                        attempts=0,
-                        raw=None,
-                        key=key,
-                        filter_name=rejected[0],
-                    )
-                )
-                continue
-            store.add_result(result_record(task, job, pairs, opts, model="", usage={}, key=key))
-            stats.ok += 1
-    finally:
-        store.close()
-    write_run_meta(store, None, stats, {}, meta or {}, final=True, mode="direct", run_id=new_run_id())
-    return stats

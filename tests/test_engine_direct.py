@@ -1,0 +1,38 @@
+"""Tasks that need no model (`uses_llm = False`) go through the same store: results, filters, resume."""
+
+from __future__ import annotations
+
+import json
+
+from datagen.runner import run_direct
+from datagen.tasks.base import Task, TaskOptions
+
+
+class CountBoxes(Task):
+    name = "count_boxes"
+    uses_llm = False
+
+    def direct_pairs(self, source, opts):
+        return [("How many objects are marked?", str(len(source["boxes"])))]
+
+    def filters(self):
+        return [("no_boxes", lambda pairs, job: "no boxes" if pairs[0][1] == "0" else None)]
+
+
+def test_direct_task_writes_results_filters_and_resumes(tmp_path):
+    sources = [
+        {"id": "000000000001", "image": "1.jpg", "boxes": [{"category": "cat", "bbox": [0, 0, 1, 1]}]},
+        {"id": "000000000002", "image": "2.jpg", "boxes": []},
+    ]
+    st = run_direct(CountBoxes(), sources, TaskOptions(image_token="first"), tmp_path)
+    assert st.ok == 1 and st.filtered == {"no_boxes": 1}
+    (rec,) = [json.loads(x) for x in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert rec["sample_id"] == "count_boxes:000000000001" and rec["conversations"][1]["value"] == "1"
+    assert rec["conversations"][0]["value"].startswith("<image>\n")
+    (fail,) = [json.loads(x) for x in (tmp_path / "failures.jsonl").read_text().splitlines()]
+    assert fail["stage"] == "filter" and fail["filter"] == "no_boxes"
+    st2 = run_direct(CountBoxes(), sources, TaskOptions(image_token="first"), tmp_path)
+    assert st2.skipped == 1 and st2.ok == 0
+    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 1
+    assert len((tmp_path / "failures.jsonl").read_text().splitlines()) == 1  # replaced, not duplicated
+    assert json.loads((tmp_path / "run.json").read_text())["mode"] == "direct"
