@@ -184,7 +184,7 @@ def test_embedded_images_sharded_arrow_and_parquet(tmp_path, coco_mini, capsys):
 
 
 def test_byte_shards_cover_rows_contiguously():
-    from datagen.export_hf import _byte_shards
+    from datagen.export_hf_write import _byte_shards
 
     for sizes, limit in [([100] * 10, 250), ([5, 500, 5, 5], 100), ([1], 10), ([300, 1, 1, 300], 301)]:
         shards = _byte_shards(sizes, limit)
