@@ -43,6 +43,8 @@ def test_parquet_round_trip_run_and_chat_json(tmp_path, coco_mini, cc3m_tsv, cap
     # CC3M rows carry no provenance: nulls, not made-up values.
     cc3m_row = ds[len(ds) - 1]
     assert cc3m_row["model"] is None and cc3m_row["task"] is None and cc3m_row["usage"] is None
+    card = (out / "README.md").read_text()
+    assert "| (none) | 40 |" in card and "Conceptual Captions (CC3M)" in card and "CC BY 4.0" in card
 
 
 def test_arrow_by_task_dataset_dict(tmp_path, coco_mini, capsys):
