@@ -87,3 +87,36 @@ def test_engine_run_through_adapters_to_a_training_batch(engine_run, tmp_path, c
     assert torch.equal(
         batch["attention_mask"].sum(1), torch.tensor([len(ds[i]["input_ids"]) for i in range(3)])
     )
+
+
+def test_real_cc3m_filter_chat_json_round_trips(tmp_path, cc3m_tsv, capsys):
+    """`datagen cc3m filter` on real CC3M lines writes chat.json; the export gives it back exactly."""
+    pytest.importorskip("spacy")
+    tsv = tmp_path / "cc3m.tsv"
+    with open(cc3m_tsv, encoding="utf-8") as f:
+        tsv.write_text("".join(next(f) for _ in range(150)), encoding="utf-8")
+    code, _, err = run_cli(
+        ["cc3m", "filter", str(tsv), "--out", str(tmp_path / "cc3m"), "--min-freq", "2", "-q"], capsys
+    )
+    assert code == 0, err
+    chat = json.loads((tmp_path / "cc3m" / "chat.json").read_text())
+    assert chat and all(r["id"].startswith("GCC_train_") for r in chat)
+    out = tmp_path / "hf"
+    args = [
+        "export",
+        "hf",
+        str(tmp_path / "cc3m" / "chat.json"),
+        "--out",
+        str(out),
+        "--by-task",
+        "--task",
+        "cc3m",
+    ]
+    code, _, err = run_cli([*args, "--format", "arrow"], capsys)
+    assert code == 0, err
+    dd = datasets.load_from_disk(str(out))
+    assert list(dd) == ["cc3m"]
+    assert [record_from_row(r) for r in dd["cc3m"]] == [{**r, "task": "cc3m"} for r in chat]
+    card = (out / "README.md").read_text()
+    assert f"| cc3m | {len(chat)} |" in card and "Conceptual Captions (CC3M)" in card
+    assert "COCO:" not in card  # no COCO licence note for CC3M-only data
