@@ -12,6 +12,7 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,24 +103,49 @@ def _write_embedded(
     recs: list[dict[str, Any]], paths: list[Path | None], fmt: str, tmp: Path, split: str, shard_bytes: int
 ) -> None:
     """Write one split with image bytes, building one shard's table at a time."""
-    ds = import_datasets()
-    sizes = [(p.stat().st_size if p else 0) + 512 for p in paths]  # + a typical text row
-    shards = _byte_shards(sizes, shard_bytes)
+    shards = image_ranges(paths, shard_bytes)
     if fmt == "parquet":
         (tmp / "data").mkdir(exist_ok=True)
         for i, (a, b) in enumerate(shards):
             d = build_dataset(recs[a:b], paths=paths[a:b], embed_images=True)
             d.to_parquet(str(tmp / "data" / f"{split}-{i:05d}-of-{len(shards):05d}.parquet"))
         return
-    # arrow: each shard becomes an Arrow file of the split's save_to_disk folder.
-    parts = []
-    for i, (a, b) in enumerate(shards):
-        part = tmp / f".{split}-part{i}"
-        build_dataset(recs[a:b], paths=paths[a:b], embed_images=True).save_to_disk(str(part))
-        parts.append(ds.load_from_disk(str(part)))
-    ds.concatenate_datasets(parts).save_to_disk(str(tmp / split), max_shard_size=shard_bytes)
-    for i in range(len(shards)):
-        shutil.rmtree(tmp / f".{split}-part{i}", ignore_errors=True)
+    save_in_parts(
+        lambda a, b: build_dataset(recs[a:b], paths=paths[a:b], embed_images=True),
+        shards,
+        tmp / split,
+        max_shard_size=shard_bytes,
+    )
+
+
+def image_ranges(paths: list[Path | None], limit: int) -> list[tuple[int, int]]:
+    """Row ranges whose image files (plus a typical text row each) add up to at most `limit` bytes."""
+    return _byte_shards([(p.stat().st_size if p else 0) + 512 for p in paths], limit)
+
+
+def save_in_parts(
+    build: Callable[[int, int], datasets.Dataset],
+    ranges: list[tuple[int, int]],
+    dest: Path,
+    *,
+    max_shard_size: int | str = DEFAULT_SHARD_SIZE,
+) -> None:
+    """`save_to_disk` a dataset too big for memory: each row range is built and saved alone, then the
+    memory-mapped parts are concatenated into `dest` (so at most one part's bytes are in memory)."""
+    ds = import_datasets()
+    if len(ranges) == 1:
+        build(*ranges[0]).save_to_disk(str(dest), max_shard_size=max_shard_size)
+        return
+    part_dirs = [dest.with_name(f".{dest.name}-part{i}") for i in range(len(ranges))]
+    try:
+        parts = []
+        for part, (a, b) in zip(part_dirs, ranges, strict=True):
+            build(a, b).save_to_disk(str(part))
+            parts.append(ds.load_from_disk(str(part)))
+        ds.concatenate_datasets(parts).save_to_disk(str(dest), max_shard_size=max_shard_size)
+    finally:
+        for part in part_dirs:
+            shutil.rmtree(part, ignore_errors=True)
 
 
 def replace_dir(new: Path, target: Path) -> None:
