@@ -77,6 +77,8 @@ def review(
         typer.echo(
             f"Warning: {len(result.missing_images)} images not found under {images}: {shown}{more}", err=True
         )
+    if s.context_note:
+        typer.echo(f"Note: {s.context_note}.", err=True)
     if s.contexts_missing and s.contexts_found == 0:
         typer.echo(
             "Note: no captions/boxes found for these samples; pass --contexts contexts.jsonl.", err=True
