@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent))
 from review_support import contexts_from_coco, make_run  # noqa: E402
 
@@ -27,6 +29,7 @@ def page_data(path: Path) -> dict:
     )
 
 
+@pytest.mark.slow
 def test_generated_run_is_reviewed_with_contexts_from_its_run_json(tmp_path, coco_mini, fake_llm):
     fake_llm.handler = lambda body: (
         "Question: What is in the picture?\n===\nAnswer: A scene with several objects that the captions describe."
