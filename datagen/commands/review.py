@@ -45,7 +45,7 @@ def review(
 
     Captions and boxes come from --contexts files, from COCO annotations (--coco DIR --split S, or
     --captions/--instances), or from a contexts.jsonl in the run directory.
-    Accept/reject samples on the page and download the rejected ids; `datagen export ... --exclude-ids
+    Accept/reject samples on the page and download the rejected ids; `datagen adapt|export ... --exclude-ids
     rejected-ids.json` leaves them out.
     """
     from datagen.review import build_review
