@@ -1,0 +1,259 @@
+"""Quality filters: the step after parsing that accepts or rejects a sample before it becomes a record.
+
+A filter is a plain function `(pairs, job) -> reason | None`: None accepts, a short reason rejects.
+Its name (the key in `FILTERS`) is what `--no-filter NAME` disables, what `run.json` counts drops
+under, and what `failures.jsonl` records with `stage: filter`. To add one, write the function and
+add it to `FILTERS` (order = the order they run; the first rejection wins).
+
+Exact-duplicate detection needs state across the whole run, so it is a `DuplicateTracker` object:
+its `check` method has the same filter signature, and `seed(records)` teaches it the samples a
+previous run already wrote, so resuming does not let duplicates of earlier results through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from datagen.records import IMAGE_TOKEN
+
+if TYPE_CHECKING:
+    from datagen.tasks.base import Job
+
+QAPairs = list[tuple[str, str]]
+Filter = Callable[[QAPairs, "Job"], "str | None"]
+
+# --- leak: the model saw text, not pixels; answers must not say so -----------------------------
+_LEAK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("mentions captions", re.compile(r"\bcaption(?:s|ed)?\b", re.I)),
+    (
+        "mentions the given descriptions",
+        re.compile(
+            r"\b(?:descriptions?|annotations?|information|text|details|data)\s+"
+            r"(?:(?:that\s+)?(?:was|were|is|are|you\s+have|I\s+was|I\s+have\s+been)\s+)?"
+            r"(?:given|provided|supplied|mentioned|listed)\b"
+            r"|\b(?:given|provided|supplied)\s+(?:descriptions?|annotations?|text|information|context)\b"
+            r"|\bbased\s+on\s+the\s+(?:descriptions?|annotations?|text)\b",
+            re.I,
+        ),
+    ),
+    ("mentions bounding boxes", re.compile(r"\bbounding[\s-]+box(?:es)?\b|\bbbox(?:es)?\b", re.I)),
+    (
+        "mentions coordinates",
+        re.compile(
+            r"\b(?:the|its|their|given|normali[sz]ed|box|pixel|these|those)\s+coordinates?\b"
+            r"|\bcoordinates?\s+(?:of|for|\(|\[)"
+            r"|\[\s*0?\.\d+\s*,\s*0?\.\d+\s*,",  # a box printed as [0.12, 0.34, ...]
+            re.I,
+        ),
+    ),
+    (
+        "says it cannot see the image",
+        re.compile(
+            r"\b(?:I|we)\s+(?:cannot|can\s*not|can't|can’t|am\s+unable\s+to|do\s+not|don't|don’t)\s+"
+            r"(?:actually\s+)?(?:see|view|look\s+at)\s+(?:the|this|an|any)\s+(?:image|picture|photo)",
+            re.I,
+        ),
+    ),
+]
+
+
+def leak(pairs: QAPairs, job: Job) -> str | None:
+    """Reject turns that reveal the text-only setup (captions, boxes, coordinates, "cannot see")."""
+    for i, (q, a) in enumerate(pairs, start=1):
+        for role, text in (("question", q), ("answer", a)):
+            if role == "question" and job.task == "detail_description":
+                continue  # the detail question is ours, drawn from the instruction list
+            for what, pattern in _LEAK_PATTERNS:
+                if pattern.search(text):
+                    return f"turn {i} {role} {what}"
+    return None
+
+
+# --- refusal: the model declined instead of answering --------------------------------------------
+_REFUSAL_RE = re.compile(
+    r"^\s*(?:I'?m\s+sorry|I\s+am\s+sorry|sorry,|I\s+apologi[sz]e|unfortunately,\s+I)\b"
+    r"|\bas\s+an\s+AI(?:\s+language)?\s+model\b"
+    r"|\bI\s+(?:cannot|can't|can’t|am\s+unable\s+to|am\s+not\s+able\s+to|won't)\s+"
+    r"(?:help|assist|provide|answer|comply|fulfil|fulfill)\b",
+    re.I,
+)
+
+
+def refusal(pairs: QAPairs, job: Job) -> str | None:
+    """Reject answers that refuse or apologise instead of answering."""
+    for i, (_q, a) in enumerate(pairs, start=1):
+        if _REFUSAL_RE.search(a):
+            return f"turn {i} answer is a refusal"
+    return None
+
+
+# --- short_turn: empty or too short to be useful ---------------------------------------------------
+MIN_QUESTION_CHARS = 8
+MIN_ANSWER_CHARS = 8
+MIN_DETAIL_WORDS = 25  # a "detailed" description shorter than this is not one
+
+
+def short_turn(pairs: QAPairs, job: Job) -> str | None:
+    """Reject empty turns, very short questions/answers, and detail descriptions of a few words."""
+    if not pairs:
+        return "no turns"
+    for i, (q, a) in enumerate(pairs, start=1):
+        qs, as_ = q.strip(), a.strip()
+        if not qs or not as_:
+            return f"turn {i} {'question' if not qs else 'answer'} is empty"
+        if len(qs) < MIN_QUESTION_CHARS:
+            return f"turn {i} question is {len(qs)} characters (< {MIN_QUESTION_CHARS})"
+        if len(as_) < MIN_ANSWER_CHARS:
+            return f"turn {i} answer is {len(as_)} characters (< {MIN_ANSWER_CHARS})"
+    if job.task == "detail_description":
+        words = len(pairs[0][1].split())
+        if words < MIN_DETAIL_WORDS:
+            return f"description is {words} words (< {MIN_DETAIL_WORDS})"
+    return None
+
+
+# --- non_alternating: turns merged or swapped ------------------------------------------------------
+_ROLE_LINE_RE = re.compile(
+    r"^\s*(?:\*\*)?(?:question|answer|human|user|assistant|gpt)\s*(?:\*\*)?\s*:", re.I | re.M
+)
+
+
+def non_alternating(pairs: QAPairs, job: Job) -> str | None:
+    """Reject samples whose turns do not strictly alternate one question, one answer.
+
+    The parser already pairs blocks; what slips through is two turns fused into one (a role label
+    inside a turn), an answer that just repeats its question, or a stray `<image>` token.
+    """
+    for i, (q, a) in enumerate(pairs, start=1):
+        for role, text in (("question", q), ("answer", a)):
+            if _ROLE_LINE_RE.search(text):
+                return f"turn {i} {role} contains another turn's label"
+            if IMAGE_TOKEN in text:
+                return f"turn {i} {role} contains {IMAGE_TOKEN}"
+        if _norm(q) == _norm(a):
+            return f"turn {i} answer repeats the question"
+    return None
+
+
+# --- repeated_question: the same question asked twice in one conversation ------------------------
+_NORM_RE = re.compile(r"[^\w]+")
+
+
+def _norm(text: str) -> str:
+    return _NORM_RE.sub(" ", text.lower()).strip()
+
+
+def repeated_question(pairs: QAPairs, job: Job) -> str | None:
+    """Reject a conversation that asks the same question (ignoring case/punctuation) twice."""
+    seen: dict[str, int] = {}
+    for i, (q, _a) in enumerate(pairs, start=1):
+        key = _norm(q)
+        if key in seen:
+            return f"turn {i} repeats the question of turn {seen[key]}"
+        seen[key] = i
+    return None
+
+
+# Per-sample filters in the order they run. `duplicate` (run-level) runs after all of them.
+FILTERS: dict[str, Filter] = {
+    "non_alternating": non_alternating,
+    "short_turn": short_turn,
+    "refusal": refusal,
+    "leak": leak,
+    "repeated_question": repeated_question,
+}
+DUPLICATE = "duplicate"
+FILTER_NAMES: list[str] = [*FILTERS, DUPLICATE]
+
+
+def check_filter_names(names: Iterable[str]) -> set[str]:
+    """Validate `--no-filter` names; unknown ones are a usage error naming the valid ones."""
+    from datagen.errors import UsageError
+
+    out = set()
+    for name in names:
+        if name not in FILTER_NAMES:
+            raise UsageError(f"unknown filter '{name}'", hint=f"choose from: {', '.join(FILTER_NAMES)}")
+        out.add(name)
+    return out
+
+
+# --- duplicate: exact duplicate samples across the run -----------------------------------------------
+def sample_key(task: str, pairs: QAPairs) -> str:
+    """A digest of what the model wrote for a sample (whitespace-normalised), per task.
+
+    For detail descriptions only the description counts: the question is ours, drawn at random.
+    """
+    h = hashlib.blake2b(digest_size=16)
+    h.update(task.encode())
+    for q, a in pairs:
+        if task != "detail_description":
+            h.update(b"\x1fq" + " ".join(q.split()).encode())
+        h.update(b"\x1fa" + " ".join(a.split()).encode())
+    return h.hexdigest()
+
+
+def pairs_from_conversations(conversations: list[dict[str, Any]]) -> QAPairs:
+    """A LLaVA record's turns back to (question, answer) pairs, with the `<image>` token removed."""
+    pairs: QAPairs = []
+    for i in range(0, len(conversations) - 1, 2):
+        q = conversations[i]["value"].replace(IMAGE_TOKEN, "").strip()
+        pairs.append((q, conversations[i + 1]["value"]))
+    return pairs
+
+
+class DuplicateTracker:
+    """Remembers every accepted sample's key; `check` rejects a sample identical to an earlier one.
+
+    Call `check` last (after the per-sample filters), since it records the sample as seen.
+    """
+
+    name = DUPLICATE
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+
+    def seed(self, records: Iterable[dict[str, Any]]) -> int:
+        """Learn samples already in `results.jsonl` (on resume); returns how many were new keys."""
+        added = 0
+        for rec in records:
+            task = str(rec.get("task", ""))
+            key = sample_key(task, pairs_from_conversations(rec.get("conversations") or []))
+            if key not in self._seen:
+                self._seen[key] = str(rec.get("sample_id") or rec.get("id"))
+                added += 1
+        return added
+
+    def check(self, pairs: QAPairs, job: Job) -> str | None:
+        key = sample_key(job.task, pairs)
+        first = self._seen.get(key)
+        if first is not None and first != job.sample_id:
+            return f"exact duplicate of sample {first}"
+        self._seen[key] = job.sample_id
+        return None
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
+def active_filters(
+    disabled: Iterable[str] = (), tracker: DuplicateTracker | None = None
+) -> list[tuple[str, Filter]]:
+    """The named filters to run, minus `disabled`; the duplicate check last when a tracker is given."""
+    off = set(disabled)
+    chosen: list[tuple[str, Filter]] = [(n, f) for n, f in FILTERS.items() if n not in off]
+    if tracker is not None and DUPLICATE not in off:
+        chosen.append((DUPLICATE, tracker.check))
+    return chosen
+
+
+def first_rejection(pairs: QAPairs, job: Job, filters: list[tuple[str, Filter]]) -> tuple[str, str] | None:
+    """Run filters in order; `(name, reason)` of the first that rejects, or None if all accept."""
+    for name, fn in filters:
+        reason = fn(pairs, job)
+        if reason is not None:
+            return name, reason
+    return None
