@@ -25,35 +25,71 @@ if TYPE_CHECKING:
 QAPairs = list[tuple[str, str]]
 Filter = Callable[[QAPairs, "Job"], "str | None"]
 
+# Filters run on every sample (158K for a LLaVA-sized set) and Python regex search costs tens of
+# microseconds per kilobyte, so each rule carries "trigger" groups: every group must have one of its
+# lowercase substrings somewhere in the sample for the regex to be able to match at all. Those `in`
+# tests run at C speed and skip the regex for almost every sample. Triggers MUST stay a necessary
+# condition of their regex (multi-word phrases in the regexes use one literal space for this reason).
+Rule = tuple[tuple[tuple[str, ...], ...], str, "re.Pattern[str]"]
+
+
+def _first_match(texts: list[tuple[int, str, str]], rules: list[Rule]) -> str | None:
+    """`"turn N role what"` for the first (turn, role, text) a rule matches, or None."""
+    blob = "\n".join([t for _, _, t in texts]).lower()
+    for groups, what, pattern in rules:
+        # Plain loops, not all(any(...)): generator frames cost more than the `in` tests here.
+        for group in groups:
+            for trigger in group:
+                if trigger in blob:
+                    break
+            else:
+                break  # no trigger of this group in the sample: the regex cannot match
+        else:
+            for turn, role, text in texts:
+                if pattern.search(text):
+                    return f"turn {turn} {role} {what}"
+    return None
+
+
 # --- leak: the model saw text, not pixels; answers must not say so -----------------------------
-_LEAK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("mentions captions", re.compile(r"\bcaption(?:s|ed)?\b", re.I)),
+_LEAK_RULES: list[Rule] = [
+    ((("caption",),), "mentions captions", re.compile(r"\bcaption(?:s|ed)?\b", re.I)),
     (
+        (
+            ("given", "provided", "supplied", "mentioned", "listed", "based on"),
+            ("description", "annotation", "information", "text", "detail", "data", "context"),
+        ),
         "mentions the given descriptions",
         re.compile(
-            r"\b(?:descriptions?|annotations?|information|text|details|data)\s+"
-            r"(?:(?:that\s+)?(?:was|were|is|are|you\s+have|I\s+was|I\s+have\s+been)\s+)?"
+            r"\b(?:descriptions?|annotations?|information|text|details|data) "
+            r"(?:(?:that )?(?:was|were|is|are|you have|I was|I have been) )?"
             r"(?:given|provided|supplied|mentioned|listed)\b"
-            r"|\b(?:given|provided|supplied)\s+(?:descriptions?|annotations?|text|information|context)\b"
-            r"|\bbased\s+on\s+the\s+(?:descriptions?|annotations?|text)\b",
+            r"|\b(?:given|provided|supplied) (?:descriptions?|annotations?|text|information|context)\b"
+            r"|\bbased on the (?:descriptions?|annotations?|text)\b",
             re.I,
         ),
     ),
-    ("mentions bounding boxes", re.compile(r"\bbounding[\s-]+box(?:es)?\b|\bbbox(?:es)?\b", re.I)),
     (
+        (("bounding", "bbox"),),
+        "mentions bounding boxes",
+        re.compile(r"\bbounding[ -]box(?:es)?\b|\bbbox(?:es)?\b", re.I),
+    ),
+    (
+        (("coordinate", "["),),
         "mentions coordinates",
         re.compile(
-            r"\b(?:the|its|their|given|normali[sz]ed|box|pixel|these|those)\s+coordinates?\b"
-            r"|\bcoordinates?\s+(?:of|for|\(|\[)"
+            r"\b(?:the|its|their|given|normali[sz]ed|box|pixel|these|those) coordinates?\b"
+            r"|\bcoordinates? (?:of|for|\(|\[)"
             r"|\[\s*0?\.\d+\s*,\s*0?\.\d+\s*,",  # a box printed as [0.12, 0.34, ...]
             re.I,
         ),
     ),
     (
+        (("see", "view", "look at"), ("not", "n't", "n\u2019t", "unable"), ("image", "picture", "photo")),
         "says it cannot see the image",
         re.compile(
-            r"\b(?:I|we)\s+(?:cannot|can\s*not|can't|can’t|am\s+unable\s+to|do\s+not|don't|don’t)\s+"
-            r"(?:actually\s+)?(?:see|view|look\s+at)\s+(?:the|this|an|any)\s+(?:image|picture|photo)",
+            r"\b(?:I|we) (?:cannot|can not|can't|can\u2019t|am unable to|do not|don't|don\u2019t) "
+            r"(?:actually )?(?:see|view|look at) (?:the|this|an|any) (?:image|picture|photo)",
             re.I,
         ),
     ),
@@ -62,32 +98,47 @@ _LEAK_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 def leak(pairs: QAPairs, job: Job) -> str | None:
     """Reject turns that reveal the text-only setup (captions, boxes, coordinates, "cannot see")."""
+    ours = job.task == "detail_description"  # the detail question is ours, from the instruction list
+    texts = []
     for i, (q, a) in enumerate(pairs, start=1):
-        for role, text in (("question", q), ("answer", a)):
-            if role == "question" and job.task == "detail_description":
-                continue  # the detail question is ours, drawn from the instruction list
-            for what, pattern in _LEAK_PATTERNS:
-                if pattern.search(text):
-                    return f"turn {i} {role} {what}"
-    return None
+        if not ours:
+            texts.append((i, "question", q))
+        texts.append((i, "answer", a))
+    return _first_match(texts, _LEAK_RULES)
 
 
 # --- refusal: the model declined instead of answering --------------------------------------------
-_REFUSAL_RE = re.compile(
-    r"^\s*(?:I'?m\s+sorry|I\s+am\s+sorry|sorry,|I\s+apologi[sz]e|unfortunately,\s+I)\b"
-    r"|\bas\s+an\s+AI(?:\s+language)?\s+model\b"
-    r"|\bI\s+(?:cannot|can't|can’t|am\s+unable\s+to|am\s+not\s+able\s+to|won't)\s+"
-    r"(?:help|assist|provide|answer|comply|fulfil|fulfill)\b",
-    re.I,
-)
+_REFUSAL_RULES: list[Rule] = [
+    (
+        (
+            (
+                "sorry",
+                "apologi",
+                "unfortunately, i",
+                "as an ai",
+                "i cannot",
+                "i can't",
+                "i can\u2019t",
+                "i am unable",
+                "i am not able",
+                "i won't",
+            ),
+        ),
+        "is a refusal",
+        re.compile(
+            r"^\s*(?:I'?m sorry|I am sorry|sorry,|I apologi[sz]e|unfortunately, I)\b"
+            r"|\bas an AI(?: language)? model\b"
+            r"|\bI (?:cannot|can't|can\u2019t|am unable to|am not able to|won't) "
+            r"(?:help|assist|provide|answer|comply|fulfil|fulfill)\b",
+            re.I,
+        ),
+    )
+]
 
 
 def refusal(pairs: QAPairs, job: Job) -> str | None:
     """Reject answers that refuse or apologise instead of answering."""
-    for i, (_q, a) in enumerate(pairs, start=1):
-        if _REFUSAL_RE.search(a):
-            return f"turn {i} answer is a refusal"
-    return None
+    return _first_match([(i, "answer", a) for i, (_q, a) in enumerate(pairs, start=1)], _REFUSAL_RULES)
 
 
 # --- short_turn: empty or too short to be useful ---------------------------------------------------
@@ -129,11 +180,12 @@ def non_alternating(pairs: QAPairs, job: Job) -> str | None:
     """
     for i, (q, a) in enumerate(pairs, start=1):
         for role, text in (("question", q), ("answer", a)):
-            if _ROLE_LINE_RE.search(text):
+            if ":" in text and _ROLE_LINE_RE.search(text):  # cheap test first: labels need a colon
                 return f"turn {i} {role} contains another turn's label"
             if IMAGE_TOKEN in text:
                 return f"turn {i} {role} contains {IMAGE_TOKEN}"
-        if _norm(q) == _norm(a):
+        # Only normalise when the lengths are close: answers are usually much longer than questions.
+        if abs(len(q) - len(a)) <= max(8, len(q) // 4) and _norm(q) == _norm(a):
             return f"turn {i} answer repeats the question"
     return None
 
@@ -148,6 +200,8 @@ def _norm(text: str) -> str:
 
 def repeated_question(pairs: QAPairs, job: Job) -> str | None:
     """Reject a conversation that asks the same question (ignoring case/punctuation) twice."""
+    if len(pairs) < 2:
+        return None
     seen: dict[str, int] = {}
     for i, (q, _a) in enumerate(pairs, start=1):
         key = _norm(q)
@@ -183,7 +237,7 @@ def check_filter_names(names: Iterable[str]) -> set[str]:
 
 # --- duplicate: exact duplicate samples across the run -----------------------------------------------
 def sample_key(task: str, pairs: QAPairs) -> str:
-    """A digest of what the model wrote for a sample (whitespace-normalised), per task.
+    """A digest of what the model wrote for a sample (exact text, outer whitespace ignored), per task.
 
     For detail descriptions only the description counts: the question is ours, drawn at random.
     """
@@ -191,8 +245,8 @@ def sample_key(task: str, pairs: QAPairs) -> str:
     h.update(task.encode())
     for q, a in pairs:
         if task != "detail_description":
-            h.update(b"\x1fq" + " ".join(q.split()).encode())
-        h.update(b"\x1fa" + " ".join(a.split()).encode())
+            h.update(b"\x1fq" + q.strip().encode())
+        h.update(b"\x1fa" + a.strip().encode())
     return h.hexdigest()
 
 
