@@ -50,7 +50,11 @@ def distribution(values: list[int]) -> dict[str, float | int]:
 
 
 def _filter_drops(path: Path) -> tuple[Counter[str], Counter[str]]:
-    """(failures by stage, filter drops by filter name) for one run dir."""
+    """(failures by stage, filter drops by filter name) for one run dir.
+
+    `failures.jsonl` holds exactly the samples currently dropped (a re-run rewrites it), so it is
+    tallied first; `run.json`'s per-invocation `filters` counts are the fallback when it is missing.
+    """
     stages: Counter[str] = Counter()
     by_filter: Counter[str] = Counter()
     fail_file = path / FAILURES
@@ -60,20 +64,14 @@ def _filter_drops(path: Path) -> tuple[Counter[str], Counter[str]]:
             stages[stage] += 1
             if stage == "filter":
                 by_filter[str(row.get("filter") or "unknown")] += 1
+        return stages, by_filter
     meta = load_run_meta(path)
-    counted = _run_json_filter_counts(meta)
-    if counted:  # run.json is authoritative when it keeps filter counts (they survive re-runs)
-        by_filter = Counter(counted)
-    return stages, by_filter
-
-
-def _run_json_filter_counts(meta: dict[str, Any]) -> dict[str, int] | None:
     counts = meta.get("counts") if isinstance(meta.get("counts"), dict) else {}
-    for holder, key in ((meta, "filter_counts"), (meta, "filters"), (counts, "filters"), (counts, "filter")):
+    for holder, key in ((meta, "filters"), (counts, "filters"), (counts, "failed")):
         value = holder.get(key) if isinstance(holder, dict) else None
         if isinstance(value, dict) and all(isinstance(v, int) for v in value.values()):
-            return {str(k): int(v) for k, v in value.items()}
-    return None
+            (stages if key == "failed" else by_filter).update({str(k): v for k, v in value.items()})
+    return stages, by_filter
 
 
 def dataset_stats(inputs: Iterable[str | Path]) -> dict[str, Any]:

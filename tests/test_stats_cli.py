@@ -124,10 +124,15 @@ def test_stats_json(run_dir):
     assert s["filter_drops"] == {"leak": 2, "short_turn": 1}
 
 
-def test_run_json_counts_take_precedence(run_dir):
-    (run_dir / "run.json").write_text(json.dumps({"counts": {"filters": {"leak": 7, "duplicate": 1}}}))
+def test_run_json_counts_are_the_fallback(run_dir):
+    meta = {"counts": {"failed": {"filter": 8, "request": 2}}, "filters": {"leak": 7, "duplicate": 1}}
+    (run_dir / "run.json").write_text(json.dumps(meta))
+    s = json.loads(run_cli("stats", run_dir, "--json").stdout)
+    assert s["filter_drops"] == {"leak": 2, "short_turn": 1}  # failures.jsonl: the current state
+    (run_dir / "failures.jsonl").unlink()
     s = json.loads(run_cli("stats", run_dir, "--json").stdout)
     assert s["filter_drops"] == {"leak": 7, "duplicate": 1}
+    assert s["failures_by_stage"] == {"filter": 8, "request": 2}
 
 
 def test_stats_table_and_llava_json_input(run_dir, tmp_path):
