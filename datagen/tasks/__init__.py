@@ -11,7 +11,11 @@ from datagen.errors import UsageError
 from datagen.tasks.base import Task
 
 # name -> "module:attribute" (imported lazily so `datagen --help` stays fast)
-TASK_MODULES: dict[str, str] = {}
+TASK_MODULES: dict[str, str] = {
+    "conversation": "datagen.tasks.llava:ConversationTask",
+    "detail_description": "datagen.tasks.llava:DetailDescriptionTask",
+    "complex_reasoning": "datagen.tasks.llava:ComplexReasoningTask",
+}
 ALIASES: dict[str, str] = {"detail": "detail_description", "reasoning": "complex_reasoning"}
 
 
