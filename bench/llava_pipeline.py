@@ -23,16 +23,12 @@ from pathlib import Path
 
 from datagen.errors import ParseError
 from datagen.export_llava import write_llava_json
-from datagen.filters import DuplicateTracker, active_filters, first_rejection
-from datagen.parse import (
-    load_instructions,
-    parse_complex_reasoning,
-    parse_conversation,
-    parse_detail,
-    pick_instruction,
-)
+from datagen.filters import first_rejection
+from datagen.parse import load_instructions, pick_instruction
 from datagen.resources import templates_root
-from datagen.tasks.base import Job, Task, TaskOptions
+from datagen.tasks import get_task
+from datagen.tasks.base import Job, TaskOptions
+from datagen.tasks.llava import INSTRUCTION_KEY
 
 MIX = {"conversation": 58 / 158, "detail_description": 23 / 158, "complex_reasoning": 77 / 158}
 NOUNS = ["man", "woman", "dog", "cat", "bus", "kite", "umbrella", "table", "plate", "pizza", "bench"]
@@ -99,20 +95,27 @@ def main() -> None:
     rng = random.Random(args.seed)
     tasks = list(MIX)
     counts = {t: round(args.n * MIX[t]) for t in tasks}
+    opts = TaskOptions(seed=args.seed, image_token="random")
+    instructions = load_instructions(templates_root() / "detail_description" / "instructions.txt")
     work: list[tuple[Job, str]] = []
     for task in tasks:
         for i in range(counts[task]):
             image = f"{i:012d}"
-            job = Job(f"{task}:{image}", task, [], {"id": image, "image": f"{image}.jpg"})
-            work.append((job, make_reply(task, rng)))
+            sid = f"{task}:{image}"
+            source: dict[str, str] = {"id": image, "image": f"{image}.jpg"}
+            if task == "detail_description":  # what DetailDescriptionTask.build_jobs attaches
+                source[INSTRUCTION_KEY] = pick_instruction(instructions, opts.seed, sid)
+            work.append((Job(sid, task, [], source), make_reply(task, rng)))
     rng.shuffle(work)
     reply_mb = sum(len(r) for _, r in work) / 1e6
     print(f"{len(work)} synthetic replies ({counts}), {reply_mb:.0f} MB of reply text", file=sys.stderr)
 
-    instructions = load_instructions(templates_root() / "detail_description" / "instructions.txt")
-    opts = TaskOptions(seed=args.seed, image_token="random")
-    assembler = Task()
-    parsers = {"conversation": parse_conversation, "complex_reasoning": parse_complex_reasoning}
+    # The real task objects: their parse(), filters() (duplicate tracker included) and to_record().
+    task_objs = {name: get_task(name) for name in tasks}
+    filters = {
+        name: [(n, f) for n, f in t.filters() if n not in opts.disabled_filters]
+        for name, t in task_objs.items()
+    }
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -120,25 +123,20 @@ def main() -> None:
         parse_failures = 0
         for job, reply in work:
             try:
-                if job.task == "detail_description":
-                    q = pick_instruction(instructions, opts.seed, job.sample_id)
-                    parsed.append((job, parse_detail(reply, q)))
-                else:
-                    parsed.append((job, parsers[job.task](reply)))
+                parsed.append((job, task_objs[job.task].parse(reply, job)))
             except ParseError:
                 parse_failures += 1
         t1 = time.perf_counter()
-        filters = active_filters(tracker=DuplicateTracker())
         kept = []
         drops: Counter[str] = Counter()
         for job, pairs in parsed:
-            rejected = first_rejection(pairs, job, filters)
+            rejected = first_rejection(pairs, job, filters[job.task])
             if rejected is None:
                 kept.append((job, pairs))
             else:
                 drops[rejected[0]] += 1
         t2 = time.perf_counter()
-        records = [assembler.to_record(pairs, job, opts) for job, pairs in kept]
+        records = [task_objs[job.task].to_record(pairs, job, opts) for job, pairs in kept]
         t3 = time.perf_counter()
         out = Path(tmp) / "llava_instruct.json"
         written = write_llava_json(out, records)

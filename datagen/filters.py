@@ -33,9 +33,21 @@ Filter = Callable[[QAPairs, "Job"], "str | None"]
 Rule = tuple[tuple[tuple[str, ...], ...], str, "re.Pattern[str]"]
 
 
-def _first_match(texts: list[tuple[int, str, str]], rules: list[Rule]) -> str | None:
+# leak and refusal run one after the other on the same pairs: build the lowercased text once.
+_blob_cache: list[Any] = [None, ""]
+
+
+def _blob(pairs: QAPairs) -> str:
+    """All of a sample's text, lowercased (questions too: extra text only makes triggers fire more)."""
+    if _blob_cache[0] is not pairs:
+        _blob_cache[0] = pairs
+        _blob_cache[1] = "\n".join([t for qa in pairs for t in qa]).lower()
+    return str(_blob_cache[1])
+
+
+def _first_match(pairs: QAPairs, texts: list[tuple[int, str, str]], rules: list[Rule]) -> str | None:
     """`"turn N role what"` for the first (turn, role, text) a rule matches, or None."""
-    blob = "\n".join([t for _, _, t in texts]).lower()
+    blob = _blob(pairs)
     for groups, what, pattern in rules:
         # Plain loops, not all(any(...)): generator frames cost more than the `in` tests here.
         for group in groups:
@@ -104,7 +116,7 @@ def leak(pairs: QAPairs, job: Job) -> str | None:
         if not ours:
             texts.append((i, "question", q))
         texts.append((i, "answer", a))
-    return _first_match(texts, _LEAK_RULES)
+    return _first_match(pairs, texts, _LEAK_RULES)
 
 
 # --- refusal: the model declined instead of answering --------------------------------------------
@@ -116,11 +128,8 @@ _REFUSAL_RULES: list[Rule] = [
                 "apologi",
                 "unfortunately, i",
                 "as an ai",
-                "i cannot",
-                "i can't",
-                "i can\u2019t",
-                "i am unable",
-                "i am not able",
+                "i can",  # i cannot / can't / can’t
+                "i am ",  # i am unable / not able
                 "i won't",
             ),
         ),
@@ -138,7 +147,8 @@ _REFUSAL_RULES: list[Rule] = [
 
 def refusal(pairs: QAPairs, job: Job) -> str | None:
     """Reject answers that refuse or apologise instead of answering."""
-    return _first_match([(i, "answer", a) for i, (_q, a) in enumerate(pairs, start=1)], _REFUSAL_RULES)
+    texts = [(i, "answer", a) for i, (_q, a) in enumerate(pairs, start=1)]
+    return _first_match(pairs, texts, _REFUSAL_RULES)
 
 
 # --- short_turn: empty or too short to be useful ---------------------------------------------------
@@ -241,13 +251,11 @@ def sample_key(task: str, pairs: QAPairs) -> str:
 
     For detail descriptions only the description counts: the question is ours, drawn at random.
     """
-    h = hashlib.blake2b(digest_size=16)
-    h.update(task.encode())
-    for q, a in pairs:
-        if task != "detail_description":
-            h.update(b"\x1fq" + q.strip().encode())
-        h.update(b"\x1fa" + a.strip().encode())
-    return h.hexdigest()
+    if task == "detail_description":
+        parts = [task, *(a.strip() for _q, a in pairs)]
+    else:
+        parts = [task, *(t.strip() for qa in pairs for t in qa)]
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 
 
 def pairs_from_conversations(conversations: list[dict[str, Any]]) -> QAPairs:
