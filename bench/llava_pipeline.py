@@ -23,8 +23,9 @@ from collections import Counter
 from pathlib import Path
 
 from datagen.errors import ParseError
-from datagen.export_llava import write_llava_json
+from datagen.export_llava import export_llava, write_llava_json
 from datagen.filters import first_rejection
+from datagen.jsonio import write_jsonl_atomic
 from datagen.parse import load_instructions, pick_instruction
 from datagen.resources import templates_root
 from datagen.tasks import get_task
@@ -153,6 +154,22 @@ def main() -> None:
         with open(out, encoding="utf-8") as f:
             assert len(json.load(f)) == written
 
+        # (c) `datagen export llava RUN_DIR` from disk: read results.jsonl, check every record
+        # against LLaVA's loader rules, write the array; next to json.load of the array + json.dump.
+        run = Path(tmp) / "run"
+        prov = {"model": "m", "template_hash": "t", "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+        write_jsonl_atomic(run / "results.jsonl", ({**r, "task": "x", **prov} for r in records))
+        e0 = time.perf_counter()
+        exported = export_llava([run], Path(tmp) / "exported.json").total
+        export_cli_s = time.perf_counter() - e0
+        s0 = time.perf_counter()
+        with open(out, encoding="utf-8") as f:
+            loaded = json.load(f)
+        with open(Path(tmp) / "plain2.json", "w", encoding="utf-8") as f:
+            json.dump(loaded, f, ensure_ascii=False)
+        simple_s = time.perf_counter() - s0
+        assert exported == written
+
     print(
         f"parse            {t1 - t0:7.2f} s  ({len(work) / (t1 - t0):,.0f} replies/s, {parse_failures} parse failures)"
     )
@@ -161,9 +178,12 @@ def main() -> None:
     print(f"export (ours)    {t4 - t3:7.2f} s  ({written} records, {size_mb:.0f} MB)")
     print(f"pipeline total   {ours:7.2f} s  ({ours_cpu:.2f} s CPU; target < 15 s)")
     print(f"json.dump alone  {dump_s:7.2f} s  ({dump_cpu:.2f} s CPU; same records)")
+    print(f"export llava RUN {export_cli_s:7.2f} s  (read + validate + write {exported} records)")
+    print(f"json.load+dump   {simple_s:7.2f} s  (same records, no validation)")
     print(f"machine load (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(
-        f"ratio pipeline / json.dump = {ours / dump_s:.2f}x; our export / json.dump = {(t4 - t3) / dump_s:.2f}x"
+        f"ratio pipeline / json.dump = {ours / dump_s:.2f}x; our export / json.dump = {(t4 - t3) / dump_s:.2f}x; "
+        f"export llava RUN / (json.load + json.dump) = {export_cli_s / simple_s:.2f}x"
     )
 
 
