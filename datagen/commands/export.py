@@ -9,6 +9,7 @@ import typer
 # Modules exposing `register(export_app)`, one per export format.
 EXPORT_MODULES: list[str] = [
     "datagen.commands.export_llava",
+    "datagen.commands.export_hf",
 ]
 
 
