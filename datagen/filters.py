@@ -233,18 +233,6 @@ DUPLICATE = "duplicate"
 FILTER_NAMES: list[str] = [*FILTERS, DUPLICATE]
 
 
-def check_filter_names(names: Iterable[str]) -> set[str]:
-    """Validate `--no-filter` names; unknown ones are a usage error naming the valid ones."""
-    from datagen.errors import UsageError
-
-    out = set()
-    for name in names:
-        if name not in FILTER_NAMES:
-            raise UsageError(f"unknown filter '{name}'", hint=f"choose from: {', '.join(FILTER_NAMES)}")
-        out.add(name)
-    return out
-
-
 # --- duplicate: exact duplicate samples across the run -----------------------------------------------
 def sample_key(task: str, pairs: QAPairs) -> str:
     """A digest of what the model wrote for a sample (exact text, outer whitespace ignored), per task.

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from datagen.errors import UsageError
 from datagen.filters import (
     FILTER_NAMES,
     DuplicateTracker,
     active_filters,
-    check_filter_names,
     first_rejection,
     leak,
     non_alternating,
@@ -165,6 +163,3 @@ def test_disable_filters_by_name():
     leaky = [("What do the captions say?", "They say a man holds an umbrella.")]
     assert first_rejection(leaky, job(), active_filters()) == ("leak", "turn 1 question mentions captions")
     assert first_rejection(leaky, job(), kept) is None
-    assert check_filter_names(["leak"]) == {"leak"}
-    with pytest.raises(UsageError, match="unknown filter 'nope'"):
-        check_filter_names(["nope"])
