@@ -3,7 +3,10 @@ COCO-mini val images, and a loopback-server handler that answers each request by
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import subprocess
 from pathlib import Path
 
 from fakeserver import Reply
@@ -84,3 +87,18 @@ def config(srv):
 
 def read_jsonl(path: Path):
     return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def run_cli(*args: object) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in-process (its `Error:` funnel and exit code) and capture what it prints."""
+    from datagen.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    argv = [str(a) for a in args]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(argv)
+            code = 0
+        except SystemExit as e:
+            code = int(e.code or 0)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -15,14 +17,26 @@ from datagen.records import llava_record_problems, make_conversations, placement
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "datagen", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-    )
+def run_cli(*args: object) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in-process (one `Error:` funnel, exit code) and capture what it prints."""
+    from datagen.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    argv = [str(a) for a in args]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(argv)
+            code = 0
+        except SystemExit as e:
+            code = int(e.code or 0)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
+def run_subprocess(*args: object) -> subprocess.CompletedProcess[str]:
+    """The real entry point, `python -m datagen`, in a child process."""
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "datagen", *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)
 
 
 def result_row(image_id: int, task: str, pairs, placement="random"):
@@ -67,7 +81,7 @@ def test_export_single_file_round_trips(run_dir, tmp_path):
     }
     llava_json.write_text(json.dumps([extra]))
     out = tmp_path / "out" / "llava_instruct.json"
-    proc = run_cli("export", "llava", run_dir, llava_json, "--out", out)
+    proc = run_subprocess("export", "llava", run_dir, llava_json, "--out", out)
     assert proc.returncode == 0, proc.stderr
     assert f"wrote 4 samples to {out}" in proc.stderr
     with open(out, encoding="utf-8") as f:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from llava_helpers import BIRD, MIRROR, MOTO, SCRIPT, scripted_server
+from llava_helpers import BIRD, MIRROR, MOTO, SCRIPT, run_cli, scripted_server
 
 from datagen.llava_run import llava_options
 from datagen.records import llava_record_problems
@@ -43,13 +43,13 @@ def test_generate_export_stats(fake_llm, coco_mini, tmp_path):
     assert meta["config"]["image_token"] == "first" and meta["config"]["disabled_filters"] == []
 
     out = tmp_path / "llava_instruct.json"
-    proc = datagen("export", "llava", run, "--out", out)
+    proc = run_cli("export", "llava", run, "--out", out)
     assert proc.returncode == 0, proc.stderr
     with open(out, encoding="utf-8") as f:
         data = json.load(f)
     assert len(data) == 4 and all(llava_record_problems(r) == [] and len(r) == 3 for r in data)
 
-    proc = datagen("stats", run, "--json")
+    proc = run_cli("stats", run, "--json")
     stats = json.loads(proc.stdout)
     assert stats["filter_drops"] == {"leak": 2, "duplicate": 1, "short_turn": 1}
     assert stats["failures_by_stage"] == {"filter": 4, "parse": 1}
@@ -79,7 +79,7 @@ def test_bad_llava_options(coco_mini, tmp_path, extra, message):
     import re
 
     run = tmp_path / "run"
-    proc = datagen(
+    proc = run_cli(
         "generate", "llava", "--coco", coco_mini, "--split", "val2017", "--out", run, "--dry-run", *extra
     )
     assert proc.returncode == 2, proc.stderr
@@ -90,7 +90,7 @@ def test_bad_llava_options(coco_mini, tmp_path, extra, message):
 
 def test_dry_run_respects_tasks_and_limit_per_task(coco_mini, tmp_path):
     run = tmp_path / "dry"
-    proc = datagen(
+    proc = run_cli(
         "generate", "llava", "--coco", coco_mini, "--split", "train2017", "--out", run, "--dry-run",
         "--tasks", "detail,reasoning", "--limit-per-task", "4",
     )  # fmt: skip
