@@ -21,9 +21,11 @@ def render(stats: dict[str, Any]) -> None:
     from rich.table import Table
 
     console = Console()
-    mix = Table(title=f"{stats['samples']} samples")
-    for col in ("task", "samples", "share", "LLaVA-158K", "LLaVA share", "turns/sample (count)"):
-        mix.add_column(col, justify="left" if col in ("task", "turns/sample (count)") else "right")
+    mix = Table(title=f"{stats['samples']} samples in {', '.join(stats['inputs'])}")
+    mix.add_column("task", no_wrap=True)
+    for col in ("samples", "share", "LLaVA-158K", "LLaVA share"):
+        mix.add_column(col, justify="right")
+    mix.add_column("turns: samples")
     for task, t in stats["tasks"].items():
         llava = t["llava_158k_samples"]
         mix.add_row(
@@ -38,7 +40,7 @@ def render(stats: dict[str, Any]) -> None:
 
     lengths = Table(title="Length in words (min / median / p90 / max / mean)")
     for col in ("task", "turn", "min", "median", "p90", "max", "mean"):
-        lengths.add_column(col, justify="left" if col in ("task", "turn") else "right")
+        lengths.add_column(col, justify="left" if col in ("task", "turn") else "right", no_wrap=True)
     for task, t in stats["tasks"].items():
         lengths.add_row(task, "question", *_dist_cells(t["question_words"]))
         lengths.add_row("", "answer", *_dist_cells(t["answer_words"]))
