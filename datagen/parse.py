@@ -136,9 +136,14 @@ _DETAIL_LABEL_RE = re.compile(
 )
 
 
+# A chatty first line announcing the answer ("Sure! Here is a detailed description:") is dropped.
+_LEAD_IN_RE = re.compile(r"^(?:sure|certainly|of course|okay|ok|here is|here's)\b[^\n]{0,120}:[ \t]*\n", re.I)
+
+
 def parse_detail(reply: str, question: str) -> QAPairs:
     """A detailed-description reply (prose) → one pair: (the drawn instruction, the description)."""
     text = reply.replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = _LEAD_IN_RE.sub("", text, count=1).strip()
     text = _DETAIL_LABEL_RE.sub("", text, count=1).strip()
     if not text:
         raise ParseError("empty reply")

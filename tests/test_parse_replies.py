@@ -127,6 +127,9 @@ def test_detail_pairs_prose_with_question():
     prose = "A man walks along a rainy street holding a red umbrella.\n\nCars line the curb."
     assert parse_detail(prose + "\r\n", "Describe it.") == [("Describe it.", prose)]
     assert parse_detail("**Description:** " + prose, "Q") == [("Q", prose)]
+    assert parse_detail("Sure! Here is a detailed description:\n\n" + prose, "Q") == [("Q", prose)]
+    # a description that merely starts with "Sure" is kept whole
+    assert parse_detail("Sure enough, the street is wet.", "Q") == [("Q", "Sure enough, the street is wet.")]
     with pytest.raises(ParseError, match="empty reply"):
         parse_detail("  \n ", "Q")
     with pytest.raises(ParseError, match="prose description"):
