@@ -116,8 +116,8 @@ class CaptionRewriteTask(Task):
         return [
             ("apology", lambda p, j: rf.apology(para(p))),
             ("preamble", lambda p, j: rf.preamble(para(p))),
-            ("cut_off", lambda p, j: rf.cut_off(para(p))),
             ("not_english", lambda p, j: rf.not_english(para(p))),
+            ("cut_off", lambda p, j: rf.cut_off(para(p))),
             ("repeats", lambda p, j: rf.repeats(para(p))),
             ("lost_content", lambda p, j: rf.lost_content(para(p), source(j), self.min_ratio)),
         ]
