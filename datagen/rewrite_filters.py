@@ -100,8 +100,21 @@ def lost_content(reply: str, source: str, min_ratio: float) -> str | None:
     return None
 
 
+def stutter(text: str) -> str | None:
+    """Words repeated back to back: one word 3+ times ("fog fog fog"), or a 2-6 word phrase twice
+    ("side of the side of the"). A doubled single word ("had had", "very very") is normal English."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    for i in range(len(words)):
+        if i + 2 < len(words) and words[i] == words[i + 1] == words[i + 2]:
+            return " ".join(words[i : i + 3])
+        for n in range(2, 7):
+            if i + 2 * n <= len(words) and words[i : i + n] == words[i + n : i + 2 * n]:
+                return " ".join(words[i : i + 2 * n])
+    return None
+
+
 def repeats(reply: str, min_words: int = 3) -> str | None:
-    """A sentence of `min_words`+ words occurs twice (ignoring case and punctuation)."""
+    """A sentence of `min_words`+ words occurs twice (ignoring case and punctuation), or words stutter."""
     seen: set[str] = set()
     for s in sentences(reply):
         key = _norm_sentence(s)
@@ -110,7 +123,8 @@ def repeats(reply: str, min_words: int = 3) -> str | None:
         if key in seen:
             return f"repeats the sentence {s[:60]!r}"
         seen.add(key)
-    return None
+    st = stutter(reply)
+    return f"repeats words back to back: {st!r}" if st else None
 
 
 def _non_latin_run(text: str, min_run: int = 2) -> str | None:

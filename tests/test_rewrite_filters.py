@@ -72,6 +72,14 @@ def test_repeats_ignores_case_and_punctuation() -> None:
         or rf.repeats("It is red. It is red.", min_words=4) is None
     )
     assert rf.repeats(CLEAN) is None
+    assert (
+        rf.repeats("The headlight shines through the fog fog fog.")
+        == "repeats words back to back: 'fog fog fog'"
+    )
+    assert rf.repeats("A stove is on the right side of the side of the room.") == (
+        "repeats words back to back: 'side of the side of the'"
+    )
+    assert rf.repeats("What it had had was a very very old bike.") is None
 
 
 def test_not_english_catches_scripts_and_other_languages() -> None:

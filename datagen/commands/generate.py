@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from datagen.commands import _rewrite_opts as R
 from datagen.commands import _sources as S
 from datagen.errors import UsageError
 
@@ -45,6 +46,12 @@ def generate(
     price_out: float | None = typer.Option(
         None, "--price-out", min=0.0, help="USD per 1M completion tokens."
     ),
+    descriptions: Path | None = R.DESCRIPTIONS,
+    from_run: Path | None = R.FROM_RUN,
+    id_field: str | None = R.ID_FIELD,
+    text_field: str | None = R.TEXT_FIELD,
+    min_words: int | None = R.MIN_WORDS,
+    min_ratio: float | None = R.MIN_RATIO,
 ) -> None:
     """Generate samples for TASK from a source of images."""
     from datagen.dryrun import GenerationParams, write_dry_run
@@ -56,7 +63,10 @@ def generate(
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; it must be a run directory")
     spec = S.source_spec(coco, split, captions, instances, input, skip_crowd, box_format, images)
-    opts = TaskOptions(templates_dir=str(templates_dir) if templates_dir else None, seed=seed)
+    extra = R.rewrite_extra(
+        names, spec.given(), descriptions, from_run, id_field, text_field, min_words, min_ratio
+    )
+    opts = TaskOptions(templates_dir=str(templates_dir) if templates_dir else None, seed=seed, extra=extra)
 
     def contexts() -> list[dict]:
         records, report = load_contexts(spec)
@@ -70,6 +80,7 @@ def generate(
         )
     params = GenerationParams(model=model, temperature=temperature, max_tokens=max_tokens)
     summary = write_dry_run(jobs, out, params, price_in=price_in, price_out=price_out)
+    R.echo_rejected(extra, "not in requests.jsonl")
     for line in summary.lines():
         typer.echo(line)
 

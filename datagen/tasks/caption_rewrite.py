@@ -70,6 +70,9 @@ class CaptionRewriteTask(Task):
             raise UsageError(f"--min-words must be 0 or more, got {min_words}")
         keep, short = split_short(rows, min_words)
         self.prefailures = [short_input_failure(r, min_words) for r in short]
+        sink = extra.get("rejected_sources")
+        if isinstance(sink, list):  # the generate command records these in failures.jsonl
+            sink.extend(self.prefailures)
         return list(keep)
 
     def template(self, opts: TaskOptions) -> Any:
