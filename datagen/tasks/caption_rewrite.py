@@ -46,11 +46,15 @@ def clean_reply(reply: str) -> str:
     return text
 
 
+def _min_ratio(job: Job) -> float:
+    value = job.source.get("min_ratio")
+    return DEFAULT_MIN_RATIO if value is None else float(value)
+
+
 class CaptionRewriteTask(Task):
     name = "caption_rewrite"
 
     def __init__(self) -> None:
-        self.min_ratio = DEFAULT_MIN_RATIO
         # Descriptions flagged before any call: failures.jsonl lines the engine writes as they are.
         self.prefailures: list[dict[str, Any]] = []
         self._template: Any = None
@@ -84,9 +88,9 @@ class CaptionRewriteTask(Task):
 
     def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> Iterator[Job]:
         ratio = opts.extra.get("min_ratio")
-        self.min_ratio = DEFAULT_MIN_RATIO if ratio is None else float(ratio)
-        if not 0 <= self.min_ratio <= 1:
-            raise UsageError(f"--min-ratio must be between 0 and 1, got {self.min_ratio}")
+        min_ratio = DEFAULT_MIN_RATIO if ratio is None else float(ratio)
+        if not 0 <= min_ratio <= 1:
+            raise UsageError(f"--min-ratio must be between 0 and 1, got {min_ratio}")
         tpl = self.template(opts)
         choices = list(tpl.instructions) or [FALLBACK_INSTRUCTION]
         for row in sources:
@@ -98,7 +102,8 @@ class CaptionRewriteTask(Task):
                 sample_id=sample_id,
                 task=self.name,
                 messages=tpl.messages(row["description"]),
-                source={**row, "instruction": question},
+                # The job carries its own filter setting: the engine may judge it with another instance.
+                source={**row, "instruction": question, "min_ratio": min_ratio},
                 template_hash=tpl.hash,
                 max_tokens=tpl.max_tokens,
             )
@@ -122,7 +127,7 @@ class CaptionRewriteTask(Task):
             ("not_english", lambda p, j: rf.not_english(para(p))),
             ("cut_off", lambda p, j: rf.cut_off(para(p))),
             ("repeats", lambda p, j: rf.repeats(para(p))),
-            ("lost_content", lambda p, j: rf.lost_content(para(p), source(j), self.min_ratio)),
+            ("lost_content", lambda p, j: rf.lost_content(para(p), source(j), _min_ratio(j))),
         ]
 
     def to_record(self, pairs: QAPairs, job: Job, opts: TaskOptions) -> dict[str, Any]:
