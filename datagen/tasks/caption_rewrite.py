@@ -55,7 +55,7 @@ class CaptionRewriteTask(Task):
     name = "caption_rewrite"
 
     def __init__(self) -> None:
-        # Descriptions flagged before any call: failures.jsonl lines the engine writes as they are.
+        # Descriptions flagged before any call, as failures.jsonl lines (written by rewrite_prefail).
         self.prefailures: list[dict[str, Any]] = []
         self._template: Any = None
 
