@@ -98,3 +98,25 @@ def echo_rejected(extra: dict[str, Any], where: str, limit: int = 5) -> None:
             "(--min-words 0 sends everything)",
             err=True,
         )
+
+
+def record_rejected_before(extra: dict[str, Any], out: Path, shard: tuple[int, int] | None) -> None:
+    """Live/batch runs: write this shard's flagged descriptions to failures.jsonl before sending."""
+    if "rejected_sources" not in extra:
+        return
+    from datagen.engine_config import in_shard
+    from datagen.rewrite_prefail import write_prefailures
+
+    mine = [f for f in extra["rejected_sources"] if in_shard(f["sample_id"], shard)]
+    extra["rejected_sources"] = mine
+    out.mkdir(parents=True, exist_ok=True)
+    write_prefailures(out, mine)
+    echo_rejected(extra, "listed in failures.jsonl")
+
+
+def record_rejected_after(extra: dict[str, Any], out: Path) -> None:
+    """Add the flagged count to the run.json the engine just wrote."""
+    if "rejected_sources" in extra:
+        from datagen.rewrite_prefail import count_prefailures
+
+        count_prefailures(out, len(extra["rejected_sources"]))
