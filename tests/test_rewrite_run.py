@@ -240,3 +240,44 @@ def test_min_ratio_option_reaches_the_filter(
     run = tmp_path / "run"
     assert run_cli(generate(src, run, fake_llm.url, "--min-ratio", "0.1"), capsys)[0] == 0
     assert [r["conversations"][1]["value"] for r in read_jsonl(run / "results.jsonl")] == [reply]
+
+
+def test_batch_mode_gives_the_same_outcome(
+    tmp_path: Path,
+    descriptions: Path,
+    fake_llm,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATAGEN_BATCH_POLL", "0.01")
+    fake_llm.handler = handler_for(CASES)
+    fake_llm.batch_polls = 1
+    run = tmp_path / "run"
+    code, _, err = run_cli(generate(descriptions, run, fake_llm.url, "--batch"), capsys)
+    assert code == 0, err
+    assert fake_llm.batches_created == 1
+    assert sorted(r["id"] for r in read_jsonl(run / "results.jsonl")) == sorted(REAL_IDS)
+    failures = {f["id"]: (f["stage"], f.get("filter")) for f in read_jsonl(run / "failures.jsonl")}
+    assert failures["short"] == ("filter", "too_short_input") and failures["french"] == (
+        "filter",
+        "not_english",
+    )
+    meta = json.loads((run / "run.json").read_text())
+    assert (
+        meta["mode"] == "batch"
+        and meta["filters"]["too_short_input"] == 1
+        and meta["filters"]["preamble"] == 1
+    )
+
+
+def test_shards_split_flagged_descriptions_too(
+    tmp_path: Path, fake_llm, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shorts = {f"s{i}": f"Short text {i}." for i in range(12)}
+    src = write_jsonl(tmp_path / "d.jsonl", [{"image_id": k, "caption": v} for k, v in shorts.items()])
+    flagged: list[str] = []
+    for k in range(2):
+        run = tmp_path / f"shard{k}"
+        assert run_cli(generate(src, run, fake_llm.url, "--shard", f"{k}/2"), capsys)[0] == 0
+        flagged += [f["id"] for f in read_jsonl(run / "failures.jsonl")]
+    assert sorted(flagged) == sorted(shorts) and fake_llm.log == []
