@@ -45,7 +45,7 @@ def caption_of(rec: dict[str, Any]) -> str:
         raise InputError(
             f"sample '{rec.get('id')}' has {len(turns) // 2} question/answer pairs; MiniGPT-4 wants one "
             "description per image",
-            hint="export caption_rewrite or detail_description runs",
+            hint="export caption_rewrite or detail_description samples (--task detail_description)",
         )
     return str(turns[1]["value"]).strip()
 

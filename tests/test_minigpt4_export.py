@@ -255,7 +255,22 @@ def test_without_images_only_captions_and_bad_records(
     multi["conversations"] += [{"from": "human", "value": "And?"}, {"from": "gpt", "value": "More."}]
     run2 = make_run(tmp_path / "run2", [multi])
     code, _, err = run_cli(["export", "minigpt4", str(run2), "--out", str(tmp_path / "o2")], capsys)
-    assert code == 2 and "has 2 question/answer pairs" in err
+    assert code == 2 and "has 2 question/answer pairs" in err and "--task detail_description" in err
+    multi["task"] = "conversation"
+    make_run(tmp_path / "run3", [multi, record(IDS[0], CAPTIONS[IDS[0]])])
+    code, stdout, _ = run_cli(
+        [
+            "export",
+            "minigpt4",
+            str(tmp_path / "run3"),
+            "--out",
+            str(tmp_path / "o5"),
+            "--task",
+            "caption_rewrite",
+        ],
+        capsys,
+    )
+    assert code == 0 and "Wrote 1 captions" in stdout
     code, _, err = run_cli(
         ["export", "minigpt4", str(tmp_path / "nope"), "--out", str(tmp_path / "o3")], capsys
     )

@@ -12,7 +12,9 @@ from datagen.errors import UsageError
 def register(export_app: typer.Typer) -> None:
     @export_app.command("minigpt4")
     def minigpt4(
-        inputs: list[Path] = typer.Argument(..., help="Run directories, results.jsonl or LLaVA JSON files."),
+        inputs: list[Path] = typer.Argument(
+            ..., metavar="INPUT", help="Run directories, results.jsonl or LLaVA JSON files."
+        ),
         out: Path = typer.Option(..., "--out", help="Folder to write filter_cap.json and image/ into."),
         images: Path | None = typer.Option(
             None, "--images", help="Image root the samples' image names are relative to (copies into image/)."
@@ -28,6 +30,9 @@ def register(export_app: typer.Typer) -> None:
             False, "--skip-bad-images", help="Drop samples whose image is missing, refused or unreadable."
         ),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out folder."),
+        task: list[str] | None = typer.Option(
+            None, "--task", help="Keep only records of this task (repeatable), e.g. detail_description."
+        ),
     ) -> None:
         """Write DIR/filter_cap.json ({"annotations": [{"image_id", "caption"}]}) and DIR/image/<image_id>.jpg."""
         from datagen.export_minigpt4 import export_minigpt4, problem_summary
@@ -39,6 +44,8 @@ def register(export_app: typer.Typer) -> None:
             raise UsageError("--link needs --images ROOT")
         excluded = read_id_list(exclude_ids) if exclude_ids else None
         records = load_many(inputs, exclude_ids=excluded)
+        if task:
+            records = [r for r in records if r.get("task") in set(task)]
         plan = export_minigpt4(
             records,
             out,
