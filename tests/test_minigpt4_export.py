@@ -277,3 +277,50 @@ def test_without_images_only_captions_and_bad_records(
     assert code == 2 and "no such file or folder" in err
     code, _, err = run_cli(["export", "minigpt4", str(run), "--out", str(tmp_path / "o4"), "--link"], capsys)
     assert code == 2 and "--link needs --images" in err
+
+
+def test_same_image_twice_and_conflicting_stems(
+    tmp_path: Path, image_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (image_root / "sub").mkdir()
+    shutil.copy(image_root / f"{IDS[0]}.jpg", image_root / "sub" / f"{IDS[0]}.jpg")
+    twice = [record(IDS[0], "First caption."), record(IDS[0], "Second caption.")]
+    make_run(tmp_path / "run", twice)
+    code, _, _ = run_cli(
+        [
+            "export",
+            "minigpt4",
+            str(tmp_path / "run"),
+            "--out",
+            str(tmp_path / "o"),
+            "--images",
+            str(image_root),
+        ],
+        capsys,
+    )
+    assert code == 0
+    assert [a["caption"] for a in minigpt4_load_captions(tmp_path / "o")] == [
+        "First caption.",
+        "Second caption.",
+    ]
+    assert [p.name for p in (tmp_path / "o" / "image").iterdir()] == [f"{IDS[0]}.jpg"]
+
+    clash = [record(IDS[0], "Top level."), record("other", "In a subfolder.", image=f"sub/{IDS[0]}.jpg")]
+    make_run(tmp_path / "run2", clash)
+    code, _, err = run_cli(
+        [
+            "export",
+            "minigpt4",
+            str(tmp_path / "run2"),
+            "--out",
+            str(tmp_path / "o2"),
+            "--images",
+            str(image_root),
+        ],
+        capsys,
+    )
+    assert code == 2 and "1 conflict" in err and f"would both be image/{IDS[0]}.jpg" in err
+
+
+def minigpt4_load_captions(storage: Path) -> list[dict]:
+    return [{"image_id": i, "caption": c} for i, _, c in minigpt4_load(storage)]
