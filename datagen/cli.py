@@ -37,6 +37,7 @@ COMMAND_MODULES: list[str] = [
     "datagen.commands.adapt",
     "datagen.commands.review",
     "datagen.commands.stats",
+    "datagen.commands.diff",
 ]
 
 

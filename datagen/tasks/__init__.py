@@ -15,6 +15,7 @@ TASK_MODULES: dict[str, str] = {
     "conversation": "datagen.tasks.llava:ConversationTask",
     "detail_description": "datagen.tasks.llava:DetailDescriptionTask",
     "complex_reasoning": "datagen.tasks.llava:ComplexReasoningTask",
+    "caption_rewrite": "datagen.tasks.caption_rewrite:CaptionRewriteTask",
 }
 ALIASES: dict[str, str] = {"detail": "detail_description", "reasoning": "complex_reasoning"}
 
