@@ -28,7 +28,8 @@ app = typer.Typer(
 
 # Command modules, each exposing `register(app)`. Order is the order in `datagen --help`.
 COMMAND_MODULES: list[str] = [
-    "datagen.commands.export",]
+    "datagen.commands.export",
+]
 
 
 def _version(value: bool) -> None:

@@ -11,7 +11,9 @@ from datagen.errors import UsageError
 from datagen.tasks.base import Task
 
 # name -> "module:attribute" (imported lazily so `datagen --help` stays fast)
-TASK_MODULES: dict[str, str] = {}
+TASK_MODULES: dict[str, str] = {
+    "grounded_qa": "datagen.tasks.grounded_qa:GroundedQATask",
+}
 ALIASES: dict[str, str] = {"detail": "detail_description", "reasoning": "complex_reasoning"}
 
 
