@@ -29,6 +29,7 @@ app = typer.Typer(
 # Command modules, each exposing `register(app)`. Order is the order in `datagen --help`.
 COMMAND_MODULES: list[str] = [
     "datagen.commands.export",
+    "datagen.commands.eval",
 ]
 
 
