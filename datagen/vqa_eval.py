@@ -22,6 +22,7 @@ from typing import Any
 
 from datagen.errors import InputError
 from datagen.jsonio import read_json
+from datagen.vqa_files import as_int, load_questions
 from datagen.vqa_normalize import normalize_answer
 
 
@@ -60,9 +61,7 @@ class VQAScore:
 
 
 def _as_qid(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
-        raise InputError(f"{where}: question_id must be an integer, got {value!r}")
-    return int(value)
+    return as_int(value, "question_id", where)
 
 
 def load_annotations(path: str | Path) -> dict[int, dict[str, Any]]:
@@ -116,14 +115,7 @@ def load_results(path: str | Path) -> dict[int, str]:
 
 
 def load_question_ids(path: str | Path) -> list[int]:
-    data = read_json(path)
-    qs = data.get("questions") if isinstance(data, dict) else None
-    if not isinstance(qs, list):
-        raise InputError(f'{path}: expected {{"questions": [...]}} (VQA v2 / OK-VQA questions file)')
-    return [
-        _as_qid(q.get("question_id") if isinstance(q, dict) else None, f"{path}: questions[{i}]")
-        for i, q in enumerate(qs)
-    ]
+    return [q["question_id"] for q in load_questions(path)]
 
 
 def _pct(values: list[float]) -> float:

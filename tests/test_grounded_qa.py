@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
+from coco_contexts import contexts, raw_instances
 
 from datagen.errors import ParseError, UsageError
 from datagen.grounded import format_box
@@ -21,40 +21,7 @@ TOL = 0.002  # normalised boxes are rounded to 3 decimals; centres may move by u
 
 
 def _raw(coco_mini: Path, split: str) -> dict[str, Any]:
-    return json.loads((coco_mini / "annotations" / f"instances_{split}2017.json").read_text())
-
-
-def _contexts(raw: dict[str, Any]) -> list[dict[str, Any]]:
-    """Context records as the design defines them (normalised corners, crowd flag)."""
-    cats = {c["id"]: c["name"] for c in raw["categories"]}
-    by_image: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for ann in raw["annotations"]:
-        by_image[ann["image_id"]].append(ann)
-    out = []
-    for img in raw["images"]:
-        w, h = img["width"], img["height"]
-        boxes = []
-        for ann in by_image[img["id"]]:
-            x, y, bw, bh = ann["bbox"]
-            box = {
-                "category": cats[ann["category_id"]],
-                "bbox": [round(x / w, 3), round(y / h, 3), round((x + bw) / w, 3), round((y + bh) / h, 3)],
-            }
-            if ann["iscrowd"]:
-                box["crowd"] = True
-            boxes.append(box)
-        out.append(
-            {
-                "id": f"{img['id']:012d}",
-                "image_id": img["id"],
-                "image": img["file_name"],
-                "width": w,
-                "height": h,
-                "captions": [],
-                "boxes": boxes,
-            }
-        )
-    return out
+    return raw_instances(coco_mini, split)
 
 
 def _truth(raw: dict[str, Any]) -> dict[int, dict[str, list[dict[str, Any]]]]:
@@ -88,7 +55,7 @@ def test_every_answer_matches_the_raw_annotations(coco_mini: Path, split: str) -
     task = get_task("grounded_qa")
     opts = TaskOptions(seed=3, extra={"max_questions": 12, "margin": 0.1})
     kinds_seen: dict[str, int] = defaultdict(int)
-    for rec in _contexts(raw):
+    for rec in contexts(coco_mini, split):
         anns = truth[rec["image_id"]]
         qas = task.questions(rec, opts)
         assert qas, rec["id"]
@@ -177,7 +144,7 @@ def test_relations_respect_the_margin() -> None:
 
 
 def test_deterministic_by_seed_and_independent_of_order(coco_mini: Path) -> None:
-    recs = _contexts(_raw(coco_mini, "train"))[:20]
+    recs = contexts(coco_mini, "train")[:20]
     task = get_task("grounded_qa")
     opts = TaskOptions(seed=7)
     forward = [task.direct_pairs(r, opts) for r in recs]
@@ -191,7 +158,7 @@ def test_deterministic_by_seed_and_independent_of_order(coco_mini: Path) -> None
 def test_records_are_valid_llava(coco_mini: Path) -> None:
     task = get_task("grounded_qa")
     opts = TaskOptions(seed=0)
-    recs = _contexts(_raw(coco_mini, "val"))
+    recs = contexts(coco_mini, "val")
     jobs = list(task.build_jobs(recs, opts))
     assert [j.sample_id for j in jobs] == [r["id"] for r in recs]
     for job in jobs:
