@@ -91,7 +91,7 @@ def answer_candidates(records: list[dict[str, Any]], limit: int) -> list[list[st
     nlp = load_spacy()
     flat = [(i, cap) for i, rec in enumerate(records) for cap in rec.get("captions") or []]
     per_record: list[list[set[str]]] = [[] for _ in records]
-    for (i, _), doc in zip(flat, nlp.pipe([cap for _, cap in flat], batch_size=256)):
+    for (i, _), doc in zip(flat, nlp.pipe([cap for _, cap in flat], batch_size=256), strict=True):
         per_record[i].append(_caption_candidates(doc))
     return [rank_candidates(sets, limit) for sets in per_record]
 
