@@ -28,6 +28,10 @@ app = typer.Typer(
 
 # Command modules, each exposing `register(app)`. Order is the order in `datagen --help`.
 COMMAND_MODULES: list[str] = [
+    "datagen.commands.demo",
+    "datagen.commands.context",
+    "datagen.commands.generate",
+    "datagen.commands.templates",
     "datagen.commands.export",
     "datagen.commands.eval",
 ]

@@ -12,6 +12,9 @@ from datagen.tasks.base import Task
 
 # name -> "module:attribute" (imported lazily so `datagen --help` stays fast)
 TASK_MODULES: dict[str, str] = {
+    "conversation": "datagen.tasks.llava:ConversationTask",
+    "detail_description": "datagen.tasks.llava:DetailDescriptionTask",
+    "complex_reasoning": "datagen.tasks.llava:ComplexReasoningTask",
     "grounded_qa": "datagen.tasks.grounded_qa:GroundedQATask",
 }
 ALIASES: dict[str, str] = {"detail": "detail_description", "reasoning": "complex_reasoning"}

@@ -1,0 +1,58 @@
+"""Source options shared by every command that reads images (`context`, `generate`, ...).
+
+Typer has no option groups, so commands repeat these parameters with the defaults below and pass
+them to `source_spec(...)`, which builds the `SourceSpec` the library understands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from datagen.sources import SourceSpec
+
+COCO = typer.Option(None, "--coco", help="COCO root folder holding annotations/captions_SPLIT.json etc.")
+SPLIT = typer.Option(None, "--split", help="COCO split with --coco, e.g. val2017 or train2017.")
+CAPTIONS = typer.Option(None, "--captions", help="A COCO captions_*.json file.")
+INSTANCES = typer.Option(None, "--instances", help="A COCO instances_*.json file (boxes), with --captions.")
+INPUT = typer.Option(
+    None, "--input", help="Context records as JSONL (e.g. from `datagen context`, or your own)."
+)
+SKIP_CROWD = typer.Option(False, "--skip-crowd", help="Drop COCO crowd regions (iscrowd=1) from the boxes.")
+BOX_FORMAT = typer.Option(
+    "xyxy-norm", "--box-format", help="Box format of --input rows: xyxy-norm | xyxy-pixel | xywh-pixel."
+)
+IMAGES = typer.Option(
+    None, "--images", help="Image folder; sizes missing from the data are read from file headers."
+)
+
+
+def source_spec(
+    coco: Path | None = None,
+    split: str | None = None,
+    captions: Path | None = None,
+    instances: Path | None = None,
+    input: Path | None = None,
+    skip_crowd: bool = False,
+    box_format: str = "xyxy-norm",
+    images: Path | None = None,
+) -> SourceSpec:
+    return SourceSpec(
+        coco=coco,
+        split=split,
+        captions=captions,
+        instances=instances,
+        input=input,
+        skip_crowd=skip_crowd,
+        box_format=box_format,
+        images=images,
+    )
+
+
+def echo_report(lines: list[str], header: str = "skipped or adjusted while reading the source:") -> None:
+    """The skip report as a short stderr summary (stdout stays clean for piping)."""
+    if lines:
+        typer.echo(header, err=True)
+        for line in lines:
+            typer.echo(f"  {line}", err=True)

@@ -1,0 +1,54 @@
+"""`datagen context`: build context records from a source and write them, or show one as a task sees it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from datagen.commands import _sources as S
+from datagen.errors import UsageError
+
+
+def context(
+    coco: Path | None = S.COCO,
+    split: str | None = S.SPLIT,
+    captions: Path | None = S.CAPTIONS,
+    instances: Path | None = S.INSTANCES,
+    input: Path | None = S.INPUT,
+    skip_crowd: bool = S.SKIP_CROWD,
+    box_format: str = S.BOX_FORMAT,
+    images: Path | None = S.IMAGES,
+    out: Path | None = typer.Option(None, "--out", help="Write the context records here (JSONL)."),
+    report: Path | None = typer.Option(None, "--report", help="Also write the skip report here (JSON)."),
+    show: str | None = typer.Option(None, "--show", help="Print the context text of this image id instead."),
+    task: str = typer.Option("detail_description", "--task", help="With --show: whose view of the context."),
+    templates_dir: Path | None = typer.Option(
+        None, "--templates-dir", help="Folder with one subfolder per task."
+    ),
+) -> None:
+    """Turn annotations into context records (captions + normalised boxes), one JSON line per image."""
+    from datagen.jsonio import write_json_atomic, write_jsonl_atomic
+    from datagen.sources import find_record, load_contexts
+
+    if out is None and show is None:
+        raise UsageError("nothing to do: pass --out contexts.jsonl, or --show ID --task TASK")
+    spec = S.source_spec(coco, split, captions, instances, input, skip_crowd, box_format, images)
+    records, rep = load_contexts(spec)
+    S.echo_report(rep.lines())
+    if report is not None:
+        write_json_atomic(report, rep.to_dict())
+    if show is not None:
+        from datagen.context import render_context
+        from datagen.tasks import canonical_task_name
+        from datagen.templates import load_template
+
+        tpl = load_template(canonical_task_name(task), templates_dir)
+        typer.echo(render_context(find_record(records, show), tpl.context_fields))
+    if out is not None:
+        n = write_jsonl_atomic(out, records)
+        typer.echo(f"wrote {n} context records to {out}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("context")(context)

@@ -1,0 +1,78 @@
+"""`datagen generate TASK <source> --out RUN_DIR`: build each sample's request and send it (or, with
+--dry-run, write them as an OpenAI Batch file with a token and cost estimate)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from datagen.commands import _sources as S
+from datagen.errors import UsageError
+
+DEFAULT_MODEL = "gpt-4o-mini"
+
+
+def generate(
+    task: str = typer.Argument(
+        ..., help="conversation | detail_description | complex_reasoning | llava (all three) | ..."
+    ),
+    coco: Path | None = S.COCO,
+    split: str | None = S.SPLIT,
+    captions: Path | None = S.CAPTIONS,
+    instances: Path | None = S.INSTANCES,
+    input: Path | None = S.INPUT,
+    skip_crowd: bool = S.SKIP_CROWD,
+    box_format: str = S.BOX_FORMAT,
+    images: Path | None = S.IMAGES,
+    out: Path = typer.Option(..., "--out", help="Run directory (created if needed)."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Write RUN_DIR/requests.jsonl (Batch API input); send nothing."
+    ),
+    model: str = typer.Option(DEFAULT_MODEL, "--model", help="Model name as the server knows it."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, help="Use only the first N source rows per task."
+    ),
+    templates_dir: Path | None = typer.Option(
+        None, "--templates-dir", help="Folder with one subfolder per task."
+    ),
+    max_tokens: int | None = typer.Option(
+        None, "--max-tokens", min=1, help="Reply length cap (default: per task)."
+    ),
+    temperature: float = typer.Option(0.7, "--temperature", min=0.0, max=2.0, help="Sampling temperature."),
+    seed: int = typer.Option(0, "--seed", help="Seed for every random choice (e.g. where <image> goes)."),
+    price_in: float | None = typer.Option(None, "--price-in", min=0.0, help="USD per 1M prompt tokens."),
+    price_out: float | None = typer.Option(
+        None, "--price-out", min=0.0, help="USD per 1M completion tokens."
+    ),
+) -> None:
+    """Generate samples for TASK from a source of images."""
+    from datagen.dryrun import GenerationParams, write_dry_run
+    from datagen.jobs import build_jobs, expand_task_names
+    from datagen.sources import load_contexts
+    from datagen.tasks.base import TaskOptions
+
+    names = expand_task_names(task)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; it must be a run directory")
+    spec = S.source_spec(coco, split, captions, instances, input, skip_crowd, box_format, images)
+    opts = TaskOptions(templates_dir=str(templates_dir) if templates_dir else None, seed=seed)
+
+    def contexts() -> list[dict]:
+        records, report = load_contexts(spec)
+        S.echo_report(report.lines())
+        return records
+
+    jobs = build_jobs(names, opts, contexts, limit=limit)
+    if not dry_run:
+        raise UsageError(
+            "live generation is not part of this build yet", hint="add --dry-run to write the requests only"
+        )
+    params = GenerationParams(model=model, temperature=temperature, max_tokens=max_tokens)
+    summary = write_dry_run(jobs, out, params, price_in=price_in, price_out=price_out)
+    for line in summary.lines():
+        typer.echo(line)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("generate")(generate)

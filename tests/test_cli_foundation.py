@@ -1,0 +1,113 @@
+"""The foundation commands end to end: demo, context --show, templates list/show, the wheel's templates."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from contexthelpers import EXPECTED_229358, assert_one_line_error, run_cli
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_demo_on_bundled_sample(tmp_path, capsys):
+    out = tmp_path / "demo"
+    code, so, se = run_cli(["demo", "--out", str(out)], capsys)
+    assert code == 0, se
+    recs = [json.loads(x) for x in (out / "contexts.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in recs] == ["000000165518", "000000229358", "000000126107"]
+    reqs = [json.loads(x) for x in (out / "run/requests.jsonl").read_text().splitlines()]
+    assert len(reqs) == 9
+    assert {r["custom_id"].split(":")[0] for r in reqs} == {
+        "conversation",
+        "detail_description",
+        "complex_reasoning",
+    }
+    assert "wrote 9 requests" in so and "Next:" in so and "--base-url" in so
+    detail = next(r for r in reqs if r["custom_id"] == "detail_description:000000229358")
+    assert detail["body"]["messages"][-1]["content"] == EXPECTED_229358
+
+
+def test_context_show_prints_exact_task_text(coco_mini, capsys):
+    base = ["context", "--coco", str(coco_mini), "--split", "val2017", "--show"]
+    code, out, _ = run_cli([*base, "229358", "--task", "reasoning"], capsys)
+    assert code == 0 and out == EXPECTED_229358 + "\n"
+    code, out, _ = run_cli([*base, "000000229358.jpg", "--task", "conversation"], capsys)
+    assert code == 0 and out == EXPECTED_229358.split("\n\n")[0] + "\n"
+    code, _, err = run_cli([*base, "4"], capsys)
+    assert_one_line_error(code, err, "no image with id '4'", "000000165518")
+    code, _, err = run_cli([*base, "229358", "--task", "haiku"], capsys)
+    assert_one_line_error(code, err, "unknown task 'haiku'")
+
+
+def test_context_needs_out_or_show(coco_mini, capsys):
+    code, _, err = run_cli(["context", "--coco", str(coco_mini), "--split", "val2017"], capsys)
+    assert_one_line_error(code, err, "--out")
+
+
+def test_templates_list_and_show(capsys):
+    code, out, _ = run_cli(["templates", "list"], capsys)
+    assert code == 0
+    rows = [line.split("\t") for line in out.strip().splitlines()]
+    assert [r[0] for r in rows] == ["complex_reasoning", "conversation", "detail_description"]
+    assert rows[1][1:3] == ["2 examples", "context: captions"]
+    code, out, _ = run_cli(["templates", "show", "detail"], capsys)
+    assert code == 0
+    assert out.startswith("# detail_description (")
+    assert "## example 1: assistant\n" in out and "## system\nYou are an AI visual assistant" in out
+
+
+def test_debug_flag_shows_traceback(tmp_path):
+    args = [sys.executable, "-m", "datagen", "context", "--captions", str(tmp_path / "x.json"), "--out", "o"]
+    r = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert r.returncode == 2 and r.stderr.startswith("Error: ") and "Traceback" not in r.stderr
+    r = subprocess.run(
+        [args[0], "-m", "datagen", "--debug", *args[3:]], capture_output=True, text=True, check=False
+    )
+    assert r.returncode == 2 and "Traceback" in r.stderr
+
+
+def test_wheel_ships_templates_and_sample(tmp_path):
+    """A pip-installed datagen must find its templates: build the wheel (offline, with hatchling)."""
+    hatchling_build = pytest.importorskip("hatchling.build", reason="hatchling (dev extra) not installed")
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    try:
+        name = hatchling_build.build_wheel(str(tmp_path))
+    finally:
+        os.chdir(cwd)
+    names = set(zipfile.ZipFile(tmp_path / name).namelist())
+    for task in ("conversation", "detail_description", "complex_reasoning"):
+        for f in (
+            "system_message.txt",
+            "000_caps.txt",
+            "000_conv.txt",
+            "001_caps.txt",
+            "001_conv.txt",
+            "task.toml",
+        ):
+            assert f"datagen/_templates/{task}/{f}" in names
+    assert "datagen/_data/coco/annotations/captions_val2017.json" in names
+    assert "datagen/_data/coco/val2017/000000229358.jpg" in names
+    # the installed layout resolves: unpack and load templates from the unpacked package
+    site = tmp_path / "site"
+    zipfile.ZipFile(tmp_path / name).extractall(site)
+    code = (
+        "import datagen.resources as r, datagen.templates as t;"
+        "print(r.templates_root()); print(t.load_template('conversation').hash)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path, check=True
+    )
+    root, h = r.stdout.split()
+    assert root == str(site / "datagen" / "_templates")
+    from datagen.templates import load_template
+
+    assert h == load_template("conversation").hash
