@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from datagen.commands import _sources as S
+from datagen.commands import _vqa_options as V
 from datagen.errors import UsageError
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -45,6 +46,13 @@ def generate(
     price_out: float | None = typer.Option(
         None, "--price-out", min=0.0, help="USD per 1M completion tokens."
     ),
+    questions: Path | None = V.QUESTIONS,
+    examples: Path | None = V.EXAMPLES,
+    shots: int | None = V.SHOTS,
+    margin: float | None = V.MARGIN,
+    max_questions: int | None = V.MAX_QUESTIONS,
+    min_region: float | None = V.MIN_REGION,
+    negatives: bool = V.NEGATIVES,
 ) -> None:
     """Generate samples for TASK from a source of images."""
     from datagen.dryrun import GenerationParams, write_dry_run
@@ -56,7 +64,8 @@ def generate(
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; it must be a run directory")
     spec = S.source_spec(coco, split, captions, instances, input, skip_crowd, box_format, images)
-    opts = TaskOptions(templates_dir=str(templates_dir) if templates_dir else None, seed=seed)
+    extra = V.vqa_extra(questions, examples, shots, margin, max_questions, min_region, negatives)
+    opts = TaskOptions(templates_dir=str(templates_dir) if templates_dir else None, seed=seed, extra=extra)
 
     def contexts() -> list[dict]:
         records, report = load_contexts(spec)
@@ -64,6 +73,7 @@ def generate(
         return records
 
     jobs = build_jobs(names, opts, contexts, limit=limit)
+    V.echo_notes(opts.extra)
     if not dry_run:
         raise UsageError(
             "live generation is not part of this build yet", hint="add --dry-run to write the requests only"
