@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from coco_contexts import contexts, raw_instances
 
-from datagen.errors import ParseError, UsageError
+from datagen.errors import UsageError
 from datagen.grounded import format_box
 from datagen.grounded_nouns import COCO_CATEGORIES, NOUNS, noun
 from datagen.records import llava_record_problems
@@ -167,10 +167,14 @@ def test_records_are_valid_llava(coco_mini: Path) -> None:
         assert rec["id"] == job.source["id"] and rec["image"] == job.source["image"]
 
 
-def test_no_boxes_is_a_failure_not_an_empty_record() -> None:
+def test_no_boxes_is_rejected_not_an_empty_record() -> None:
     task = get_task("grounded_qa")
-    with pytest.raises(ParseError, match="no annotation-checkable question"):
-        task.direct_pairs({"id": "000000000003", "image": "x.jpg", "boxes": []}, TaskOptions())
+    src = {"id": "000000000003", "image": "x.jpg", "boxes": []}
+    pairs = task.direct_pairs(src, TaskOptions())
+    assert pairs == []
+    ((name, check),) = task.filters()
+    job = next(task.build_jobs([src], TaskOptions()))
+    assert name == "no_questions" and "no annotation-checkable question" in (check(pairs, job) or "")
 
 
 def test_bad_options_are_usage_errors() -> None:

@@ -1,7 +1,7 @@
 """`grounded_qa` task: several annotation-checked questions per image as one multi-turn LLaVA record.
 
 Needs no model (`uses_llm = False`): the engine calls `direct_pairs` for each context record instead
-of sending a request. Task-specific options arrive in `TaskOptions.extra`: `max_questions`, `margin`,
+of sending a request, then applies `filters()` as for any sample. Task-specific options arrive in `TaskOptions.extra`: `max_questions`, `margin`,
 `min_region`, `negatives` (see `datagen/grounded.py`).
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from datagen.errors import ParseError, UsageError
+from datagen.errors import UsageError
 from datagen.grounded import GroundedQA, GroundedSettings, grounded_questions
 from datagen.records import placement_rng
-from datagen.tasks.base import Job, QAPairs, Task, TaskOptions
+from datagen.tasks.base import FilterFn, Job, QAPairs, Task, TaskOptions
 
 
 def settings_from(opts: TaskOptions) -> GroundedSettings:
@@ -56,8 +56,13 @@ class GroundedQATask(Task):
         return grounded_questions(source, rng, settings_from(opts))
 
     def direct_pairs(self, source: dict[str, Any], opts: TaskOptions) -> QAPairs:
-        qas = self.questions(source, opts)
-        if not qas:
-            # e.g. an image with no boxes and no instance annotations: nothing is checkable.
-            raise ParseError(f"image {self.sample_id(source)}: no annotation-checkable question (no boxes)")
-        return [(qa.question, qa.answer) for qa in qas]
+        return [(qa.question, qa.answer) for qa in self.questions(source, opts)]
+
+    def filters(self) -> list[tuple[str, FilterFn]]:
+        # An image with nothing checkable to ask (no boxes) becomes a failures.jsonl line through
+        # this filter, never an empty sample.
+        return [("no_questions", _no_questions)]
+
+
+def _no_questions(pairs: QAPairs, job: Job) -> str | None:
+    return None if pairs else "no annotation-checkable question (the image has no boxes)"
