@@ -26,6 +26,11 @@ def generate(
     skip_crowd: bool = S.SKIP_CROWD,
     box_format: str = S.BOX_FORMAT,
     images: Path | None = S.IMAGES,
+    captions_file: Path | None = S.CAPTIONS_FILE,
+    detections: Path | None = S.DETECTIONS,
+    categories: Path | None = S.CATEGORIES,
+    min_score: float = S.MIN_SCORE,
+    max_boxes: int | None = S.MAX_BOXES,
     out: Path = typer.Option(..., "--out", help="Run directory (created if needed)."),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Write RUN_DIR/requests.jsonl (Batch API input); send nothing."
@@ -63,7 +68,21 @@ def generate(
     names = expand_task_names(task)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; it must be a run directory")
-    spec = S.source_spec(coco, split, captions, instances, input, skip_crowd, box_format, images)
+    spec = S.source_spec(
+        coco,
+        split,
+        captions,
+        instances,
+        input,
+        skip_crowd,
+        box_format,
+        images,
+        captions_file,
+        detections,
+        categories,
+        min_score,
+        max_boxes,
+    )
     extra = V.vqa_extra(questions, examples, shots, margin, max_questions, min_region, negatives)
     opts = TaskOptions(templates_dir=str(templates_dir) if templates_dir else None, seed=seed, extra=extra)
 
