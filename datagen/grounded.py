@@ -6,6 +6,9 @@ with no box is reliably absent and makes a useful "No" answer), where one single
 relative to another (only when their box centres are more than `margin` apart, so "left of" is never
 a judgement call), which category fills a given box, and the box of a single-instance category.
 
+Only human-annotated boxes are used (source `coco`, or no source as in hand-made records); boxes a
+detector added with `--detections` are ignored, since they are guesses rather than annotations.
+
 Choices (which facts, which phrasing) come from an RNG seeded by `(seed, image id)`, so the output
 is the same for the same seed whatever order images are processed in.
 """
@@ -17,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from datagen.coco import COCO_SOURCE
 from datagen.grounded_nouns import COCO_CATEGORIES, noun
 from datagen.grounded_phrasing import (
     ask_absent,
@@ -27,6 +31,7 @@ from datagen.grounded_phrasing import (
     ask_relation,
 )
 
+ANNOTATION_SOURCE = COCO_SOURCE  # the `source` of boxes from COCO's instance annotations
 KINDS = ("count", "exists", "absent", "relation", "region", "locate")
 
 
@@ -69,10 +74,16 @@ def format_box(bbox: list[float]) -> str:
     return "[" + ", ".join(repr(round(float(v), 3)) for v in bbox) + "]"
 
 
+def annotated_boxes(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The boxes that are human annotations: source `coco` (or no source, as in older records).
+    Boxes from a detector (`--detections`) are guesses, so no grounded answer is built on them."""
+    return [b for b in record.get("boxes") or [] if b.get("source", ANNOTATION_SOURCE) == ANNOTATION_SOURCE]
+
+
 def _objects(record: dict[str, Any]) -> _Objects:
     boxes: dict[str, list[list[float]]] = {}
     crowd: set[str] = set()
-    for box in record.get("boxes") or []:
+    for box in annotated_boxes(record):
         if box.get("crowd"):
             crowd.add(box["category"])
         else:

@@ -204,3 +204,22 @@ def test_noun_table_covers_all_coco_categories(coco_mini: Path) -> None:
     assert NOUNS["person"].counted(1) == "1 person" and NOUNS["person"].counted(3) == "3 people"
     # a label outside COCO (e.g. from a detector) still gets a sensible plural
     assert noun("glass").plural == "glasses" and noun("puppy").plural == "puppies"
+
+
+def test_detector_boxes_are_never_used() -> None:
+    task = get_task("grounded_qa")
+    opts = TaskOptions(extra={"max_questions": 50})
+    det = {"category": "dog", "bbox": [0.5, 0.5, 0.9, 0.9], "source": "detr.jsonl", "score": 0.9}
+    mixed = {
+        "id": "000000000004",
+        "image": "x.jpg",
+        "boxes": [{"category": "dog", "bbox": [0.1, 0.1, 0.3, 0.3], "source": "coco"}, det],
+    }
+    qas = task.questions(mixed, opts)
+    assert [qa.value for qa in qas if qa.kind == "count"] == [1]  # the detection is not counted
+    assert not [qa for qa in qas if "[0.5, 0.5, 0.9, 0.9]" in qa.question + qa.answer]
+    only_det = {"id": "000000000005", "image": "x.jpg", "boxes": [det]}
+    assert task.direct_pairs(only_det, opts) == []
+    ((_, check),) = task.filters()
+    job = next(task.build_jobs([only_det], opts))
+    assert "boxes from detr.jsonl are not used" in (check([], job) or "")

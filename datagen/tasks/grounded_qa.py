@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from datagen.errors import UsageError
-from datagen.grounded import GroundedQA, GroundedSettings, grounded_questions
+from datagen.grounded import ANNOTATION_SOURCE, GroundedQA, GroundedSettings, grounded_questions
 from datagen.records import placement_rng
 from datagen.tasks.base import FilterFn, Job, QAPairs, Task, TaskOptions
 
@@ -65,4 +65,12 @@ class GroundedQATask(Task):
 
 
 def _no_questions(pairs: QAPairs, job: Job) -> str | None:
-    return None if pairs else "no annotation-checkable question (the image has no boxes)"
+    if pairs:
+        return None
+    others = sorted({str(b.get("source")) for b in job.source.get("boxes") or []} - {ANNOTATION_SOURCE})
+    if others:
+        return (
+            "no annotation-checkable question: no COCO-annotated box "
+            f"(boxes from {', '.join(others)} are not used by grounded_qa)"
+        )
+    return "no annotation-checkable question (the image has no boxes)"
