@@ -33,6 +33,9 @@ COMMAND_MODULES: list[str] = [
     "datagen.commands.generate",
     "datagen.commands.templates",
     "datagen.commands.export",
+    "datagen.commands.cc3m",
+    "datagen.commands.adapt",
+    "datagen.commands.review",
     "datagen.commands.eval",
 ]
 

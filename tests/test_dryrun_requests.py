@@ -147,23 +147,6 @@ def test_input_contexts_roundtrip(tmp_path, coco_mini, capsys):
     assert read_requests(run_a) == read_requests(run_b)
 
 
-def test_live_run_without_dry_run_is_refused_cleanly(tmp_path, coco_mini, capsys):
-    code, _, err = run_cli(
-        [
-            "generate",
-            "conversation",
-            "--coco",
-            str(coco_mini),
-            "--split",
-            "val2017",
-            "--out",
-            str(tmp_path / "r"),
-        ],
-        capsys,
-    )
-    assert code == 2 and err.startswith("Error: ") and "--dry-run" in err
-
-
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

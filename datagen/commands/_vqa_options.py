@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from datagen.tasks.base import Job, Task, TaskOptions
+
 QUESTIONS = typer.Option(
     None,
     "--questions",
@@ -79,6 +81,32 @@ def echo_notes(extra: dict[str, Any]) -> None:
     """Print what tasks left out while building jobs (never silently)."""
     for note in extra.get("notes", []):
         typer.echo(f"note: {note}", err=True)
+
+
+def check_model_free(names: list[str], *, dry_run: bool, batch: bool) -> None:
+    """A task that needs no model (grounded_qa) has no requests to dry-run or batch."""
+    from datagen.errors import UsageError
+    from datagen.tasks import get_task
+
+    for name in names:
+        if not get_task(name).uses_llm and (dry_run or batch):
+            flag = "--dry-run" if dry_run else "--batch"
+            raise UsageError(
+                f"{name} needs no model, so there is nothing to {flag}", hint=f"run it without {flag}"
+            )
+
+
+def run_without_model(
+    task: Task, jobs: list[Job], opts: TaskOptions, out: Path, meta: dict[str, Any]
+) -> None:
+    """Compute every sample of a model-free task (resumable, filtered, recorded like a live run)."""
+    from datagen.runner import run_direct
+
+    stats = run_direct(task, [j.source for j in jobs], opts, out, meta=meta)
+    typer.echo(
+        f"{task.name}: {stats.ok} samples written, {sum(stats.failed.values())} failed, "
+        f"{stats.skipped} already done -> {out}"
+    )
 
 
 def after_run(run_dir: Path) -> None:

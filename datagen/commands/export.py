@@ -7,7 +7,7 @@ import importlib
 import typer
 
 # Modules exposing `register(export_app)`, one per export format.
-EXPORT_MODULES: list[str] = []
+EXPORT_MODULES: list[str] = ["datagen.commands.export_hf"]
 
 
 def register(app: typer.Typer) -> None:

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import typer
 
+from datagen.commands import _engine_opts as E
 from datagen.commands import _sources as S
 from datagen.commands import _vqa_options as V
 from datagen.errors import UsageError
@@ -51,6 +53,17 @@ def generate(
     price_out: float | None = typer.Option(
         None, "--price-out", min=0.0, help="USD per 1M completion tokens."
     ),
+    batch: bool = E.BATCH,
+    base_url: list[str] | None = E.BASE_URL,
+    concurrency: int = E.CONCURRENCY,
+    rpm: float | None = E.RPM,
+    tpm: float | None = E.TPM,
+    timeout: float = E.TIMEOUT,
+    max_attempts: int = E.MAX_ATTEMPTS,
+    max_retries: int = E.MAX_RETRIES,
+    shard: str | None = E.SHARD,
+    quiet: bool = E.QUIET,
+    no_filter: list[str] | None = E.NO_FILTER,
     questions: Path | None = V.QUESTIONS,
     examples: Path | None = V.EXAMPLES,
     shots: int | None = V.SHOTS,
@@ -83,20 +96,57 @@ def generate(
         min_score,
         max_boxes,
     )
-    extra = V.vqa_extra(questions, examples, shots, margin, max_questions, min_region, negatives)
-    opts = TaskOptions(templates_dir=str(templates_dir) if templates_dir else None, seed=seed, extra=extra)
+    opts = TaskOptions(
+        templates_dir=str(templates_dir) if templates_dir else None,
+        seed=seed,
+        disabled_filters=set(no_filter or []),
+        extra=V.vqa_extra(questions, examples, shots, margin, max_questions, min_region, negatives),
+    )
+    cfg = E.engine_config(
+        model=model,
+        base_url=base_url,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        seed=seed,
+        timeout=timeout,
+        concurrency=concurrency,
+        rpm=rpm,
+        tpm=tpm,
+        max_attempts=max_attempts,
+        max_retries=max_retries,
+        shard=shard,
+        quiet=quiet,
+        price_in=price_in,
+        price_out=price_out,
+    )
 
     def contexts() -> list[dict]:
         records, report = load_contexts(spec)
         S.echo_report(report.lines())
         return records
 
+    if dry_run and batch:
+        raise UsageError("--dry-run and --batch exclude each other", hint="pick one")
+    V.check_model_free(names, dry_run=dry_run, batch=batch)
     jobs = build_jobs(names, opts, contexts, limit=limit)
     V.echo_notes(opts.extra)
     if not dry_run:
-        raise UsageError(
-            "live generation is not part of this build yet", hint="add --dry-run to write the requests only"
-        )
+        from datagen.runner import run_jobs
+        from datagen.tasks import get_task
+
+        tasks = {n: get_task(n) for n in names}
+        source = {k: str(v) for k, v in dataclasses.asdict(spec).items() if v is not None}
+        meta = {"task": task, "tasks": names, "source": source, "limit": limit}
+        if not tasks[names[0]].uses_llm:  # e.g. grounded_qa: answers computed, no model
+            V.run_without_model(tasks[names[0]], jobs, opts, out, meta)
+        elif batch:
+            from datagen.batch import run_batch
+
+            run_batch(tasks, jobs, opts, cfg, out, meta=meta)
+        else:
+            run_jobs(tasks, jobs, opts, cfg, out, meta=meta)
+        V.after_run(out)
+        return
     params = GenerationParams(model=model, temperature=temperature, max_tokens=max_tokens)
     summary = write_dry_run(jobs, out, params, price_in=price_in, price_out=price_out)
     for line in summary.lines():
