@@ -86,8 +86,12 @@ def _sample_card(rec: dict[str, Any]) -> Card:
         if rec.get(k):
             card.provenance[k] = _as_text(rec[k])
     usage = rec.get("usage")
-    if isinstance(usage, dict) and usage.get("total_tokens") is not None:
-        card.provenance["tokens"] = _as_text(usage["total_tokens"])
+    if isinstance(usage, dict):
+        tokens = [usage.get(k) for k in ("prompt_tokens", "completion_tokens")]
+        if all(isinstance(t, int) for t in tokens):
+            card.provenance["tokens"] = f"{tokens[0]} in / {tokens[1]} out"
+        elif isinstance(usage.get("total_tokens"), int):
+            card.provenance["tokens"] = str(usage["total_tokens"])
     return card
 
 
