@@ -34,6 +34,11 @@ COMMAND_MODULES: list[str] = [
     "datagen.commands.templates",
     "datagen.commands.export",
     "datagen.commands.cc3m",
+    "datagen.commands.adapt",
+    "datagen.commands.review",
+    "datagen.commands.stats",
+    "datagen.commands.diff",
+    "datagen.commands.eval",
 ]
 
 

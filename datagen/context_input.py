@@ -11,7 +11,10 @@ Each line: `{"id", "image", "width", "height", "captions": [...], "boxes": [{"ca
 Every box is converted to normalised corners clamped to [0, 1] and rounded to 3 decimals. A value
 that cannot belong to the declared format (a pixel value > 1 under `xyxy-norm`, a right edge left of
 the left edge) is an error naming the line and suggesting the format the numbers look like.
-Rows without captions are skipped and counted, like COCO images without captions.
+Rows without captions are skipped and counted, like COCO images without captions; so are rows
+without width/height whose image file under `--images` cannot be read. Captions and boxes keep the
+row's `caption_sources` / box `source` (our own `contexts.jsonl` round-trips unchanged), else the
+row's `source`, else the input file's name.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from datagen.coco import SkipReport, normalise_caption, normalise_xywh
+from datagen.coco import normalise_caption, normalise_xywh
+from datagen.contextset import ContextSet, norm_key
 from datagen.errors import InputError
 from datagen.jsonio import iter_jsonl
 
@@ -85,8 +89,20 @@ def _size(row: dict[str, Any], key: str, where: str) -> float | None:
     return v
 
 
-def parse_row(row: dict[str, Any], where: str, box_format: str, report: SkipReport) -> dict[str, Any] | None:
-    """Validate one input row and return a context record (None if skipped for having no captions)."""
+def _sources(row: dict[str, Any], n: int, default: str, where: str) -> list[str]:
+    given = row.get("caption_sources")
+    if given is None:
+        return [row.get("source") or default] * n
+    if not isinstance(given, list) or len(given) != n or not all(isinstance(x, str) for x in given):
+        raise InputError(f"{where}: 'caption_sources' must be a list of strings, one per caption")
+    return given
+
+
+def add_row(
+    cset: ContextSet, row: dict[str, Any], where: str, box_format: str, default_source: str, images_root: Any
+) -> None:
+    """Validate one input row and add its image, captions and boxes to `cset`."""
+    report = cset.report
     image = row.get("image")
     if image is not None and (not isinstance(image, str) or not image):
         raise InputError(f"{where}: 'image' must be a non-empty string")
@@ -97,11 +113,17 @@ def parse_row(row: dict[str, Any], where: str, box_format: str, report: SkipRepo
         rid = Path(image).stem
     if not isinstance(rid, (str, int)) or isinstance(rid, bool) or str(rid) == "":
         raise InputError(f"{where}: 'id' must be a string or integer")
+    rid = str(rid)
+    image = image or f"{rid}.jpg"
     width, height = _size(row, "width", where), _size(row, "height", where)
+    if (width is None or height is None) and images_root is not None:
+        from datagen.image_sizes import read_size
+
+        width, height = read_size(images_root, image) or (width, height)
     caps_in = row.get("captions", [])
     if not isinstance(caps_in, list):
         raise InputError(f"{where}: 'captions' must be a list of strings")
-    srcs_in = row.get("caption_sources")
+    srcs_in = _sources(row, len(caps_in), default_source, where)
     captions, sources = [], []
     for i, c in enumerate(caps_in):
         text = normalise_caption(c)
@@ -109,12 +131,13 @@ def parse_row(row: dict[str, Any], where: str, box_format: str, report: SkipRepo
             report.add("caption_empty", f"{rid}[{i}]")
             continue
         captions.append(text)
-        sources.append(
-            srcs_in[i] if isinstance(srcs_in, list) and i < len(srcs_in) else row.get("source", "input")
-        )
+        sources.append(srcs_in[i])
     boxes_in = row.get("boxes", [])
     if not isinstance(boxes_in, list):
         raise InputError(f"{where}: 'boxes' must be a list")
+    if boxes_in and box_format != "xyxy-norm" and (width is None or height is None):
+        report.add("image_bad_size", rid)  # pixel boxes cannot be normalised without the size
+        return
     boxes = []
     for j, b in enumerate(boxes_in):
         bw = f"{where}: boxes[{j}]"
@@ -128,43 +151,25 @@ def parse_row(row: dict[str, Any], where: str, box_format: str, report: SkipRepo
             if not _num(b["score"]) or not 0 <= b["score"] <= 1:
                 raise InputError(f"{bw}: score {b['score']!r} is not a number in [0, 1]")
             box["score"] = b["score"]
+        box["source"] = b.get("source") or row.get("source") or default_source
         if b.get("crowd"):
             box["crowd"] = True
-        box["source"] = b.get("source") or row.get("source", "input")
         boxes.append(box)
-    if not captions:
-        report.add("image_no_captions", rid)
-        return None
-    rec: dict[str, Any] = {"id": str(rid)}
-    if isinstance(row.get("image_id"), int):
-        rec["image_id"] = row["image_id"]
-    rec.update(
-        image=image or f"{rid}.jpg",
-        width=width,
-        height=height,
-        captions=captions,
-        caption_sources=sources,
-        boxes=boxes,
-    )
-    return rec
+    image_id = row.get("image_id")
+    info: dict[str, Any] = {"id": rid}
+    if isinstance(image_id, int) and not isinstance(image_id, bool):
+        info["image_id"] = image_id
+    info.update(image=image, width=width, height=height)
+    key = norm_key(info.get("image_id", rid))
+    cset.add_image(key, info, where)
+    cset.add_captions(key, captions, sources)
+    cset.add_boxes(key, boxes)
 
 
 def read_context_input(
-    path: str | Path, *, box_format: str = "xyxy-norm"
-) -> tuple[list[dict[str, Any]], SkipReport]:
-    """All rows of a context JSONL file as context records; duplicate ids are an error."""
-    report = SkipReport()
-    records: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
+    cset: ContextSet, path: str | Path, *, box_format: str = "xyxy-norm", images_root: Any = None
+) -> None:
+    """Add every row of a context JSONL file to `cset` (duplicate ids are an error naming the line)."""
+    default_source = Path(path).name
     for line, row in iter_jsonl(path):
-        where = f"{path}:{line}"
-        rec = parse_row(row, where, box_format, report)
-        if rec is None:
-            continue
-        if rec["id"] in seen:
-            raise InputError(
-                f"{where}: id '{rec['id']}' already used on line {seen[rec['id']]}", hint="ids must be unique"
-            )
-        seen[rec["id"]] = line
-        records.append(rec)
-    return records, report
+        add_row(cset, row, f"{path}:{line}", box_format, default_source, images_root)

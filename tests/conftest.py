@@ -49,3 +49,16 @@ def cc3m_tsv(shared_data: Path) -> Path:
 @pytest.fixture(scope="session")
 def bundled_data() -> Path:
     return REPO / "data"
+
+
+# ---- loopback OpenAI-compatible server (tests/fakeserver.py; API in its docstring) ----------------
+@pytest.fixture
+def fake_llm():
+    """A started `FakeServer` on 127.0.0.1 (`.url` ends in /v1); stopped after the test."""
+    from fakeserver import FakeServer
+
+    srv = FakeServer().start()
+    try:
+        yield srv
+    finally:
+        srv.stop()

@@ -136,12 +136,12 @@ def test_counted_skips_and_clamps(coco_copy, tmp_path, capsys):
         in text
     )
     # 3rd box clamped: x 600/640=0.9375 -> 0.938, y 400/423=0.94562 -> 0.946, x2 700/640 -> 1.0, y2 500/423 -> 1.0
-    assert rec["boxes"][0] == {"category": "tie", "bbox": [0.938, 0.946, 1.0, 1.0]}
+    assert rec["boxes"][0] == {"category": "tie", "bbox": [0.938, 0.946, 1.0, 1.0], "source": "coco"}
     assert len(rec["boxes"]) == 7
     for reason in [
         "caption_unknown_image: 1 (e.g. 1)",
         "caption_empty: 2 (e.g. 2, 3)",
-        "image_no_captions: 1 (e.g. 126107)",
+        "image_no_captions: 1 (e.g. 000000126107)",
         f"box_degenerate: 2 (e.g. {first}, {second})",
         f"box_clamped: 1 (e.g. {third})",
         f"box_unknown_category: 1 (e.g. {fourth})",
@@ -158,7 +158,9 @@ def test_image_with_zero_size_is_skipped(coco_copy, tmp_path, capsys):
     code, _, err, out = context_cli(write(), tmp_path, capsys, "--report", str(report))
     assert code == 0
     assert set(read_out(out)) == {126107}
-    assert json.loads(report.read_text())["image_bad_size"] == {"count": 2, "examples": ["165518", "229358"]}
+    entry = json.loads(report.read_text())["image_bad_size"]
+    assert entry["count"] == 2 and entry["examples"] == ["000000165518", "000000229358"]
+    assert entry["meaning"].startswith("image skipped: width/height missing")
 
 
 def test_image_with_no_boxes_is_fine(coco_copy, tmp_path, capsys):

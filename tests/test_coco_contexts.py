@@ -40,7 +40,7 @@ def test_record_fields(val_records):
     assert len(rec["captions"]) == 5
     # 126107's bird [224.89, 16.82, 414.0, 234.0]: 224.89/640=0.3514 -> 0.351, 16.82/480=0.03504 -> 0.035,
     # 638.89/640=0.99826 -> 0.998, 250.82/480=0.52254 -> 0.523
-    assert rec["boxes"][0] == {"category": "bird", "bbox": [0.351, 0.035, 0.998, 0.523]}
+    assert rec["boxes"][0] == {"category": "bird", "bbox": [0.351, 0.035, 0.998, 0.523], "source": "coco"}
     assert len(rec["boxes"]) == 8
     for b in rec["boxes"]:
         assert all(isinstance(v, float) for v in b["bbox"])
@@ -78,7 +78,12 @@ def test_crowd_boxes_flagged_and_skippable(tmp_path, coco_mini):
     caps = coco_mini / "annotations/captions_val2017.json"
     recs, _ = build_coco_contexts(caps, p)
     rec = next(r for r in recs if r["image_id"] == 229358)
-    assert rec["boxes"][0] == {"category": "bottle", "bbox": [0.31, 0.179, 0.337, 0.281], "crowd": True}
+    assert rec["boxes"][0] == {
+        "category": "bottle",
+        "bbox": [0.31, 0.179, 0.337, 0.281],
+        "source": "coco",
+        "crowd": True,
+    }
     recs, report = build_coco_contexts(caps, p, skip_crowd=True)
     rec = next(r for r in recs if r["image_id"] == 229358)
     assert rec["boxes"][0]["category"] == "tie" and len(rec["boxes"]) == 9

@@ -26,6 +26,21 @@ BOX_FORMAT = typer.Option(
 IMAGES = typer.Option(
     None, "--images", help="Image folder; sizes missing from the data are read from file headers."
 )
+CAPTIONS_FILE = typer.Option(
+    None,
+    "--captions-file",
+    help="A captioner's captions: JSONL or CSV rows {image (file name or id), caption}.",
+)
+DETECTIONS = typer.Option(
+    None, "--detections", help="A detector's boxes, COCO results JSON [{image_id, category_id, bbox, score}]."
+)
+CATEGORIES = typer.Option(
+    None, "--categories", help="Category names for --detections (JSON with 'categories')."
+)
+MIN_SCORE = typer.Option(0.5, "--min-score", help="Drop detections scoring below this (0-1).")
+MAX_BOXES = typer.Option(
+    None, "--max-boxes", help="Keep at most N detections per image, highest scores first."
+)
 
 
 def source_spec(
@@ -37,6 +52,11 @@ def source_spec(
     skip_crowd: bool = False,
     box_format: str = "xyxy-norm",
     images: Path | None = None,
+    captions_file: Path | None = None,
+    detections: Path | None = None,
+    categories: Path | None = None,
+    min_score: float = 0.5,
+    max_boxes: int | None = None,
 ) -> SourceSpec:
     return SourceSpec(
         coco=coco,
@@ -47,6 +67,11 @@ def source_spec(
         skip_crowd=skip_crowd,
         box_format=box_format,
         images=images,
+        captions_file=captions_file,
+        detections=detections,
+        categories=categories,
+        min_score=min_score,
+        max_boxes=max_boxes,
     )
 
 

@@ -19,6 +19,11 @@ def context(
     skip_crowd: bool = S.SKIP_CROWD,
     box_format: str = S.BOX_FORMAT,
     images: Path | None = S.IMAGES,
+    captions_file: Path | None = S.CAPTIONS_FILE,
+    detections: Path | None = S.DETECTIONS,
+    categories: Path | None = S.CATEGORIES,
+    min_score: float = S.MIN_SCORE,
+    max_boxes: int | None = S.MAX_BOXES,
     out: Path | None = typer.Option(None, "--out", help="Write the context records here (JSONL)."),
     report: Path | None = typer.Option(None, "--report", help="Also write the skip report here (JSON)."),
     show: str | None = typer.Option(None, "--show", help="Print the context text of this image id instead."),
@@ -33,7 +38,21 @@ def context(
 
     if out is None and show is None:
         raise UsageError("nothing to do: pass --out contexts.jsonl, or --show ID --task TASK")
-    spec = S.source_spec(coco, split, captions, instances, input, skip_crowd, box_format, images)
+    spec = S.source_spec(
+        coco,
+        split,
+        captions,
+        instances,
+        input,
+        skip_crowd,
+        box_format,
+        images,
+        captions_file,
+        detections,
+        categories,
+        min_score,
+        max_boxes,
+    )
     records, rep = load_contexts(spec)
     S.echo_report(rep.lines())
     if report is not None:

@@ -1,0 +1,72 @@
+"""Engine options of `datagen generate` (how requests are sent), kept apart from the source options.
+
+`engine_config(...)` turns the parsed flags into an `EngineConfig`; the command stays a thin shell.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from datagen.engine_config import EngineConfig, parse_shard
+
+BATCH = typer.Option(
+    False, "--batch", help="Use the OpenAI Batch API (half price, up to 24 h); re-run to resume polling."
+)
+BASE_URL = typer.Option(
+    None,
+    "--base-url",
+    help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default $OPENAI_BASE_URL, else OpenAI). "
+    "Repeat to spread requests over several replicas.",
+)
+CONCURRENCY = typer.Option(32, "--concurrency", min=1, help="Requests in flight at most.")
+RPM = typer.Option(None, "--rpm", min=0.001, help="Client-side limit: requests per minute.")
+TPM = typer.Option(None, "--tpm", min=1.0, help="Client-side limit: tokens per minute (prompt + reply).")
+TIMEOUT = typer.Option(120.0, "--timeout", min=0.1, help="Seconds to wait for one reply before retrying.")
+MAX_ATTEMPTS = typer.Option(
+    3, "--max-attempts", min=1, help="Asks per sample when a reply is cut off or does not parse."
+)
+MAX_RETRIES = typer.Option(
+    6, "--max-retries", min=0, help="HTTP retries per ask (429, 5xx, timeouts, dropped connections)."
+)
+SHARD = typer.Option(
+    None, "--shard", help="K/N: take a deterministic 1/N of the samples (K = 0..N-1), e.g. for a Slurm array."
+)
+QUIET = typer.Option(False, "--quiet", help="No progress display or summary table.")
+NO_FILTER = typer.Option(None, "--no-filter", help="Disable a quality filter by name (repeatable).")
+
+
+def engine_config(
+    *,
+    model: str,
+    base_url: list[str] | None,
+    max_tokens: int | None,
+    temperature: float,
+    seed: int | None,
+    timeout: float,
+    concurrency: int,
+    rpm: float | None,
+    tpm: float | None,
+    max_attempts: int,
+    max_retries: int,
+    shard: str | None,
+    quiet: bool,
+    price_in: float | None,
+    price_out: float | None,
+) -> EngineConfig:
+    return EngineConfig(
+        model=model,
+        base_urls=list(base_url or []),
+        max_tokens=max_tokens,
+        temperature=temperature,
+        seed=seed,
+        timeout=timeout,
+        concurrency=concurrency,
+        rpm=rpm,
+        tpm=tpm,
+        max_attempts=max_attempts,
+        max_retries=max_retries,
+        shard=parse_shard(shard),
+        quiet=quiet,
+        price_in=price_in,
+        price_out=price_out,
+    )

@@ -1,0 +1,93 @@
+"""`datagen export hf INPUT... --out DIR`: samples → a Hugging Face dataset folder (+ optional Hub push)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from datagen.commands._argv import typed_command
+from datagen.errors import UsageError
+
+
+def register(export_app: typer.Typer) -> None:
+    export_app.command("hf")(export_hf)
+
+
+def export_hf(
+    ctx: typer.Context,
+    inputs: list[Path] = typer.Argument(
+        ..., help="Run dirs, results.jsonl files or LLaVA JSON arrays (chat.json)."
+    ),
+    out: Path = typer.Option(..., "--out", help="Folder to write the dataset to."),
+    fmt: str = typer.Option(
+        "parquet", "--format", help="parquet (sharded, Hub layout) or arrow (save_to_disk)."
+    ),
+    max_shard_size: str = typer.Option("500MB", "--max-shard-size", help="Largest shard, e.g. 500MB."),
+    split: str = typer.Option("train", "--split", help="Split name (ignored with --by-task)."),
+    by_task: bool = typer.Option(False, "--by-task", help="One split per task (a DatasetDict)."),
+    task: str = typer.Option(None, "--task", help="Task label for records that carry none (LLaVA JSON)."),
+    images: Path = typer.Option(
+        None, "--images", help="Image root; every image path must resolve inside it."
+    ),
+    embed_images: bool = typer.Option(False, "--embed-images", help="Store image bytes (Image feature)."),
+    skip_missing: bool = typer.Option(
+        False, "--skip-missing", help="Drop rows whose image is missing/refused."
+    ),
+    exclude_ids: Path = typer.Option(None, "--exclude-ids", help="JSON list (or lines) of ids to leave out."),
+    contexts: Path = typer.Option(
+        None, "--contexts", help="Context JSONL the run used: the card counts caption/box sources."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out folder."),
+    push_to_hub: str = typer.Option(None, "--push-to-hub", help="Also upload to this Hub dataset repo."),
+    private: bool = typer.Option(False, "--private", help="Create the Hub repo as private."),
+) -> None:
+    """Export samples as a Hugging Face dataset with an explicit schema and a dataset card."""
+    from datagen import card, export_hf, export_hf_write, export_hub
+    from datagen.samples import read_id_list
+
+    token = None
+    if push_to_hub:
+        if fmt != "parquet":
+            raise UsageError("--push-to-hub needs --format parquet (the layout the Hub reads)")
+        token = export_hub.check_push_possible(push_to_hub)
+    elif private:
+        raise UsageError("--private only applies with --push-to-hub")
+    excluded = read_id_list(exclude_ids) if exclude_ids else None
+    loaded = export_hf.read_inputs(list(inputs), exclude_ids=excluded, default_task=task)
+    plan = export_hf.plan_export(
+        loaded,
+        split=split,
+        by_task=by_task,
+        images_root=images,
+        embed_images=embed_images,
+        skip_missing=skip_missing,
+    )
+    dropped = plan.images.summary(images) if plan.images and plan.images.dropped else ""
+    if dropped:
+        typer.echo(f"Skipped {plan.images.dropped} rows: {dropped}", err=True)  # type: ignore[union-attr]
+    command = typed_command(ctx, "datagen export hf")
+
+    def render(p: export_hf.ExportPlan, tables: dict) -> str:
+        kept = [r for rs in p.splits.values() for r in rs]
+        stats = card.card_stats(tables, kept, [i.meta for i in p.inputs])
+        if contexts:
+            card.add_context_sources(stats, contexts, {str(r["id"]) for r in kept})
+        return card.render_card(
+            stats, command=command, fmt=fmt, embedded_images=embed_images, dropped=dropped
+        )
+
+    counts = export_hf_write.write_export(
+        plan,
+        out,
+        fmt=fmt,
+        max_shard_size=max_shard_size,
+        embed_images=embed_images,
+        overwrite=overwrite,
+        card_text=render,
+    )
+    summary = ", ".join(f"{k}: {v}" for k, v in counts.items())
+    typer.echo(f"Wrote {sum(counts.values())} samples ({summary}) to {out} as {fmt}")
+    if push_to_hub and token:
+        url = export_hub.push_folder(out, push_to_hub, token=token, private=private)
+        typer.echo(f"Pushed to {url}")

@@ -1,0 +1,123 @@
+"""Engine settings, request bodies and request keys: what a run sends and how it recognises finished work.
+
+A request key is a hash of everything that determines the reply (sample id, rendered messages,
+model, base URL, generation parameters), so a re-run skips exactly the samples whose request is
+unchanged and changing one parameter re-does only what it affects. The sample id is included so
+two samples whose prompts happen to be identical are still two samples. With several `--base-url`
+replicas only the first URL enters the key: replicas are assumed to serve the same model, and
+adding or dropping one must not throw away finished work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from datagen.client import DEFAULT_BASE_URL
+from datagen.errors import ConfigError, UsageError
+from datagen.tasks.base import Job
+
+DEFAULT_MAX_TOKENS = 1024
+DEFAULT_TEMPERATURE = 0.7
+
+
+@dataclass
+class EngineConfig:
+    model: str = "gpt-4o-mini"
+    base_urls: list[str] = field(default_factory=list)  # empty: $OPENAI_BASE_URL, else OpenAI
+    api_key: str | None = None  # None: $OPENAI_API_KEY (a local server may need none)
+    max_tokens: int | None = None  # None: each task's default
+    temperature: float = DEFAULT_TEMPERATURE
+    seed: int | None = None
+    timeout: float = 120.0
+    concurrency: int = 32
+    rpm: float | None = None
+    tpm: float | None = None
+    max_attempts: int = 3  # asks per sample when the reply is truncated or does not parse
+    max_retries: int = 6  # HTTP retries per ask (429, 5xx, timeouts, dropped connections)
+    shard: tuple[int, int] | None = None  # (K, N), K in 0..N-1
+    quiet: bool = False
+    price_in: float | None = None
+    price_out: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.base_urls:
+            self.base_urls = [os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL]
+        self.base_urls = [u.rstrip("/") for u in self.base_urls]
+        if self.api_key is None:
+            self.api_key = os.environ.get("OPENAI_API_KEY")
+        if self.concurrency < 1:
+            raise UsageError(f"--concurrency must be at least 1, got {self.concurrency}")
+        if self.max_attempts < 1:
+            raise UsageError(f"--max-attempts must be at least 1, got {self.max_attempts}")
+        for name in ("rpm", "tpm"):
+            v = getattr(self, name)
+            if v is not None and v <= 0:
+                raise UsageError(f"--{name} must be positive, got {v}")
+        if self.shard is not None:
+            k, n = self.shard
+            if n < 1 or not 0 <= k < n:
+                raise UsageError(f"--shard {k}/{n}: need N >= 1 and K in 0..N-1")
+
+    def check_can_send(self) -> None:
+        """Before any request: OpenAI itself always needs a key (a local server may not)."""
+        if not self.api_key and any("api.openai.com" in u for u in self.base_urls):
+            raise ConfigError(
+                "no API key for api.openai.com",
+                hint="set OPENAI_API_KEY, pass --base-url for a local OpenAI-compatible server, "
+                "or use --dry-run to only write the requests",
+            )
+
+    def public(self) -> dict[str, Any]:
+        """The config as recorded in run.json: everything except the API key."""
+        out = asdict(self)
+        out.pop("api_key")
+        out["api_key_set"] = bool(self.api_key)
+        out["shard"] = f"{self.shard[0]}/{self.shard[1]}" if self.shard else None
+        return out
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """`--shard K/N` → (K, N); K counts from 0 (a Slurm array's SLURM_ARRAY_TASK_ID)."""
+    if not text:
+        return None
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise UsageError(f"--shard {text!r}: expected K/N, e.g. 0/4") from None
+    if n < 1 or not 0 <= k < n:
+        raise UsageError(f"--shard {text}: need N >= 1 and K in 0..N-1")
+    return k, n
+
+
+def in_shard(sample_id: str, shard: tuple[int, int] | None) -> bool:
+    """Deterministic (not Python's salted hash): the same sample lands in the same shard everywhere."""
+    if shard is None:
+        return True
+    digest = hashlib.blake2b(sample_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shard[1] == shard[0]
+
+
+def request_body(job: Job, cfg: EngineConfig) -> dict[str, Any]:
+    """The chat-completions body a live run sends and a batch file holds."""
+    body: dict[str, Any] = {
+        "model": cfg.model,
+        "messages": job.messages,
+        "max_tokens": cfg.max_tokens or job.max_tokens or DEFAULT_MAX_TOKENS,
+        "temperature": cfg.temperature,
+    }
+    if cfg.seed is not None:
+        body["seed"] = cfg.seed
+    return body
+
+
+def request_key(job: Job, body: dict[str, Any], base_url: str) -> str:
+    """32 hex chars; hashes the messages' text directly (no JSON round trip: resume stays fast)."""
+    h = hashlib.blake2b(digest_size=16)
+    params = f"{body['model']}\x1f{base_url}\x1f{body.get('max_tokens')}\x1f{body.get('temperature')}"
+    h.update(f"{job.sample_id}\x1e{params}\x1f{body.get('seed')}\x1e".encode())
+    for m in job.messages:
+        h.update(f"{m.get('role')}\x1f{m.get('content')}\x1e".encode())
+    return h.hexdigest()

@@ -1,0 +1,78 @@
+"""Review: put the steps together and write the page atomically (a failed run leaves no half page)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from datagen.errors import InputError
+from datagen.review.gather import Card, Summary, gather
+from datagen.review.images import ImageRef, ImageResolver
+from datagen.review.page import render_page
+
+
+@dataclass
+class ReviewResult:
+    out: Path
+    cards: list[Card]
+    summary: Summary
+    missing_images: list[str]
+    bytes_written: int
+
+
+def write_text_atomic(path: Path, text: str) -> int:
+    data = text.encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(data)
+
+
+def build_review(
+    input_path: str | Path,
+    *,
+    images: str | Path,
+    out: str | Path,
+    sample: int | None = None,
+    seed: int = 0,
+    embed: bool = False,
+    include_failures: bool = False,
+    contexts: list[Path] | tuple[Path, ...] = (),
+    context_records: Iterable[dict[str, Any]] = (),
+) -> ReviewResult:
+    """Build the review page for `input_path` and write it to `out`."""
+    out_path = Path(out)
+    if out_path.is_dir():
+        raise InputError(
+            f"--out {out_path}: is a folder", hint="give the HTML file to write, e.g. review.html"
+        )
+    cards, summary = gather(
+        input_path,
+        sample=sample,
+        seed=seed,
+        include_failures=include_failures,
+        contexts=contexts,
+        context_records=context_records,
+    )
+    resolver = ImageResolver(images, out_path.resolve().parent, embed=embed)
+    refs: list[ImageRef | None] = []
+    for c in cards:
+        where = f"{summary.source}: {c.kind} {c.key}"
+        refs.append(resolver.ref(c.image, where) if c.image else None)
+    missing = resolver.missing
+    html = render_page(cards, refs, summary, missing_images=len(missing))
+    try:
+        size = write_text_atomic(out_path, html)
+    except OSError as e:
+        raise InputError(f"--out {out_path}: cannot write ({e.strerror or e})") from None
+    return ReviewResult(out_path, cards, summary, missing, size)
