@@ -280,3 +280,10 @@ def test_empty_pool_and_out_is_a_file(full_run, tmp_path):
     afile.write_text("x")
     r = _cli("cc3m", "filter", str(opts.input), "--out", str(afile))
     assert r.returncode == 2 and "is a file" in r.stderr
+
+
+def test_chat_json_exports_to_hf(full_run, tmp_path):
+    chat = full_run[0].out / "chat.json"
+    r = _cli("export", "hf", str(chat), "--out", str(tmp_path / "hf"))
+    assert r.returncode == 0, r.stderr
+    assert f"Wrote {full_run[1]['pool_size']} samples" in r.stdout + r.stderr
