@@ -69,21 +69,20 @@ def llm_jobs(records: list[dict[str, Any]], opts: TaskOptions) -> tuple[list[Job
 def exports(run_dirs: list[Path], out: Path) -> list[str]:
     """LLaVA JSON and an HF dataset of everything generated, if those exporters are installed."""
     lines: list[str] = []
-    inputs = [d for d in run_dirs if (d / "results.jsonl").exists()]
+    inputs: list[str | Path] = [d for d in run_dirs if (d / "results.jsonl").exists()]
     try:
         from datagen.export_llava import export_llava
     except ImportError:
         lines.append("LLaVA JSON export: not in this build")
     else:
-        summary = export_llava(inputs, out / "llava_instruct.json")
+        summary = export_llava(inputs, out / "llava_instruct.json")  # type: ignore[call-arg]
         lines.append(f"LLaVA JSON: {summary.total} samples -> {out / 'llava_instruct.json'}")
-    try:
-        from datagen.export_hf import export_hf  # type: ignore[attr-defined]
-    except ImportError:
-        lines.append("HF dataset export: not in this build")
-    else:
-        export_hf(inputs, out / "hf_dataset")
-        lines.append(f"HF dataset: -> {out / 'hf_dataset'} (datasets.load_from_disk)")
+    from datagen import export_hf
+
+    plan = export_hf.plan_export(export_hf.read_inputs(inputs), by_task=True)
+    counts = export_hf.write_export(plan, out / "hf_dataset", fmt="arrow", overwrite=True)
+    splits = ", ".join(f"{k} {v}" for k, v in counts.items())
+    lines.append(f"HF dataset ({splits}) -> {out / 'hf_dataset'} (datasets.load_from_disk)")
     return lines
 
 

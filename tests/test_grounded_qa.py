@@ -160,7 +160,7 @@ def test_records_are_valid_llava(coco_mini: Path) -> None:
     opts = TaskOptions(seed=0)
     recs = contexts(coco_mini, "val")
     jobs = list(task.build_jobs(recs, opts))
-    assert [j.sample_id for j in jobs] == [r["id"] for r in recs]
+    assert [j.sample_id for j in jobs] == [f"grounded_qa:{r['id']}" for r in recs]
     for job in jobs:
         rec = task.to_record(task.direct_pairs(job.source, opts), job, opts)
         assert llava_record_problems(rec) == []

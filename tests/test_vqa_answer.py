@@ -50,7 +50,10 @@ def test_jobs_with_picked_shots(coco_mini: Path, files: tuple[Path, Path]) -> No
     recs = contexts(coco_mini, "val")
     opts = TaskOptions(extra={"questions": str(q), "examples": str(ex), "shots": 2})
     jobs = list(task.build_jobs(recs, opts))
-    assert [j.sample_id for j in jobs] == ["q2293580", "q1655180"]  # the unknown image is left out...
+    assert [j.sample_id for j in jobs] == [
+        "vqa_answer:000000229358:2293580",
+        "vqa_answer:000000165518:1655180",
+    ]  # the unknown image is left out...
     assert opts.extra["notes"] == [  # ...and reported
         "vqa_answer: 1 of 3 questions are about images not in the source (or beyond --limit) and were left out"
     ]
@@ -182,7 +185,7 @@ def test_run_outputs_from_results(coco_mini: Path, files: tuple[Path, Path], tmp
         task.build_jobs(contexts(coco_mini, "val"), opts), ["mirror", "blue"], strict=True
     ):
         rec = task.to_record(task.parse(answer, job), job, opts)
-        rows.append({**rec, "task": "vqa_answer", "sample_id": f"vqa_answer:{job.sample_id}"})
+        rows.append({**rec, "task": "vqa_answer", "sample_id": job.sample_id})
     rows.append({"id": "x", "task": "grounded_qa", "conversations": []})  # other tasks are ignored
     run = tmp_path / "run"
     write_jsonl_atomic(run / "results.jsonl", rows)
@@ -220,7 +223,10 @@ def test_cli_dry_run_with_task_options(coco_mini: Path, files: tuple[Path, Path]
     assert proc.returncode == 0, proc.stderr
     assert "note: vqa_answer: 1 of 3 questions are about images not in the source" in proc.stderr
     lines = [json.loads(line) for line in (out / "requests.jsonl").read_text().splitlines()]
-    assert [r["custom_id"] for r in lines] == ["q2293580", "q1655180"]
+    assert [r["custom_id"] for r in lines] == [
+        "vqa_answer:000000229358:2293580",
+        "vqa_answer:000000165518:1655180",
+    ]
     assert [m["role"] for m in lines[0]["body"]["messages"]] == ["system", "user", "assistant", "user"]
     proc = subprocess.run(
         [sys.executable, "-m", "datagen", *args, "--dry-run"], capture_output=True, text=True

@@ -3,28 +3,45 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import os
 import re
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-pytest.importorskip("datagen.runner", reason="needs the engine (datagen/runner.py)")
+from datagen.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 VQA_DATA = REPO / "data" / "vqa"
 
 
-def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OPENAI_API_KEY": "sk-test-vqa-0000"}
-    env.pop("OPENAI_BASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "datagen", *map(str, args)], capture_output=True, text=True, env=env
-    )
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-vqa-0000")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+
+
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _cli(*args: str | Path) -> Done:
+    """Run `datagen ARGS` in-process (the real CLI code path, minus interpreter start-up)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as e:
+            code = int(e.code or 0)
+    return Done(code, out.getvalue(), err.getvalue())
 
 
 def _majority() -> dict[str, str]:
