@@ -26,6 +26,9 @@ def test_demo_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     questions = [r for r in requests if r["custom_id"].startswith("vqa_answer:")]
     assert len(questions) == 12 and len(requests) == 3 * 3 + 12 + 3  # 3 LLaVA tasks, vqa, img2llm
     assert "live generation skipped" in done.stdout
+    assert "Summary: 3 samples generated (grounded_qa 3); 24 requests ready in" in done.stdout
+    llava = json.loads((out / "llava_instruct.json").read_text())
+    assert [r["id"] for r in llava] == [r["id"] for r in grounded]
     import datasets
 
     ds = datasets.load_from_disk(str(out / "hf_dataset"))
@@ -54,3 +57,6 @@ def test_demo_with_a_model(fake_llm: Any, tmp_path: Path, monkeypatch: pytest.Mo
         assert re.search(rf"{task}: \d+ samples, \d+ failed", done.stdout), task
     assert "VQA accuracy on the 8 demo questions answered: 100.00" in done.stdout
     assert (out / "live" / "img2llm_qa" / "vqa_examples.jsonl").exists()
+    made = re.search(r"Summary: (\d+) samples generated \((.*)\)", done.stdout)
+    assert made and "img2llm_qa 2" in made.group(2) and "vqa_answer 8" in made.group(2)
+    assert len(json.loads((out / "llava_instruct.json").read_text())) == int(made.group(1))

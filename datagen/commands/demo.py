@@ -61,6 +61,7 @@ def demo(
     typer.echo("\n5. exports:")
     for line in D.exports(run_dirs, out):
         typer.echo(f"   {line}")
+    typer.echo("\n" + D.summary(run_dirs, summary.requests, summary.path))
     typer.echo(
         "\nNext: send these requests to a model.\n"
         f"  OpenAI:            export OPENAI_API_KEY=...; datagen generate llava --input {contexts_path} --out {run_dir} --model {DEFAULT_MODEL}\n"
