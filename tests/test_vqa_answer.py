@@ -197,38 +197,23 @@ def test_run_outputs_from_results(coco_mini: Path, files: tuple[Path, Path], tmp
 
 
 def test_cli_dry_run_with_task_options(coco_mini: Path, files: tuple[Path, Path], tmp_path: Path) -> None:
-    import subprocess
-    import sys
+    from vqa_cli import run_datagen
 
     q, ex = files
     out = tmp_path / "run"
     args = ["generate", "vqa_answer", "--coco", str(coco_mini), "--split", "val2017", "--out", str(out)]
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "datagen",
-            *args,
-            "--questions",
-            str(q),
-            "--examples",
-            str(ex),
-            "--shots",
-            "1",
-            "--dry-run",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "note: vqa_answer: 1 of 3 questions are about images not in the source" in proc.stderr
+    done = run_datagen(*args, "--questions", q, "--examples", ex, "--shots", "1", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert "note: vqa_answer: 1 of 3 questions are about images not in the source" in done.stderr
     lines = [json.loads(line) for line in (out / "requests.jsonl").read_text().splitlines()]
     assert [r["custom_id"] for r in lines] == [
         "vqa_answer:000000229358:2293580",
         "vqa_answer:000000165518:1655180",
     ]
     assert [m["role"] for m in lines[0]["body"]["messages"]] == ["system", "user", "assistant", "user"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "datagen", *args, "--dry-run"], capture_output=True, text=True
+    done = run_datagen(*args, "--dry-run")
+    assert done.returncode == 2 and done.stderr.startswith("Error: vqa_answer needs --questions FILE")
+    done = run_datagen("generate", "grounded_qa", *args[2:], "--dry-run")
+    assert (
+        done.returncode == 2 and "grounded_qa needs no model, so there is nothing to --dry-run" in done.stderr
     )
-    assert proc.returncode == 2 and proc.stderr.startswith("Error: vqa_answer needs --questions FILE")

@@ -3,17 +3,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from datagen.cli import main
+from vqa_cli import Done, run_datagen
 
 REPO = Path(__file__).resolve().parents[1]
 VQA_DATA = REPO / "data" / "vqa"
@@ -25,23 +21,8 @@ def _env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
 
 
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 def _cli(*args: str | Path) -> Done:
-    """Run `datagen ARGS` in-process (the real CLI code path, minus interpreter start-up)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main([str(a) for a in args])
-            code = 0
-        except SystemExit as e:
-            code = int(e.code or 0)
-    return Done(code, out.getvalue(), err.getvalue())
+    return run_datagen(*args)
 
 
 def _majority() -> dict[str, str]:
