@@ -217,3 +217,33 @@ def test_cli_dry_run_with_task_options(coco_mini: Path, files: tuple[Path, Path]
     assert (
         done.returncode == 2 and "grounded_qa needs no model, so there is nothing to --dry-run" in done.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--questions", "MISSING"], "no such file"),
+        (["--questions", "QFILE", "--examples", "BROKEN"], "examples.jsonl:2: not a valid JSON line"),
+        (["--questions", "BADQ"], "questions[0]: question_id must be an integer"),
+    ],
+)
+def test_cli_bad_task_inputs(
+    coco_mini: Path, files: tuple[Path, Path], tmp_path: Path, extra: list[str], message: str
+) -> None:
+    from vqa_cli import run_datagen
+
+    q, ex = files
+    broken = tmp_path / "examples.jsonl"
+    broken.write_text(ex.read_text().splitlines()[0] + "\n{not json\n")
+    badq = tmp_path / "badq.json"
+    badq.write_text(json.dumps({"questions": [{"image_id": 1, "question": "Why?", "question_id": "x1"}]}))
+    paths = {"MISSING": tmp_path / "missing.json", "QFILE": q, "BROKEN": broken, "BADQ": badq}
+    out = tmp_path / "run"
+    done = run_datagen(
+        "generate", "vqa_answer", "--coco", coco_mini, "--split", "val2017", "--out", out, "--dry-run",
+        *[str(paths.get(a, a)) for a in extra],
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("Error: ") and message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not (out / "requests.jsonl").exists()
