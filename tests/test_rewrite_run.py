@@ -281,3 +281,16 @@ def test_shards_split_flagged_descriptions_too(
         assert run_cli(generate(src, run, fake_llm.url, "--shard", f"{k}/2"), capsys)[0] == 0
         flagged += [f["id"] for f in read_jsonl(run / "failures.jsonl")]
     assert sorted(flagged) == sorted(shorts) and fake_llm.log == []
+
+
+def test_run_json_records_rewrite_inputs(tmp_path: Path, descriptions: Path, fake_llm, capsys) -> None:
+    fake_llm.handler = handler_for({**CASES, "short": (SHORT["short"], "A bird flies over sand.")})
+    run = tmp_path / "run"
+    assert run_cli(generate(descriptions, run, fake_llm.url, "--min-words", "4"), capsys)[0] == 0
+    assert "short" in [r["id"] for r in read_jsonl(run / "results.jsonl")]  # 4 words: sent this time
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["config"]["rewrite"] == {
+        "descriptions": str(descriptions), "from_run": None, "id_field": None, "text_field": None,
+        "min_words": 4, "min_ratio": None,
+    }  # fmt: skip
+    assert meta["counts"]["flagged_before_call"] == 0 and "too_short_input" not in meta["filters"]

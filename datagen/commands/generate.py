@@ -136,7 +136,7 @@ def generate(
 
         tasks = {n: get_task(n) for n in names}
         source = {k: str(v) for k, v in dataclasses.asdict(spec).items() if v is not None}
-        meta = {"task": task, "tasks": names, "source": source, "limit": limit}
+        meta = {"task": task, "tasks": names, "source": source, "limit": limit, **R.rewrite_meta(extra)}
         R.record_rejected_before(extra, out, cfg.shard)
         if batch:
             from datagen.batch import run_batch
