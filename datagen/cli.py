@@ -36,6 +36,7 @@ COMMAND_MODULES: list[str] = [
     "datagen.commands.cc3m",
     "datagen.commands.adapt",
     "datagen.commands.review",
+    "datagen.commands.stats",
     "datagen.commands.diff",
 ]
 

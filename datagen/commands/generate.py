@@ -64,6 +64,22 @@ def generate(
     shard: str | None = E.SHARD,
     quiet: bool = E.QUIET,
     no_filter: list[str] | None = E.NO_FILTER,
+    tasks_opt: str | None = typer.Option(
+        None,
+        "--tasks",
+        help="With `llava`: which of its tasks to run, comma-separated (e.g. conversation,detail).",
+    ),
+    limit_per_task: int | None = typer.Option(
+        None, "--limit-per-task", min=1, help="First N source rows per task (same as --limit)."
+    ),
+    instructions: Path | None = typer.Option(
+        None, "--instructions", help="Detail-description questions, one per line (default: our own list)."
+    ),
+    image_token: str = typer.Option(
+        "random",
+        "--image-token",
+        help="Where <image> goes in the first question: first | last | random (seeded).",
+    ),
     descriptions: Path | None = R.DESCRIPTIONS,
     from_run: Path | None = R.FROM_RUN,
     id_field: str | None = R.ID_FIELD,
@@ -73,11 +89,12 @@ def generate(
 ) -> None:
     """Generate samples for TASK from a source of images."""
     from datagen.dryrun import GenerationParams, write_dry_run
-    from datagen.jobs import build_jobs, expand_task_names
+    from datagen.jobs import build_jobs
+    from datagen.llava_run import llava_options, prepare_tasks, resolve_limit, run_meta, select_tasks
     from datagen.sources import load_contexts
-    from datagen.tasks.base import TaskOptions
 
-    names = expand_task_names(task)
+    names = select_tasks(task, tasks_opt)
+    limit = resolve_limit(limit, limit_per_task)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; it must be a run directory")
     spec = S.source_spec(
@@ -98,12 +115,15 @@ def generate(
     extra = R.rewrite_extra(
         names, spec.given(), descriptions, from_run, id_field, text_field, min_words, min_ratio
     )
-    opts = TaskOptions(
-        templates_dir=str(templates_dir) if templates_dir else None,
+    opts = llava_options(
+        task_names=names,
+        templates_dir=templates_dir,
         seed=seed,
-        disabled_filters=set(no_filter or []),
-        extra=extra,
+        image_token=image_token,
+        no_filter=no_filter or [],
+        instructions=instructions,
     )
+    opts.extra.update(extra)
     cfg = E.engine_config(
         model=model,
         base_url=base_url,
@@ -132,11 +152,17 @@ def generate(
     jobs = build_jobs(names, opts, contexts, limit=limit)
     if not dry_run:
         from datagen.runner import run_jobs
-        from datagen.tasks import get_task
 
-        tasks = {n: get_task(n) for n in names}
+        tasks = prepare_tasks(names, out)  # duplicate filters learn what `out` already holds
         source = {k: str(v) for k, v in dataclasses.asdict(spec).items() if v is not None}
-        meta = {"task": task, "tasks": names, "source": source, "limit": limit, **R.rewrite_meta(extra)}
+        meta = {
+            "task": task,
+            "tasks": names,
+            "source": source,
+            "limit": limit,
+            **run_meta(opts, limit),
+            **R.rewrite_meta(extra),
+        }
         R.record_rejected_before(extra, out, cfg.shard)
         if batch:
             from datagen.batch import run_batch
