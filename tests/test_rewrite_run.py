@@ -294,3 +294,20 @@ def test_run_json_records_rewrite_inputs(tmp_path: Path, descriptions: Path, fak
         "min_words": 4, "min_ratio": None,
     }  # fmt: skip
     assert meta["counts"]["flagged_before_call"] == 0 and "too_short_input" not in meta["filters"]
+
+
+def test_instructions_file_sets_the_human_turn(tmp_path: Path, fake_llm, capsys) -> None:
+    i = REAL_IDS[2]
+    src = write_jsonl(tmp_path / "d.jsonl", [{"image_id": i, "caption": FLAWED[i]}])
+    (tmp_path / "ask.txt").write_text("# one phrasing only\nWhat does this photo show?\n")
+    fake_llm.handler = handler_for({i: (FLAWED[i], FIXED[i])})
+    run = tmp_path / "run"
+    args = generate(
+        src, run, fake_llm.url, "--instructions", str(tmp_path / "ask.txt"), "--image-token", "last"
+    )
+    assert run_cli(args, capsys)[0] == 0
+    [rec] = read_jsonl(run / "results.jsonl")
+    assert rec["conversations"] == [
+        {"from": "human", "value": "What does this photo show?\n<image>"},
+        {"from": "gpt", "value": FIXED[i]},
+    ]

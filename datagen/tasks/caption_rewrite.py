@@ -22,6 +22,7 @@ from datagen.descriptions import (
     split_short,
 )
 from datagen.errors import ParseError, UsageError
+from datagen.parse import load_instructions
 from datagen.records import make_conversations, placement_rng
 from datagen.tasks.base import FilterFn, Job, QAPairs, Task, TaskOptions
 
@@ -92,7 +93,9 @@ class CaptionRewriteTask(Task):
         if not 0 <= min_ratio <= 1:
             raise UsageError(f"--min-ratio must be between 0 and 1, got {min_ratio}")
         tpl = self.template(opts)
-        choices = list(tpl.instructions) or [FALLBACK_INSTRUCTION]
+        # --instructions FILE (shared with the LLaVA tasks) wins over the template's list.
+        path = opts.extra.get("instructions")
+        choices = load_instructions(path) if path else list(tpl.instructions) or [FALLBACK_INSTRUCTION]
         for row in sources:
             sample_id = f"{self.name}:{row['id']}"
             # The human turn of the record: a description request, drawn per sample (seeded). It is
