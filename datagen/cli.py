@@ -38,6 +38,7 @@ COMMAND_MODULES: list[str] = [
     "datagen.commands.review",
     "datagen.commands.stats",
     "datagen.commands.diff",
+    "datagen.commands.eval",
 ]
 
 

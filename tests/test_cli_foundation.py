@@ -52,10 +52,11 @@ def test_context_needs_out_or_show(coco_mini, capsys):
 def test_templates_list_and_show(capsys):
     code, out, _ = run_cli(["templates", "list"], capsys)
     assert code == 0
-    rows = {line.split("\t")[0]: line.split("\t") for line in out.strip().splitlines()}
-    # other tasks (caption_rewrite, ...) ship templates too; LLaVA's three must be there
-    assert {"complex_reasoning", "conversation", "detail_description"} <= set(rows)
-    assert rows["conversation"][1:3] == ["2 examples", "context: captions"]
+    rows = [line.split("\t") for line in out.strip().splitlines()]
+    by_name = {r[0]: r for r in rows}
+    assert [r[0] for r in rows] == sorted(by_name)  # other tasks add their own folders
+    assert {"complex_reasoning", "conversation", "detail_description"} <= set(by_name)
+    assert by_name["conversation"][1:3] == ["2 examples", "context: captions"]
     code, out, _ = run_cli(["templates", "show", "detail"], capsys)
     assert code == 0
     assert out.startswith("# detail_description (")

@@ -11,6 +11,7 @@ import typer
 from datagen.commands import _engine_opts as E
 from datagen.commands import _rewrite_opts as R
 from datagen.commands import _sources as S
+from datagen.commands import _vqa_options as V
 from datagen.errors import UsageError
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -86,6 +87,13 @@ def generate(
     text_field: str | None = R.TEXT_FIELD,
     min_words: int | None = R.MIN_WORDS,
     min_ratio: float | None = R.MIN_RATIO,
+    questions: Path | None = V.QUESTIONS,
+    examples: Path | None = V.EXAMPLES,
+    shots: int | None = V.SHOTS,
+    margin: float | None = V.MARGIN,
+    max_questions: int | None = V.MAX_QUESTIONS,
+    min_region: float | None = V.MIN_REGION,
+    negatives: bool = V.NEGATIVES,
 ) -> None:
     """Generate samples for TASK from a source of images."""
     from datagen.dryrun import GenerationParams, write_dry_run
@@ -115,6 +123,7 @@ def generate(
     extra = R.rewrite_extra(
         names, spec.given(), descriptions, from_run, id_field, text_field, min_words, min_ratio
     )
+    extra.update(V.vqa_extra(questions, examples, shots, margin, max_questions, min_region, negatives))
     opts = llava_options(
         task_names=names,
         templates_dir=templates_dir,
@@ -149,7 +158,9 @@ def generate(
 
     if dry_run and batch:
         raise UsageError("--dry-run and --batch exclude each other", hint="pick one")
+    V.check_model_free(names, dry_run=dry_run, batch=batch)
     jobs = build_jobs(names, opts, contexts, limit=limit)
+    V.echo_notes(opts.extra)
     if not dry_run:
         from datagen.runner import run_jobs
 
@@ -164,13 +175,16 @@ def generate(
             **R.rewrite_meta(extra),
         }
         R.record_rejected_before(extra, out, cfg.shard)
-        if batch:
+        if not tasks[names[0]].uses_llm:  # e.g. grounded_qa: answers computed, no model
+            V.run_without_model(tasks[names[0]], jobs, opts, out, meta)
+        elif batch:
             from datagen.batch import run_batch
 
             run_batch(tasks, jobs, opts, cfg, out, meta=meta)
         else:
             run_jobs(tasks, jobs, opts, cfg, out, meta=meta)
         R.record_rejected_after(extra, out)
+        V.after_run(out)
         return
     params = GenerationParams(model=model, temperature=temperature, max_tokens=max_tokens)
     summary = write_dry_run(jobs, out, params, price_in=price_in, price_out=price_out)
