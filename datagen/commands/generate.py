@@ -171,7 +171,14 @@ def generate(
             for k, v in dataclasses.asdict(spec).items()
             if v is not None
         }
-        meta = {"task": task, "tasks": names, "source": source, "limit": limit, **run_meta(opts, limit)}
+        meta = {
+            "task": task,
+            "tasks": names,
+            "source": source,
+            "limit": limit,
+            **run_meta(opts, limit),
+            **R.rewrite_meta(extra),
+        }
         R.record_rejected_before(extra, out, cfg.shard)
         if not tasks[names[0]].uses_llm:  # e.g. grounded_qa: answers computed, no model
             V.run_without_model(tasks[names[0]], jobs, opts, out, meta)
