@@ -22,6 +22,19 @@ from datagen.runstore import RunStore
 from datagen.tasks.base import Job, Task, TaskOptions
 
 
+def options_fingerprint(opts: TaskOptions) -> str:
+    """The task options that can change a model-free sample (filters excluded: they are re-applied)."""
+    relevant = {
+        "seed": opts.seed,
+        "image_token": opts.image_token,
+        "extra": {k: v for k, v in sorted(opts.extra.items()) if k != "notes"},
+        "templates_dir": opts.templates_dir,
+    }
+    return hashlib.blake2b(
+        json.dumps(relevant, sort_keys=True, default=str).encode(), digest_size=8
+    ).hexdigest()
+
+
 def run_direct(
     task: Task,
     sources: Iterable[dict[str, Any]],
@@ -32,13 +45,15 @@ def run_direct(
     meta: dict[str, Any] | None = None,
 ) -> RunStats:
     """Tasks with `uses_llm = False`: compute pairs without a model, filter, and store like a live run
-    (sample id `<task>:<source id>`; the key hashes the source row, so an edited row is redone)."""
+    (sample id `<task>:<source id>`). The key hashes the source row and the options that change the
+    output (`options_fingerprint`), so an edited row or a new `--seed` is redone, nothing else."""
     store = RunStore(run_dir)
+    fp = options_fingerprint(opts)
     items = []
     for src in sources:
         sid = f"{task.name}:{src.get('id')}"
         if in_shard(sid, shard):
-            blob = json.dumps([sid, src], sort_keys=True, default=str).encode()
+            blob = json.dumps([sid, src, fp], sort_keys=True, default=str).encode()
             items.append((sid, src, hashlib.blake2b(blob, digest_size=16).hexdigest()))
     done = store.done_keys()
     ours = {key for _, _, key in items}

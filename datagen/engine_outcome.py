@@ -68,6 +68,7 @@ def failure_record(
     rec: dict[str, Any] = {
         "sample_id": job.sample_id,
         "id": job.source.get("id", job.sample_id),
+        "image": job.source.get("image"),  # so a review page can show the picture next to the failure
         "task": job.task,
         "stage": stage,
         "reason": reason,

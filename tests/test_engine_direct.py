@@ -36,3 +36,24 @@ def test_direct_task_writes_results_filters_and_resumes(tmp_path):
     assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 1
     assert len((tmp_path / "failures.jsonl").read_text().splitlines()) == 1  # replaced, not duplicated
     assert json.loads((tmp_path / "run.json").read_text())["mode"] == "direct"
+
+
+def test_changed_task_options_redo_direct_samples(tmp_path):
+    sources = [{"id": "000000000001", "image": "1.jpg", "boxes": [{"category": "cat", "bbox": [0, 0, 1, 1]}]}]
+    run_direct(CountBoxes(), sources, TaskOptions(seed=1), tmp_path)
+    again = run_direct(CountBoxes(), sources, TaskOptions(seed=1), tmp_path)
+    assert again.skipped == 1
+    other = run_direct(CountBoxes(), sources, TaskOptions(seed=2), tmp_path)  # a new seed: redone
+    assert other.skipped == 0 and other.ok == 1
+
+
+def test_parse_error_in_direct_pairs_is_a_recorded_failure(tmp_path):
+    from datagen.errors import ParseError
+
+    class Picky(CountBoxes):
+        def direct_pairs(self, source, opts):
+            raise ParseError("no usable boxes")
+
+    st = run_direct(Picky(), [{"id": "000000000009", "image": "9.jpg", "boxes": []}], TaskOptions(), tmp_path)
+    (f,) = [json.loads(x) for x in (tmp_path / "failures.jsonl").read_text().splitlines()]
+    assert st.failed == {"parse": 1} and f["stage"] == "parse" and f["image"] == "9.jpg"
