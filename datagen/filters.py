@@ -259,12 +259,15 @@ class DuplicateTracker:
     """Remembers every accepted sample's key; `check` rejects a sample identical to an earlier one.
 
     Call `check` last (after the per-sample filters), since it records the sample as seen.
+    Samples of an earlier run can be given now (`seed`) or as a loader called on the first `check`
+    (`seed_later`): a resumed run with nothing left to judge then never reads `results.jsonl`.
     """
 
     name = DUPLICATE
 
     def __init__(self) -> None:
         self._seen: dict[str, str] = {}
+        self._pending: Callable[[], Iterable[dict[str, Any]]] | None = None
 
     def seed(self, records: Iterable[dict[str, Any]]) -> int:
         """Learn samples already in `results.jsonl` (on resume); returns how many were new keys."""
@@ -277,7 +280,18 @@ class DuplicateTracker:
                 added += 1
         return added
 
+    def seed_later(self, load: Callable[[], Iterable[dict[str, Any]]]) -> None:
+        """Like `seed`, but call `load()` only when the tracker is first used."""
+        self._pending = load
+
+    def _load_pending(self) -> None:
+        if self._pending is not None:
+            load, self._pending = self._pending, None
+            self.seed(load())
+
     def check(self, pairs: QAPairs, job: Job) -> str | None:
+        if self._pending is not None:
+            self._load_pending()
         key = sample_key(job.task, pairs)
         first = self._seen.get(key)
         if first is not None and first != job.sample_id:
@@ -286,6 +300,7 @@ class DuplicateTracker:
         return None
 
     def __len__(self) -> int:
+        self._load_pending()
         return len(self._seen)
 
 
