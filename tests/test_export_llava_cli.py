@@ -171,3 +171,11 @@ def test_bad_exclude_ids_file(run_dir, tmp_path):
     excl.write_text('{"not": "a list"}')
     proc = run_cli("export", "llava", run_dir, "--out", tmp_path / "o.json", "--exclude-ids", excl)
     assert proc.returncode == 2 and "expected a JSON array of ids" in proc.stderr
+
+
+def test_out_is_a_folder(run_dir, tmp_path):
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    proc = run_cli("export", "llava", run_dir, "--out", folder)
+    assert proc.returncode == 2 and f"{folder}: is a folder" in proc.stderr
+    assert list(folder.iterdir()) == []

@@ -169,3 +169,19 @@ def test_stats_table_and_llava_json_input(run_dir, tmp_path):
 def test_stats_bad_input(tmp_path):
     proc = run_cli("stats", tmp_path / "nope")
     assert proc.returncode == 2 and proc.stderr.startswith("Error: ") and "no such file" in proc.stderr
+
+
+def test_stats_bad_lines_are_named(run_dir):
+    with open(run_dir / "failures.jsonl", "a") as f:
+        f.write("{not json\n")
+        f.write('{"stage": "parse"}\n')
+    proc = run_cli("stats", run_dir)
+    assert proc.returncode == 2
+    assert (
+        proc.stderr.startswith("Error: ")
+        and f"{run_dir / 'failures.jsonl'}:5: not a valid JSON line" in proc.stderr
+    )
+    bad = run_dir / "results.jsonl"
+    bad.write_text('{"id": "1", "image": "1.jpg", "conversations": []}\n')
+    proc = run_cli("stats", run_dir)
+    assert proc.returncode == 2 and f"{bad}:1: not a valid LLaVA record" in proc.stderr
