@@ -37,6 +37,8 @@ COMMAND_MODULES: list[str] = [
     "datagen.commands.adapt",
     "datagen.commands.review",
     "datagen.commands.stats",
+    "datagen.commands.diff",
+    "datagen.commands.eval",
 ]
 
 

@@ -10,6 +10,7 @@ import typer
 EXPORT_MODULES: list[str] = [
     "datagen.commands.export_llava",
     "datagen.commands.export_hf",
+    "datagen.commands.export_minigpt4",
 ]
 
 
