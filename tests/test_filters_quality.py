@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from datagen.dedupe import DuplicateTracker
 from datagen.filters import (
     FILTER_NAMES,
-    DuplicateTracker,
     active_filters,
     first_rejection,
     leak,

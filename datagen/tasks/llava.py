@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from datagen.context import render_context
+from datagen.dedupe import DUPLICATE, DuplicateTracker
 from datagen.errors import ParseError
-from datagen.filters import DUPLICATE, FILTERS, DuplicateTracker
+from datagen.filters import FILTERS
 from datagen.parse import (
     load_instructions,
     parse_complex_reasoning,
