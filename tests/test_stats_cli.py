@@ -140,6 +140,9 @@ def test_stats_json(run_dir):
     assert s["tasks"]["detail_description"]["answer_words"]["min"] == 30
     assert s["failures_by_stage"] == {"filter": 3, "parse": 1}
     assert s["filter_drops"] == {"leak": 2, "short_turn": 1}
+    # results.jsonl given directly: its folder's failures.jsonl still counts
+    s2 = json.loads(run_cli("stats", run_dir / "results.jsonl", "--json").stdout)
+    assert s2["filter_drops"] == s["filter_drops"] and s2["tasks"] == s["tasks"]
 
 
 def test_run_json_counts_are_the_fallback(run_dir):
