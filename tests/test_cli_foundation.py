@@ -113,3 +113,10 @@ def test_wheel_ships_templates_and_sample(tmp_path):
     from datagen.templates import load_template
 
     assert h == load_template("conversation").hash
+
+
+def test_group_without_subcommand_prints_help_not_an_internal_error(capsys):
+    code, out, err = run_cli(["templates"], capsys)
+    assert code == 2
+    assert "internal error" not in out + err
+    assert "list" in out + err and "show" in out + err
