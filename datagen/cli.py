@@ -36,6 +36,9 @@ COMMAND_MODULES: list[str] = [
     "datagen.commands.cc3m",
     "datagen.commands.adapt",
     "datagen.commands.review",
+    "datagen.commands.stats",
+    "datagen.commands.diff",
+    "datagen.commands.eval",
 ]
 
 

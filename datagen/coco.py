@@ -186,7 +186,7 @@ def read_boxes(coco: Any, cset: ContextSet, *, skip_crowd: bool = False) -> None
         if not anns:
             continue
         width, height = img["width"], img["height"]
-        boxes = []
+        boxes: list[dict[str, Any]] = []
         for ann in anns:
             ann.pop("segmentation", None)
             if width is None or height is None:
@@ -195,16 +195,28 @@ def read_boxes(coco: Any, cset: ContextSet, *, skip_crowd: bool = False) -> None
             if name is None:
                 report.add("box_unknown_category", ann.get("id", iid))
                 continue
-            crowd = bool(ann.get("iscrowd"))
+            crowd = ann.get("iscrowd")
             if crowd and skip_crowd:
                 report.add("box_crowd_skipped", ann.get("id", iid))
                 continue
-            bbox, note = normalise_xywh(ann.get("bbox"), width, height)
-            if note:
-                report.add(note, ann.get("id", iid))
-                if bbox is None:
+            # Fast path for the common, well-formed box; anything else (NaN, clamping, bad types:
+            # comparisons with NaN are False) goes through the careful `normalise_xywh`.
+            bbox = ann.get("bbox")
+            try:
+                x, y, w, h = bbox
+                x1, y1, x2, y2 = x / width, y / height, (x + w) / width, (y + h) / height
+                fast = w > 0 and h > 0 and x1 >= 0 and y1 >= 0 and x2 <= 1 and y2 <= 1
+            except (TypeError, ValueError):
+                fast = False
+            if fast:
+                norm = [round(x1, 3), round(y1, 3), round(x2, 3), round(y2, 3)]
+            else:
+                maybe, note = normalise_xywh(bbox, width, height)
+                report.add(note or "box_invalid", ann.get("id", iid))
+                if maybe is None:
                     continue
-            box: dict[str, Any] = {"category": name, "bbox": bbox, "source": COCO_SOURCE}
+                norm = maybe
+            box: dict[str, Any] = {"category": name, "bbox": norm, "source": COCO_SOURCE}
             if crowd:
                 box["crowd"] = True
             boxes.append(box)

@@ -60,7 +60,10 @@ class SkipReport:
         ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {r: {"count": n, "examples": self.examples.get(r, [])} for r, n in sorted(self.counts.items())}
+        return {
+            r: {"count": n, "examples": self.examples.get(r, []), "meaning": REASONS.get(r, "")}
+            for r, n in sorted(self.counts.items())
+        }
 
 
 def norm_key(value: Any) -> Hashable:

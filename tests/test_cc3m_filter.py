@@ -133,7 +133,8 @@ def test_cli_small_run_with_plot_prefix_and_instructions(tmp_path, cc3m_tsv, ful
     r = _cli("cc3m", "filter", str(src), "--out", str(out), "--min-freq", "2", "--max-per-phrase", "5",
              "--id-prefix", "cc3m_", "--instructions", str(instr), "--plot", "--seed", "3")  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert "pool" in r.stderr
+    # Not a terminal: no progress bar, just the one summary line.
+    assert len(r.stderr.strip().splitlines()) == 1 and "pool" in r.stderr
     chat = json.loads((out / "chat.json").read_text(encoding="utf-8"))
     assert (out / "phrase_frequencies.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert {rec["conversations"][0]["value"] for rec in chat} == {

@@ -158,10 +158,9 @@ def test_image_with_zero_size_is_skipped(coco_copy, tmp_path, capsys):
     code, _, err, out = context_cli(write(), tmp_path, capsys, "--report", str(report))
     assert code == 0
     assert set(read_out(out)) == {126107}
-    assert json.loads(report.read_text())["image_bad_size"] == {
-        "count": 2,
-        "examples": ["000000165518", "000000229358"],
-    }
+    entry = json.loads(report.read_text())["image_bad_size"]
+    assert entry["count"] == 2 and entry["examples"] == ["000000165518", "000000229358"]
+    assert entry["meaning"].startswith("image skipped: width/height missing")
 
 
 def test_image_with_no_boxes_is_fine(coco_copy, tmp_path, capsys):

@@ -60,6 +60,7 @@ class Summary:
     shown_failures: int = 0
     contexts_found: int = 0
     contexts_missing: int = 0
+    context_note: str = ""  # contexts rebuilt from run.json's recorded source, or why that failed
 
 
 def _as_text(value: Any) -> str:
@@ -204,6 +205,17 @@ def read_contexts(
     return out
 
 
+def _attach(cards: list[Card], by_key: dict[str, dict]) -> None:
+    """Give each card still without a context its record (by id, then image name); a failure
+    without an image name takes the context's."""
+    for c in cards:
+        if c.context is not None:
+            continue
+        c.context = by_key.get(f"id:{c.id}") or (by_key.get(f"image:{c.image}") if c.image else None)
+        if c.image is None and c.context and isinstance(c.context.get("image"), str):
+            c.image = c.context["image"]
+
+
 def pick(cards: list[Card], n: int | None, rng: random.Random) -> list[Card]:
     """A seeded random subset of `n` cards, kept in file order."""
     if n is None or n >= len(cards):
@@ -255,9 +267,13 @@ def gather(
     for c in cards:
         if c.image is None:  # failure records name the id, not the image: other tasks' samples know it
             c.image = images_by_id.get(c.id)
-        c.context = by_key.get(f"id:{c.id}") or (by_key.get(f"image:{c.image}") if c.image else None)
-        if c.image is None and c.context and isinstance(c.context.get("image"), str):
-            c.image = c.context["image"]  # failures may lack `image`; the context knows it
+    _attach(cards, by_key)
+    if any(c.context is None for c in cards) and meta:
+        # Still missing: rebuild from the source `generate` recorded (may read a whole COCO split).
+        from datagen.review.runsource import load_run_contexts
+
+        records, summary.context_note = load_run_contexts(meta, run_dir)
+        _attach(cards, read_contexts((), {c.id for c in cards}, {c.image for c in cards if c.image}, records))
     summary.contexts_found = sum(1 for c in cards if c.context)
     summary.contexts_missing = len(cards) - summary.contexts_found
     return cards, summary
