@@ -5,8 +5,7 @@ Offline (no key, no network): grounded QA for every bundled image, a dry run of 
 With `OPENAI_API_KEY` or `OPENAI_BASE_URL` set, a few real samples of each LLM task are generated
 too, and the VQA answers are scored against the bundled demo annotations.
 
-Each step returns the lines the command prints; steps whose module is not installed in this build
-say so instead of failing.
+Each step returns the lines the command prints.
 """
 
 from __future__ import annotations
@@ -44,10 +43,10 @@ def live_requested() -> bool:
 
 def grounded(records: list[dict[str, Any]], run_dir: Path) -> list[str]:
     """grounded_qa over every record (no model); prints the first image's questions."""
-    from datagen.runner import run_direct
+    from datagen.grounded_run import run_model_free
 
     task = get_task("grounded_qa")
-    stats = run_direct(task, records, TaskOptions(), run_dir)
+    stats = run_model_free(task, records, TaskOptions(), run_dir)
     lines = [f"{stats.ok} samples, {sum(stats.failed.values())} failed -> {run_dir / 'results.jsonl'}"]
     pairs = task.direct_pairs(records[0], TaskOptions())
     lines += [f"  Q: {q}\n     A: {a}" for q, a in pairs[:4]]
@@ -67,24 +66,32 @@ def llm_jobs(records: list[dict[str, Any]], opts: TaskOptions) -> tuple[list[Job
 
 
 def exports(run_dirs: list[Path], out: Path) -> list[str]:
-    """LLaVA JSON and an HF dataset of everything generated, if those exporters are installed."""
+    """LLaVA JSON and an HF dataset (one split per task) of everything generated."""
     lines: list[str] = []
-    inputs = [d for d in run_dirs if (d / "results.jsonl").exists()]
-    try:
-        from datagen.export_llava import export_llava
-    except ImportError:
-        lines.append("LLaVA JSON export: not in this build")
-    else:
-        summary = export_llava(inputs, out / "llava_instruct.json")
-        lines.append(f"LLaVA JSON: {summary.total} samples -> {out / 'llava_instruct.json'}")
-    try:
-        from datagen.export_hf import export_hf  # type: ignore[attr-defined]
-    except ImportError:
-        lines.append("HF dataset export: not in this build")
-    else:
-        export_hf(inputs, out / "hf_dataset")
-        lines.append(f"HF dataset: -> {out / 'hf_dataset'} (datasets.load_from_disk)")
+    inputs: list[str | Path] = [d for d in run_dirs if (d / "results.jsonl").exists()]
+    from datagen import export_hf
+    from datagen.export_hf_write import write_export
+    from datagen.export_llava import export_llava
+
+    summary = export_llava(inputs, out / "llava_instruct.json")
+    lines.append(f"LLaVA JSON: {summary.total} samples -> {out / 'llava_instruct.json'}")
+    plan = export_hf.plan_export(export_hf.read_inputs(inputs), by_task=True)
+    counts = write_export(plan, out / "hf_dataset", fmt="arrow", overwrite=True)
+    splits = ", ".join(f"{k} {v}" for k, v in counts.items())
+    lines.append(f"HF dataset ({splits}) -> {out / 'hf_dataset'} (datasets.load_from_disk)")
     return lines
+
+
+def summary(run_dirs: list[Path], requests: int, requests_path: Path) -> str:
+    """One line: how many samples of which task were generated, and what is ready to send."""
+    from collections import Counter
+
+    from datagen.samples import load_many
+
+    inputs: list[str | Path] = [d for d in run_dirs if (d / "results.jsonl").exists()]
+    per_task = Counter(str(r.get("task")) for r in load_many(inputs)) if inputs else Counter()
+    made = ", ".join(f"{t} {n}" for t, n in sorted(per_task.items())) or "none"
+    return f"Summary: {sum(per_task.values())} samples generated ({made}); {requests} requests ready in {requests_path}"
 
 
 def live(records: list[dict[str, Any]], out: Path, model: str) -> list[str]:

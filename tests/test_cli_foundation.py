@@ -21,13 +21,10 @@ def test_demo_on_bundled_sample(tmp_path, capsys):
     recs = [json.loads(x) for x in (out / "contexts.jsonl").read_text().splitlines()]
     assert [r["id"] for r in recs] == ["000000165518", "000000229358", "000000126107"]
     reqs = [json.loads(x) for x in (out / "run/requests.jsonl").read_text().splitlines()]
-    assert len(reqs) == 9
-    assert {r["custom_id"].split(":")[0] for r in reqs} == {
-        "conversation",
-        "detail_description",
-        "complex_reasoning",
-    }
-    assert "wrote 9 requests" in so and "Next:" in so and "--base-url" in so
+    by_task = [r["custom_id"].split(":")[0] for r in reqs]
+    assert set(by_task) >= {"conversation", "detail_description", "complex_reasoning"}
+    assert sum(t in ("conversation", "detail_description", "complex_reasoning") for t in by_task) == 9
+    assert f"wrote {len(reqs)} requests" in so and "Next:" in so and "--base-url" in so
     detail = next(r for r in reqs if r["custom_id"] == "detail_description:000000229358")
     assert detail["body"]["messages"][-1]["content"] == EXPECTED_229358
 
@@ -113,3 +110,10 @@ def test_wheel_ships_templates_and_sample(tmp_path):
     from datagen.templates import load_template
 
     assert h == load_template("conversation").hash
+
+
+def test_group_without_subcommand_prints_help_not_an_internal_error(capsys):
+    code, out, err = run_cli(["templates"], capsys)
+    assert code == 2
+    assert "internal error" not in out + err
+    assert "list" in out + err and "show" in out + err

@@ -160,7 +160,7 @@ def test_records_are_valid_llava(coco_mini: Path) -> None:
     opts = TaskOptions(seed=0)
     recs = contexts(coco_mini, "val")
     jobs = list(task.build_jobs(recs, opts))
-    assert [j.sample_id for j in jobs] == [r["id"] for r in recs]
+    assert [j.sample_id for j in jobs] == [f"grounded_qa:{r['id']}" for r in recs]
     for job in jobs:
         rec = task.to_record(task.direct_pairs(job.source, opts), job, opts)
         assert llava_record_problems(rec) == []
@@ -223,3 +223,28 @@ def test_detector_boxes_are_never_used() -> None:
     ((_, check),) = task.filters()
     job = next(task.build_jobs([only_det], opts))
     assert "boxes from detr.jsonl are not used" in (check([], job) or "")
+
+
+@pytest.mark.parametrize("category", COCO_CATEGORIES)
+def test_every_category_reads_correctly(category: str) -> None:
+    """Each of the 80 categories, alone in an image with one instance and with three."""
+    n = NOUNS[category]
+    one = {
+        "id": "000000000009",
+        "image": "x.jpg",
+        "boxes": [{"category": category, "bbox": [0.1, 0.1, 0.5, 0.5]}],
+    }
+    three = {**one, "boxes": one["boxes"] * 1 + [{"category": category, "bbox": [0.6, 0.6, 0.9, 0.9]}] * 2}
+    task = get_task("grounded_qa")
+    for rec, count in ((one, 1), (three, 3)):
+        for seed in range(6):
+            for qa in task.questions(rec, TaskOptions(seed=seed, extra={"max_questions": 50})):
+                text = f"{qa.question} {qa.answer}"
+                low = text.lower()
+                assert "  " not in text and not re.search(r"\ba [aeiou]|\ban [^aeiou]", low), text
+                if qa.kind == "count":
+                    assert n.plural in qa.question and qa.value == count
+                    assert n.counted(count) in qa.answer or qa.answer == f"{count}."
+                if qa.kind in ("exists", "region") and qa.subject == (category,):
+                    assert n.with_article.lower() in low or n.plural.lower() in low, text
+    assert n.with_article.split()[0] == ("an" if n.singular[0] in "aeiou" else "a")

@@ -66,7 +66,7 @@ def test_jobs_and_records(coco_mini: Path) -> None:
     recs = contexts(coco_mini, "val")
     opts = TaskOptions(seed=1, extra={"max_questions": 3})
     jobs = list(task.build_jobs(recs, opts))
-    assert [j.sample_id for j in jobs] == [r["id"] for r in recs]
+    assert [j.sample_id for j in jobs] == [f"img2llm_qa:{r['id']}" for r in recs]
     template = load_template("img2llm_qa")
     job = jobs[0]
     cands = job.source["answer_candidates"]
@@ -90,7 +90,7 @@ def test_caption_less_images_are_reported_not_sent(coco_mini: Path) -> None:
     empty = {**recs[0], "id": "000000000042", "captions": ["..."]}
     opts = TaskOptions()
     jobs = list(task.build_jobs([empty, *recs], opts))
-    assert [j.sample_id for j in jobs] == [r["id"] for r in recs]
+    assert [j.sample_id for j in jobs] == [f"img2llm_qa:{r['id']}" for r in recs]
     assert "1 image(s) have no answer candidate" in opts.extra["notes"][0]
 
 

@@ -113,3 +113,20 @@ def test_bad_row_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixtu
         capsys,
     )
     assert code == 2 and f"Error: {src}:2: no description" in err and "--text-field" in err
+
+
+def test_limit_counts_descriptions_in_file_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [
+        {"image_id": "1", "caption": FLAWED[REAL_IDS[0]]},
+        {"image_id": "2", "caption": "Too short."},
+        {"image_id": "3", "caption": "Also too short."},
+        {"image_id": "4", "caption": FLAWED[REAL_IDS[1]]},
+    ]
+    src = write_jsonl(tmp_path / "d.jsonl", rows)
+    code, out, err = run_cli(
+        ["generate", "caption_rewrite", "--descriptions", str(src), "--out", str(tmp_path / "r"), "--dry-run",
+         "--limit", "2"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0 and "wrote 1 requests" in out
+    assert "1 description(s) flagged too_short_input, not sent (2)" in err

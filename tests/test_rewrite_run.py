@@ -281,3 +281,33 @@ def test_shards_split_flagged_descriptions_too(
         assert run_cli(generate(src, run, fake_llm.url, "--shard", f"{k}/2"), capsys)[0] == 0
         flagged += [f["id"] for f in read_jsonl(run / "failures.jsonl")]
     assert sorted(flagged) == sorted(shorts) and fake_llm.log == []
+
+
+def test_run_json_records_rewrite_inputs(tmp_path: Path, descriptions: Path, fake_llm, capsys) -> None:
+    fake_llm.handler = handler_for({**CASES, "short": (SHORT["short"], "A bird flies over sand.")})
+    run = tmp_path / "run"
+    assert run_cli(generate(descriptions, run, fake_llm.url, "--min-words", "4"), capsys)[0] == 0
+    assert "short" in [r["id"] for r in read_jsonl(run / "results.jsonl")]  # 4 words: sent this time
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["config"]["rewrite"] == {
+        "descriptions": str(descriptions), "from_run": None, "id_field": None, "text_field": None,
+        "min_words": 4, "min_ratio": None,
+    }  # fmt: skip
+    assert meta["counts"]["flagged_before_call"] == 0 and "too_short_input" not in meta["filters"]
+
+
+def test_instructions_file_sets_the_human_turn(tmp_path: Path, fake_llm, capsys) -> None:
+    i = REAL_IDS[2]
+    src = write_jsonl(tmp_path / "d.jsonl", [{"image_id": i, "caption": FLAWED[i]}])
+    (tmp_path / "ask.txt").write_text("# one phrasing only\nWhat does this photo show?\n")
+    fake_llm.handler = handler_for({i: (FLAWED[i], FIXED[i])})
+    run = tmp_path / "run"
+    args = generate(
+        src, run, fake_llm.url, "--instructions", str(tmp_path / "ask.txt"), "--image-token", "last"
+    )
+    assert run_cli(args, capsys)[0] == 0
+    [rec] = read_jsonl(run / "results.jsonl")
+    assert rec["conversations"] == [
+        {"from": "human", "value": "What does this photo show?\n<image>"},
+        {"from": "gpt", "value": FIXED[i]},
+    ]

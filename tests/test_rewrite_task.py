@@ -111,7 +111,7 @@ def test_record_keeps_source_text_and_follows_llava_rules() -> None:
     assert llava_record_problems(rec) == []
 
 
-def test_load_sources_reads_options_and_flags_short_inputs(tmp_path: Path) -> None:
+def test_load_sources_reads_options_and_build_jobs_flags_short_inputs(tmp_path: Path) -> None:
     p = tmp_path / "d.jsonl"
     p.write_text(
         json.dumps({"file": "a.jpg", "text": SOURCE})
@@ -120,15 +120,31 @@ def test_load_sources_reads_options_and_flags_short_inputs(tmp_path: Path) -> No
         + "\n"
     )
     task = CaptionRewriteTask()
+    sink: list[dict] = []
     opts = TaskOptions(
-        extra={"descriptions": str(p), "id_field": "file", "text_field": "text", "min_words": 5}
+        extra={
+            "descriptions": str(p),
+            "id_field": "file",
+            "text_field": "text",
+            "min_words": 5,
+            "rejected_sources": sink,
+        }
     )
-    assert task.load_sources(opts) == [{"id": "a", "image": "a.jpg", "description": SOURCE}]
+    rows = task.load_sources(opts)
+    assert rows == [
+        {"id": "a", "image": "a.jpg", "description": SOURCE},
+        {"id": "b", "image": "b.jpg", "description": "Too short."},
+    ]
+    jobs = list(task.build_jobs(rows, opts))
+    assert [j.sample_id for j in jobs] == ["caption_rewrite:a"]
     assert [(f["id"], f["stage"], f["filter"]) for f in task.prefailures] == [
         ("b", "filter", "too_short_input")
     ]
+    assert sink == task.prefailures
+    # a --limit applied to the rows first: only the first description is considered at all
+    assert [j.sample_id for j in task.build_jobs(rows[1:], opts)] == [] and len(task.prefailures) == 1
     opts.extra["min_words"] = 0
-    assert len(task.load_sources(opts)) == 2 and task.prefailures == []
+    assert len(list(task.build_jobs(rows, opts))) == 2 and task.prefailures == []
 
 
 @pytest.mark.parametrize(

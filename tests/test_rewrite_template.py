@@ -49,7 +49,7 @@ def test_examples_obey_the_filters_they_teach() -> None:
 
 def test_jobs_are_system_pairs_then_the_description() -> None:
     task = CaptionRewriteTask()
-    jobs = list(task.build_jobs(ROWS, TaskOptions(seed=3)))
+    jobs = list(task.build_jobs(ROWS, TaskOptions(seed=3, extra={"min_words": 0})))
     tpl = load_template("caption_rewrite")
     assert [j.sample_id for j in jobs] == ["caption_rewrite:000000165518", "caption_rewrite:2"]
     msgs = jobs[1].messages
@@ -59,7 +59,7 @@ def test_jobs_are_system_pairs_then_the_description() -> None:
     assert msgs[-1]["content"] == ROWS[1]["description"]  # braces and $ untouched
     assert all(j.template_hash == tpl.hash and j.max_tokens == 700 for j in jobs)
     assert all(j.source["instruction"] in tpl.instructions for j in jobs)
-    again = list(CaptionRewriteTask().build_jobs(ROWS, TaskOptions(seed=3)))
+    again = list(CaptionRewriteTask().build_jobs(ROWS, TaskOptions(seed=3, extra={"min_words": 0})))
     assert [j.source["instruction"] for j in again] == [j.source["instruction"] for j in jobs]  # seeded
 
 

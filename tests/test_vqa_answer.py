@@ -50,7 +50,10 @@ def test_jobs_with_picked_shots(coco_mini: Path, files: tuple[Path, Path]) -> No
     recs = contexts(coco_mini, "val")
     opts = TaskOptions(extra={"questions": str(q), "examples": str(ex), "shots": 2})
     jobs = list(task.build_jobs(recs, opts))
-    assert [j.sample_id for j in jobs] == ["q2293580", "q1655180"]  # the unknown image is left out...
+    assert [j.sample_id for j in jobs] == [
+        "vqa_answer:000000229358:2293580",
+        "vqa_answer:000000165518:1655180",
+    ]  # the unknown image is left out...
     assert opts.extra["notes"] == [  # ...and reported
         "vqa_answer: 1 of 3 questions are about images not in the source (or beyond --limit) and were left out"
     ]
@@ -182,7 +185,7 @@ def test_run_outputs_from_results(coco_mini: Path, files: tuple[Path, Path], tmp
         task.build_jobs(contexts(coco_mini, "val"), opts), ["mirror", "blue"], strict=True
     ):
         rec = task.to_record(task.parse(answer, job), job, opts)
-        rows.append({**rec, "task": "vqa_answer", "sample_id": f"vqa_answer:{job.sample_id}"})
+        rows.append({**rec, "task": "vqa_answer", "sample_id": job.sample_id})
     rows.append({"id": "x", "task": "grounded_qa", "conversations": []})  # other tasks are ignored
     run = tmp_path / "run"
     write_jsonl_atomic(run / "results.jsonl", rows)
@@ -194,35 +197,53 @@ def test_run_outputs_from_results(coco_mini: Path, files: tuple[Path, Path], tmp
 
 
 def test_cli_dry_run_with_task_options(coco_mini: Path, files: tuple[Path, Path], tmp_path: Path) -> None:
-    import subprocess
-    import sys
+    from vqa_cli import run_datagen
 
     q, ex = files
     out = tmp_path / "run"
     args = ["generate", "vqa_answer", "--coco", str(coco_mini), "--split", "val2017", "--out", str(out)]
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "datagen",
-            *args,
-            "--questions",
-            str(q),
-            "--examples",
-            str(ex),
-            "--shots",
-            "1",
-            "--dry-run",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "note: vqa_answer: 1 of 3 questions are about images not in the source" in proc.stderr
+    done = run_datagen(*args, "--questions", q, "--examples", ex, "--shots", "1", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert "note: vqa_answer: 1 of 3 questions are about images not in the source" in done.stderr
     lines = [json.loads(line) for line in (out / "requests.jsonl").read_text().splitlines()]
-    assert [r["custom_id"] for r in lines] == ["q2293580", "q1655180"]
+    assert [r["custom_id"] for r in lines] == [
+        "vqa_answer:000000229358:2293580",
+        "vqa_answer:000000165518:1655180",
+    ]
     assert [m["role"] for m in lines[0]["body"]["messages"]] == ["system", "user", "assistant", "user"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "datagen", *args, "--dry-run"], capture_output=True, text=True
+    done = run_datagen(*args, "--dry-run")
+    assert done.returncode == 2 and done.stderr.startswith("Error: vqa_answer needs --questions FILE")
+    done = run_datagen("generate", "grounded_qa", *args[2:], "--dry-run")
+    assert (
+        done.returncode == 2 and "grounded_qa needs no model, so there is nothing to --dry-run" in done.stderr
     )
-    assert proc.returncode == 2 and proc.stderr.startswith("Error: vqa_answer needs --questions FILE")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--questions", "MISSING"], "no such file"),
+        (["--questions", "QFILE", "--examples", "BROKEN"], "examples.jsonl:2: not a valid JSON line"),
+        (["--questions", "BADQ"], "questions[0]: question_id must be an integer"),
+    ],
+)
+def test_cli_bad_task_inputs(
+    coco_mini: Path, files: tuple[Path, Path], tmp_path: Path, extra: list[str], message: str
+) -> None:
+    from vqa_cli import run_datagen
+
+    q, ex = files
+    broken = tmp_path / "examples.jsonl"
+    broken.write_text(ex.read_text().splitlines()[0] + "\n{not json\n")
+    badq = tmp_path / "badq.json"
+    badq.write_text(json.dumps({"questions": [{"image_id": 1, "question": "Why?", "question_id": "x1"}]}))
+    paths = {"MISSING": tmp_path / "missing.json", "QFILE": q, "BROKEN": broken, "BADQ": badq}
+    out = tmp_path / "run"
+    done = run_datagen(
+        "generate", "vqa_answer", "--coco", coco_mini, "--split", "val2017", "--out", out, "--dry-run",
+        *[str(paths.get(a, a)) for a in extra],
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("Error: ") and message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not (out / "requests.jsonl").exists()

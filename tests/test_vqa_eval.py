@@ -9,6 +9,7 @@ from itertools import combinations
 from pathlib import Path
 
 import pytest
+from vqa_cli import Done, run_datagen
 
 from datagen.vqa_eval import question_accuracy
 from datagen.vqa_normalize import normalize_answer
@@ -66,10 +67,19 @@ def _files(tmp_path: Path) -> tuple[Path, Path, Path]:
     return ann, res, qs
 
 
-def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "datagen", "eval", "vqa", *map(str, args)], capture_output=True, text=True
+def _run(*args: str | Path) -> Done:
+    return run_datagen("eval", "vqa", *args)
+
+
+def test_known_scores_via_a_real_process(tmp_path: Path) -> None:
+    ann, res, _ = _files(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "datagen", "eval", "vqa", "--results", str(res), "--annotations", str(ann)],
+        capture_output=True,
+        text=True,
     )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "VQA accuracy: 68.57  (7 answered, 0 unanswered)"
 
 
 @pytest.mark.parametrize(

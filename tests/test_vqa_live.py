@@ -4,27 +4,25 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.importorskip("datagen.runner", reason="needs the engine (datagen/runner.py)")
+from vqa_cli import Done, run_datagen
 
 REPO = Path(__file__).resolve().parents[1]
 VQA_DATA = REPO / "data" / "vqa"
 
 
-def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OPENAI_API_KEY": "sk-test-vqa-0000"}
-    env.pop("OPENAI_BASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "datagen", *map(str, args)], capture_output=True, text=True, env=env
-    )
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-vqa-0000")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+
+
+def _cli(*args: str | Path) -> Done:
+    return run_datagen(*args)
 
 
 def _majority() -> dict[str, str]:
@@ -163,3 +161,25 @@ def test_grounded_qa_needs_no_server(coco_mini: Path, tmp_path: Path) -> None:
     first = (run / "results.jsonl").read_text()
     proc = _cli(*env_free)  # resume: same file, nothing duplicated
     assert proc.returncode == 0 and (run / "results.jsonl").read_text() == first
+    assert "0 samples written, 0 failed, 3 already done" in proc.stdout
+    proc = _cli(*env_free[:-1], "6")  # another seed is other samples, not "already done"
+    assert proc.returncode == 0 and "3 samples written" in proc.stdout
+    rows = [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == 6 and rows[0]["conversations"] != rows[3]["conversations"]
+    assert all("_options" not in r for r in rows)
+
+
+def test_grounded_qa_failure_is_recorded_once(coco_mini: Path, tmp_path: Path) -> None:
+    from coco_contexts import contexts
+
+    recs = contexts(coco_mini, "val")
+    bare = {**recs[0], "id": "000000000077", "image_id": 77, "image": "000000000077.jpg", "boxes": []}
+    src = tmp_path / "contexts.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in [*recs, bare]))
+    run = tmp_path / "run"
+    for _ in range(2):
+        proc = _cli("generate", "grounded_qa", "--input", src, "--out", run)
+        assert proc.returncode == 0, proc.stderr
+    (failure,) = [json.loads(line) for line in (run / "failures.jsonl").read_text().splitlines()]
+    assert failure["sample_id"] == "grounded_qa:000000000077" and failure["filter"] == "no_questions"
+    assert len((run / "results.jsonl").read_text().splitlines()) == 3

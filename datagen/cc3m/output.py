@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from datagen.cc3m.cache import plain_file_mode
 from datagen.cc3m.reader import iter_selected
 from datagen.errors import ConfigError, InputError
 from datagen.jsonio import write_json_atomic
@@ -90,6 +91,7 @@ def write_record_array(path: Path, records: list[dict[str, Any]]) -> None:
             f.write("[\n")
             f.write(",\n".join(json.dumps(r, ensure_ascii=False) for r in records))
             f.write("\n]\n" if records else "]\n")
+        os.chmod(tmp, plain_file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -120,3 +120,11 @@ def record_rejected_after(extra: dict[str, Any], out: Path) -> None:
         from datagen.rewrite_prefail import count_prefailures
 
         count_prefailures(out, len(extra["rejected_sources"]))
+
+
+def rewrite_meta(extra: dict[str, Any]) -> dict[str, Any]:
+    """The caption_rewrite inputs and settings, for run.json's config (provenance)."""
+    if "rejected_sources" not in extra:
+        return {}
+    keys = ("descriptions", "from_run", "id_field", "text_field", "min_words", "min_ratio")
+    return {"rewrite": {k: extra.get(k) for k in keys}}

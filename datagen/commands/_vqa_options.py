@@ -100,9 +100,9 @@ def run_without_model(
     task: Task, jobs: list[Job], opts: TaskOptions, out: Path, meta: dict[str, Any]
 ) -> None:
     """Compute every sample of a model-free task (resumable, filtered, recorded like a live run)."""
-    from datagen.runner import run_direct
+    from datagen.grounded_run import run_model_free
 
-    stats = run_direct(task, [j.source for j in jobs], opts, out, meta=meta)
+    stats = run_model_free(task, [j.source for j in jobs], opts, out, meta=meta)
     typer.echo(
         f"{task.name}: {stats.ok} samples written, {sum(stats.failed.values())} failed, "
         f"{stats.skipped} already done -> {out}"

@@ -165,8 +165,20 @@ def generate(
         from datagen.runner import run_jobs
 
         tasks = prepare_tasks(names, out)  # duplicate filters learn what `out` already holds
-        source = {k: str(v) for k, v in dataclasses.asdict(spec).items() if v is not None}
-        meta = {"task": task, "tasks": names, "source": source, "limit": limit, **run_meta(opts, limit)}
+        # Paths are stored absolute so `review` and resumed runs find the sources from any folder.
+        source = {
+            k: str(v.resolve() if isinstance(v, Path) else v)
+            for k, v in dataclasses.asdict(spec).items()
+            if v is not None
+        }
+        meta = {
+            "task": task,
+            "tasks": names,
+            "source": source,
+            "limit": limit,
+            **run_meta(opts, limit),
+            **R.rewrite_meta(extra),
+        }
         R.record_rejected_before(extra, out, cfg.shard)
         if not tasks[names[0]].uses_llm:  # e.g. grounded_qa: answers computed, no model
             V.run_without_model(tasks[names[0]], jobs, opts, out, meta)

@@ -44,7 +44,8 @@ def review(
     """Write one self-contained HTML page showing each sample beside its image, boxes and captions.
 
     Captions and boxes come from --contexts files, from COCO annotations (--coco DIR --split S, or
-    --captions/--instances), or from a contexts.jsonl in the run directory.
+    --captions/--instances), or from the run itself (a contexts.jsonl in it, or the source its
+    run.json records).
     Accept/reject samples on the page and download the rejected ids; `datagen adapt|export ... --exclude-ids
     rejected-ids.json` leaves them out.
     """

@@ -22,6 +22,7 @@ from datagen.descriptions import (
     split_short,
 )
 from datagen.errors import ParseError, UsageError
+from datagen.parse import load_instructions
 from datagen.records import make_conversations, placement_rng
 from datagen.tasks.base import FilterFn, Job, QAPairs, Task, TaskOptions
 
@@ -46,6 +47,14 @@ def clean_reply(reply: str) -> str:
     return text
 
 
+def _min_words(opts: TaskOptions) -> int:
+    value = opts.extra.get("min_words")
+    n = DEFAULT_MIN_WORDS if value is None else int(value)
+    if n < 0:
+        raise UsageError(f"--min-words must be 0 or more, got {n}")
+    return n
+
+
 def _min_ratio(job: Job) -> float:
     value = job.source.get("min_ratio")
     return DEFAULT_MIN_RATIO if value is None else float(value)
@@ -68,16 +77,8 @@ class CaptionRewriteTask(Task):
             rows = read_descriptions(path, id_field=extra.get("id_field"), text_field=extra.get("text_field"))
         else:
             rows = read_from_run(str(run))
-        min_words = extra.get("min_words")
-        min_words = DEFAULT_MIN_WORDS if min_words is None else int(min_words)
-        if min_words < 0:
-            raise UsageError(f"--min-words must be 0 or more, got {min_words}")
-        keep, short = split_short(rows, min_words)
-        self.prefailures = [short_input_failure(r, min_words) for r in short]
-        sink = extra.get("rejected_sources")
-        if isinstance(sink, list):  # the generate command records these in failures.jsonl
-            sink.extend(self.prefailures)
-        return list(keep)
+        _min_words(opts)  # a bad value fails before anything else happens
+        return list(rows)
 
     def template(self, opts: TaskOptions) -> Any:
         if self._template is None:
@@ -87,13 +88,24 @@ class CaptionRewriteTask(Task):
         return self._template
 
     def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> Iterator[Job]:
+        """Jobs for descriptions long enough to rewrite; shorter ones become `prefailures` (and go to
+        `opts.extra["rejected_sources"]` when the caller passes a list there) instead of requests.
+        Splitting here, not in load_sources, keeps `--limit N` meaning the first N descriptions."""
+        min_words = _min_words(opts)
+        keep, short = split_short(list(sources), min_words)
+        self.prefailures = [short_input_failure(r, min_words) for r in short]
+        sink = opts.extra.get("rejected_sources")
+        if isinstance(sink, list):  # the generate command records these in failures.jsonl
+            sink.extend(self.prefailures)
         ratio = opts.extra.get("min_ratio")
         min_ratio = DEFAULT_MIN_RATIO if ratio is None else float(ratio)
         if not 0 <= min_ratio <= 1:
             raise UsageError(f"--min-ratio must be between 0 and 1, got {min_ratio}")
         tpl = self.template(opts)
-        choices = list(tpl.instructions) or [FALLBACK_INSTRUCTION]
-        for row in sources:
+        # --instructions FILE (shared with the LLaVA tasks) wins over the template's list.
+        path = opts.extra.get("instructions")
+        choices = load_instructions(path) if path else list(tpl.instructions) or [FALLBACK_INSTRUCTION]
+        for row in keep:
             sample_id = f"{self.name}:{row['id']}"
             # The human turn of the record: a description request, drawn per sample (seeded). It is
             # not sent to the model, so it does not enter the request key.

@@ -49,7 +49,7 @@ class GroundedQATask(Task):
         """One message-less job per image, so the engine can key, resume and record it like the others."""
         settings_from(opts)  # fail on bad options before any work
         for src in sources:
-            yield Job(sample_id=self.sample_id(src), task=self.name, messages=[], source=src)
+            yield Job(sample_id=f"{self.name}:{self.sample_id(src)}", task=self.name, messages=[], source=src)
 
     def questions(self, source: dict[str, Any], opts: TaskOptions) -> list[GroundedQA]:
         rng = placement_rng(opts.seed, f"{self.name}:{self.sample_id(source)}")

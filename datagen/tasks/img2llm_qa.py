@@ -52,7 +52,7 @@ class Img2LLMQATask(Task):
                 continue
             context = render_context(rec, template.context_fields)
             yield Job(
-                sample_id=str(rec.get("id", rec.get("image_id"))),
+                sample_id=f"{self.name}:{rec.get('id', rec.get('image_id'))}",
                 task=self.name,
                 messages=template.messages(context + "\n\n" + candidates_block(cands)),
                 source={**rec, "answer_candidates": cands, "qa_context": context},

@@ -102,7 +102,7 @@ class VQAAnswerTask(Task):
             context = render_context(ctx, template.context_fields)
             messages.append({"role": "user", "content": question_block(context, q["question"])})
             yield Job(
-                sample_id=f"q{q['question_id']}",
+                sample_id=f"{self.name}:{ctx['id']}:{q['question_id']}",
                 task=self.name,
                 messages=messages,
                 source={**ctx, "question_id": q["question_id"], "question": q["question"]},
