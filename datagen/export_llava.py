@@ -64,6 +64,10 @@ def write_llava_json(path: str | Path, records: Iterable[dict[str, Any]]) -> int
         raise InputError(f"{p}: is a folder", hint="give --out a file name ending in .json")
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    # mkstemp makes the file 0600; the export should get the mode a plain open() would give it.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
     n = 0
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     try:
