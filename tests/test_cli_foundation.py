@@ -52,9 +52,10 @@ def test_context_needs_out_or_show(coco_mini, capsys):
 def test_templates_list_and_show(capsys):
     code, out, _ = run_cli(["templates", "list"], capsys)
     assert code == 0
-    rows = [line.split("\t") for line in out.strip().splitlines()]
-    assert [r[0] for r in rows] == ["complex_reasoning", "conversation", "detail_description"]
-    assert rows[1][1:3] == ["2 examples", "context: captions"]
+    rows = {line.split("\t")[0]: line.split("\t") for line in out.strip().splitlines()}
+    assert {"complex_reasoning", "conversation", "detail_description"} <= set(rows)
+    assert rows["conversation"][1:3] == ["2 examples", "context: captions"]
+    assert rows["detail_description"][1:3] == ["2 examples", "context: captions+boxes"]
     code, out, _ = run_cli(["templates", "show", "detail"], capsys)
     assert code == 0
     assert out.startswith("# detail_description (")
