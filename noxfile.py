@@ -35,11 +35,16 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PY)
 def live(session: nox.Session) -> None:
-    """Generate 3 samples per LLaVA task against a real endpoint; skipped without credentials."""
+    """Generate 3 samples per LLaVA task against a real endpoint; skipped without credentials.
+
+    OPENAI_BASE_URL points it at any OpenAI-compatible server (e.g. vLLM); DATAGEN_LIVE_MODEL names
+    the model there (default gpt-4o-mini). The run is exported and checked against LLaVA's loader rules.
+    """
     if not (os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL")):
         session.skip("set OPENAI_API_KEY or OPENAI_BASE_URL to run the live smoke check")
     session.install("-e", ".")
     out = session.create_tmp()
+    run_dir = os.path.join(out, "live-run")
     session.run(
         "datagen",
         "generate",
@@ -50,9 +55,12 @@ def live(session: nox.Session) -> None:
         "val2017",
         "--limit-per-task",
         "3",
+        "--model",
+        os.environ.get("DATAGEN_LIVE_MODEL", "gpt-4o-mini"),
         "--out",
-        os.path.join(out, "live-run"),
+        run_dir,
         "--concurrency",
         "3",
     )
-    session.run("datagen", "stats", os.path.join(out, "live-run"))
+    session.run("datagen", "stats", run_dir)
+    session.run("datagen", "export", "llava", run_dir, "--out", os.path.join(out, "llava_instruct.json"))

@@ -5,7 +5,7 @@ descriptions, 77K reasoning answers; text assembled from the real COCO captions 
 times two things, best of `--repeat`, datagen and pyarrow alternating:
  1. records in memory → parquet (the target's measure):
     datagen: plan, explicit-schema Dataset, parquet shards via datasets' writer (content-defined
-             chunking, page index), dataset card with its statistics (export_hf.write_export);
+             chunking, page index), dataset card with its statistics (export_hf_write.write_export);
     pyarrow: pa.Table.from_pylist + pq.write_table (inferred schema, no card).
  2. the JSON file → parquet: the same plus reading, where datagen also validates every record
     against LLaVA's loader rules (samples.load_many) and pyarrow only runs json.load.
@@ -28,7 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from datagen import card, export_hf
+from datagen import card, export_hf, export_hf_write
 from datagen.resources import data_root
 
 
@@ -71,7 +71,7 @@ def _render(p: export_hf.ExportPlan, tables: dict) -> str:
 def datagen_write(inputs: list[export_hf.ExportInput], out: Path) -> None:
     """The export step proper: records in memory → explicit-schema dataset → parquet + card."""
     plan = export_hf.plan_export(inputs)
-    export_hf.write_export(plan, out, fmt="parquet", overwrite=True, card_text=_render)
+    export_hf_write.write_export(plan, out, fmt="parquet", overwrite=True, card_text=_render)
 
 
 def pyarrow_write(records: list[dict], out: Path) -> None:

@@ -44,6 +44,7 @@ def run_batch(
     poll_first: float | None = None,
 ) -> RunStats:
     """Generate the jobs not yet done in `run_dir` through one Batch API job (or resume polling it)."""
+    cfg.check_can_send()
     run = _BatchRun(_task_map(tasks), opts, cfg, RunStore(run_dir), meta or {})
     if poll_first is None:  # tests and impatient users: DATAGEN_BATCH_POLL=seconds
         poll_first = float(os.environ.get("DATAGEN_BATCH_POLL", POLL_FIRST))

@@ -110,7 +110,19 @@ def card_stats(
         if isinstance(th, dict):
             hashes.update(str(v) for v in th.values())
         src = config.get("source") or meta.get("source")
-        runs.append({"model": model, "version": meta.get("version"), "source": src})
+        tokens: dict[str, Any] = meta["tokens"] if isinstance(meta.get("tokens"), dict) else {}
+        cost: dict[str, Any] = meta["cost"] if isinstance(meta.get("cost"), dict) else {}
+        runs.append(
+            {
+                "model": model,
+                "version": meta.get("datagen_version") or meta.get("version"),
+                "temperature": config.get("temperature"),
+                "prompt_tokens": tokens.get("prompt"),
+                "completion_tokens": tokens.get("completion"),
+                "cost_usd": cost.get("usd"),
+                "source": src,
+            }
+        )
     ids = table.column("id")
     return {
         "total": table.num_rows,
@@ -175,6 +187,27 @@ def _fmt_summary(s: dict[str, float]) -> str:
     return f"min {s['min']}, mean {s['mean']}, median {s['median']}, max {s['max']}"
 
 
+def _run_line(run: dict[str, Any]) -> str:
+    """One generation run from its run.json: model, version, sampling, tokens, cost, context source."""
+    parts = [f"model `{run['model']}`" if run.get("model") else "model not recorded"]
+    if run.get("version"):
+        parts.append(f"datagen {run['version']}")
+    if run.get("temperature") is not None:
+        parts.append(f"temperature {run['temperature']}")
+    if run.get("prompt_tokens") is not None:
+        parts.append(f"{run['prompt_tokens']} prompt + {run.get('completion_tokens') or 0} completion tokens")
+    cost = run.get("cost_usd")
+    parts.append(f"estimated cost ${cost:.4f}" if isinstance(cost, (int, float)) else "cost not estimated")
+    src = run.get("source")
+    if isinstance(src, dict):
+        # Only file names: local folders say nothing to a reader of the card.
+        named = {k: Path(v).name if isinstance(v, str) and "/" in v else v for k, v in src.items()}
+        parts.append("context from " + ", ".join(f"{k}={v}" for k, v in named.items()))
+    elif src:
+        parts.append(f"context from {src}")
+    return "; ".join(parts)
+
+
 def render_card(
     stats: dict[str, Any],
     *,
@@ -216,8 +249,7 @@ def render_card(
             counts = ", ".join(f"`{k}` ({v})" for k, v in sorted(stats[key].items()))
             out.append(f"- {label} (context of the exported images): {counts}")
     for run in stats["runs"]:
-        if run.get("source"):
-            out.append(f"- Run context source: `{run['source']}`")
+        out.append(f"- Run: {_run_line(run)}")
     out += ["- Export command:", "", "```", redact(command), "```", "", "## Licence notes", ""]
     if stats["coco"]:
         out.append(

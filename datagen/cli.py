@@ -36,6 +36,9 @@ COMMAND_MODULES: list[str] = [
     "datagen.commands.cc3m",
     "datagen.commands.adapt",
     "datagen.commands.review",
+    "datagen.commands.stats",
+    "datagen.commands.diff",
+    "datagen.commands.eval",
 ]
 
 
@@ -61,6 +64,21 @@ for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
+def _click_classes(name: str) -> tuple[type[BaseException], ...]:
+    """`name` from click and, for typer releases that vendor their own copy, from `typer._click`."""
+    classes: list[type[BaseException]] = [getattr(click.exceptions, name)]
+    try:
+        vendored = importlib.import_module("typer._click.exceptions")
+        classes.append(getattr(vendored, name))
+    except (ImportError, AttributeError):
+        pass
+    return tuple(classes)
+
+
+_ABORT = _click_classes("Abort")
+_CLICK_ERROR = _click_classes("ClickException")
+
+
 def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get("DATAGEN_DEBUG") == "1"
 
@@ -75,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         typer.echo(f"Error: {redact(str(e))}", err=True)
         sys.exit(e.exit_code)
-    except click.exceptions.Abort:
+    except _ABORT:
         typer.echo("Aborted.", err=True)
         sys.exit(130)
     except KeyboardInterrupt:
@@ -83,9 +101,9 @@ def main(argv: list[str] | None = None) -> None:
             "Interrupted; everything finished so far is saved. Re-run the same command to resume.", err=True
         )
         sys.exit(130)
-    except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
+    except _CLICK_ERROR as e:
+        e.show()  # type: ignore[attr-defined]
+        sys.exit(e.exit_code)  # type: ignore[attr-defined]
     except BrokenPipeError:
         sys.exit(0)
     except Exception as e:  # an unexpected bug: still one line unless --debug

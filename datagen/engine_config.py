@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from datagen.client import DEFAULT_BASE_URL
-from datagen.errors import UsageError
+from datagen.errors import ConfigError, UsageError
 from datagen.tasks.base import Job
 
 DEFAULT_MAX_TOKENS = 1024
@@ -60,6 +60,15 @@ class EngineConfig:
             k, n = self.shard
             if n < 1 or not 0 <= k < n:
                 raise UsageError(f"--shard {k}/{n}: need N >= 1 and K in 0..N-1")
+
+    def check_can_send(self) -> None:
+        """Before any request: OpenAI itself always needs a key (a local server may not)."""
+        if not self.api_key and any("api.openai.com" in u for u in self.base_urls):
+            raise ConfigError(
+                "no API key for api.openai.com",
+                hint="set OPENAI_API_KEY, pass --base-url for a local OpenAI-compatible server, "
+                "or use --dry-run to only write the requests",
+            )
 
     def public(self) -> dict[str, Any]:
         """The config as recorded in run.json: everything except the API key."""

@@ -3,8 +3,8 @@
 Inputs (run dirs, results.jsonl, LLaVA JSON arrays such as CC3M's chat.json) are read with
 `samples.load_many`, turned into columns with an explicit `datasets.Features` schema (no type
 guessing: a column of all-null provenance would otherwise come out as `null` type), checked
-(images, task labels) and only then written, into a temporary folder that is renamed into place,
-so a failed export never leaves a partial dataset where the user asked for one.
+(images, task labels) and grouped into splits (`plan_export`); `export_hf_write` then writes
+the plan. Nothing is written until every check has passed.
 
 Columns: `id`, `image` (relative path string, or the `Image` feature with embedded bytes),
 `conversations` [{from, value}], `task`, then provenance where any record has it (`sample_id`,
@@ -15,11 +15,7 @@ Columns: `id`, `image` (relative path string, or the `Image` feature with embedd
 from __future__ import annotations
 
 import json
-import math
-import os
 import re
-import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +34,7 @@ USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 DEFAULT_SHARD_SIZE = "500MB"
 
 
-def _import_datasets() -> Any:
+def import_datasets() -> Any:
     import datasets
 
     return datasets
@@ -71,7 +67,7 @@ def read_inputs(
 
 def build_features(records: list[dict[str, Any]], *, embed_images: bool) -> datasets.Features:
     """The explicit schema for `records`: core columns, then provenance columns some record has."""
-    ds = _import_datasets()
+    ds = import_datasets()
     string = ds.Value("string")
     feats: dict[str, Any] = {
         "id": string,
@@ -154,7 +150,7 @@ def build_dataset(
     records: list[dict[str, Any]], *, paths: list[Path | None] | None = None, embed_images: bool = False
 ) -> datasets.Dataset:
     """An in-memory `Dataset` with the explicit schema (built as one Arrow table: no per-row encoding)."""
-    ds = _import_datasets()
+    ds = import_datasets()
     import pyarrow as pa
     from datasets.table import InMemoryTable
 
@@ -235,115 +231,3 @@ def plan_export(
         splits.setdefault(key, []).append(rec)
         split_paths.setdefault(key, []).append(path)
     return ExportPlan(splits, split_paths, check, inputs)
-
-
-def write_export(
-    plan: ExportPlan,
-    out: str | Path,
-    *,
-    fmt: str = "parquet",
-    max_shard_size: str | int = DEFAULT_SHARD_SIZE,
-    embed_images: bool = False,
-    overwrite: bool = False,
-    card_text: Any = None,
-) -> dict[str, int]:
-    """Write the planned dataset to `out` atomically; `card_text(plan, arrow_tables)` renders README.md."""
-    ds = _import_datasets()
-    from datasets.utils.py_utils import convert_file_size_to_int
-
-    if fmt not in ("arrow", "parquet"):
-        raise UsageError(f"unknown --format '{fmt}'", hint="use arrow or parquet")
-    try:
-        shard_bytes = convert_file_size_to_int(max_shard_size)
-    except ValueError:
-        raise UsageError(f"--max-shard-size '{max_shard_size}' is not a size like 500MB") from None
-    out_p = Path(out)
-    if out_p.exists() and (not out_p.is_dir() or any(out_p.iterdir())) and not overwrite:
-        raise UsageError(
-            f"{out_p} already exists and is not empty", hint="choose another --out or add --overwrite"
-        )
-    out_p.parent.mkdir(parents=True, exist_ok=True)
-    ds.disable_progress_bars()  # one summary line from the CLI instead of per-shard bars
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_p.name}.", dir=out_p.parent))
-    try:
-        # Text-only tables (image = file name) are cheap: the card's statistics come from them, and
-        # without --embed-images they are the data. Embedded images are read shard by shard, so
-        # memory stays around one shard however many images there are.
-        text = {name: build_dataset(recs) for name, recs in plan.splits.items()}
-        if embed_images:
-            for name, recs in plan.splits.items():
-                _write_embedded(recs, plan.paths[name], fmt, tmp, name, shard_bytes)
-            if fmt == "arrow":  # what DatasetDict.save_to_disk writes beside its split folders
-                (tmp / "dataset_dict.json").write_text(json.dumps({"splits": list(plan.splits)}))
-        elif fmt == "arrow":
-            ds.DatasetDict(text).save_to_disk(str(tmp), max_shard_size=shard_bytes)
-        else:
-            for name, d in text.items():
-                _write_parquet_shards(d, tmp / "data", name, shard_bytes)
-        if card_text is not None:
-            tables = {name: d.data.table for name, d in text.items()}
-            (tmp / "README.md").write_text(card_text(plan, tables), encoding="utf-8")
-        replace_dir(tmp, out_p)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return {name: len(recs) for name, recs in plan.splits.items()}
-
-
-def _write_parquet_shards(d: datasets.Dataset, folder: Path, split: str, shard_bytes: int) -> None:
-    """`data/<split>-00000-of-0000N.parquet`, the layout the Hub and `load_dataset` recognise."""
-    folder.mkdir(parents=True, exist_ok=True)
-    n = max(1, math.ceil(d.data.nbytes / shard_bytes)) if len(d) else 1
-    n = min(n, max(1, len(d)))
-    for i in range(n):
-        shard = d.shard(num_shards=n, index=i, contiguous=True) if n > 1 else d
-        shard.to_parquet(str(folder / f"{split}-{i:05d}-of-{n:05d}.parquet"))
-
-
-def _byte_shards(sizes: list[int], shard_bytes: int) -> list[tuple[int, int]]:
-    """Contiguous [start, end) row ranges, each at most `shard_bytes` unless it is one oversized row."""
-    bounds: list[tuple[int, int]] = []
-    start = acc = 0
-    for i, size in enumerate(sizes):
-        if acc + size > shard_bytes and i > start:
-            bounds.append((start, i))
-            start, acc = i, 0
-        acc += size
-    bounds.append((start, len(sizes)))
-    return bounds
-
-
-def _write_embedded(
-    recs: list[dict[str, Any]], paths: list[Path | None], fmt: str, tmp: Path, split: str, shard_bytes: int
-) -> None:
-    """Write one split with image bytes, building one shard's table at a time."""
-    ds = _import_datasets()
-    sizes = [(p.stat().st_size if p else 0) + 512 for p in paths]  # + a typical text row
-    shards = _byte_shards(sizes, shard_bytes)
-    if fmt == "parquet":
-        (tmp / "data").mkdir(exist_ok=True)
-        for i, (a, b) in enumerate(shards):
-            d = build_dataset(recs[a:b], paths=paths[a:b], embed_images=True)
-            d.to_parquet(str(tmp / "data" / f"{split}-{i:05d}-of-{len(shards):05d}.parquet"))
-        return
-    # arrow: each shard becomes an Arrow file of the split's save_to_disk folder.
-    parts = []
-    for i, (a, b) in enumerate(shards):
-        part = tmp / f".{split}-part{i}"
-        build_dataset(recs[a:b], paths=paths[a:b], embed_images=True).save_to_disk(str(part))
-        parts.append(ds.load_from_disk(str(part)))
-    ds.concatenate_datasets(parts).save_to_disk(str(tmp / split), max_shard_size=shard_bytes)
-    for i in range(len(shards)):
-        shutil.rmtree(tmp / f".{split}-part{i}", ignore_errors=True)
-
-
-def replace_dir(new: Path, target: Path) -> None:
-    """Move `new` to `target`; an old `target` is removed only after the new one is in place."""
-    if target.exists():
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-        os.replace(new, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(new, target)

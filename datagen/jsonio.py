@@ -75,11 +75,19 @@ def iter_jsonl(path: str | Path, *, tolerate_torn_tail: bool = False) -> Iterato
         yield i, obj
 
 
+def _default_mode_fd(fd: int) -> None:
+    """mkstemp creates files 0600; give ours the mode a plain open() would (0666 minus the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
+
+
 def write_json_atomic(path: str | Path, obj: Any, *, indent: int | None = 2) -> None:
     """Write JSON to `path` via a temp file in the same folder and an atomic rename."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    _default_mode_fd(fd)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(obj, f, ensure_ascii=False, indent=indent)
@@ -95,6 +103,7 @@ def write_jsonl_atomic(path: str | Path, rows: Iterable[dict]) -> int:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    _default_mode_fd(fd)
     n = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

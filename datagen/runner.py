@@ -73,6 +73,7 @@ def run_jobs(
     meta: dict[str, Any] | None = None,
 ) -> RunStats:
     """Generate every job not already done in `run_dir`; returns the run's statistics."""
+    cfg.check_can_send()
     return asyncio.run(_Run(_task_map(tasks), opts, cfg, RunStore(run_dir), meta or {}).main(jobs))
 
 

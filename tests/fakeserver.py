@@ -461,7 +461,7 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.0)
     ap.add_argument("--rate", default=None, help="N/WINDOW_S, e.g. 300/10")
     ap.add_argument("--ratelimit-headers", action="store_true")
-    ap.add_argument("--reply-chars", type=int, default=0, help="pad default replies to this many chars")
+    ap.add_argument("--reply-chars", type=int, default=0, help="reply 'Q: ...\\nA: ...' of this many chars")
     args = ap.parse_args()
     rate = None
     if args.rate:
@@ -469,10 +469,12 @@ def main() -> None:
         rate = (int(n), float(w))
     handler = None
     if args.reply_chars:
-        pad = "x" * args.reply_chars
+        words = "a cat sleeps on a red sofa next to a lamp in a quiet living room " * 100
 
         def handler(body: dict[str, Any]) -> Action:
-            return Reply(f"Reply to {messages_key(body.get('messages'))[:8]} {pad}"[: args.reply_chars])
+            # "Q: ...\nA: ..." (what the engine tests' EchoQA task parses), padded to --reply-chars
+            head = f"Q: What is in {messages_key(body.get('messages'))[:8]}?\nA: "
+            return Reply(head + words[: max(3, args.reply_chars - len(head))])
 
     srv = FakeServer(
         handler=handler,

@@ -183,3 +183,24 @@ def test_unknown_format_and_existing_output(tmp_path, coco_mini, capsys):
     out.write_text("keep")
     code, _, err = run_cli(["adapt", "llava", str(run), "--out", str(out)], capsys)
     assert code == 2 and "already exists" in err and out.read_text() == "keep"
+
+
+def test_trl_dataset_written_in_parts_is_whole(tmp_path, coco_mini, capsys, monkeypatch):
+    """With less memory per part than the images need, parts are saved alone and joined in order."""
+    import datagen.adapter.writers as writers
+
+    monkeypatch.setattr(writers, "PART_BYTES", 150_000)  # ~one 100 KB JPEG per part
+    run = coco_run(coco_mini, tmp_path / "run")
+    out = tmp_path / "trl"
+    images = coco_mini / "val2017"
+    code, _, err = run_cli(["adapt", "trl", str(run), "--out", str(out), "--images", str(images)], capsys)
+    assert code == 0, err
+    ds = datasets.load_from_disk(str(out)).cast_column("images", datasets.List(datasets.Image(decode=False)))
+    recs = llava_records(coco_mini)
+    assert len(ds) == len(recs)
+    assert [r["images"][0]["path"] for r in ds] == [r["image"] for r in recs]
+    assert all(
+        r["images"][0]["bytes"] == (images / rec["image"]).read_bytes()
+        for r, rec in zip(ds, recs, strict=True)
+    )
+    assert not list(tmp_path.glob(".*part*")) and not list(tmp_path.glob(".trl*"))

@@ -133,7 +133,8 @@ def test_cli_small_run_with_plot_prefix_and_instructions(tmp_path, cc3m_tsv, ful
     r = _cli("cc3m", "filter", str(src), "--out", str(out), "--min-freq", "2", "--max-per-phrase", "5",
              "--id-prefix", "cc3m_", "--instructions", str(instr), "--plot", "--seed", "3")  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert "pool" in r.stderr
+    # Not a terminal: no progress bar, just the one summary line.
+    assert len(r.stderr.strip().splitlines()) == 1 and "pool" in r.stderr
     chat = json.loads((out / "chat.json").read_text(encoding="utf-8"))
     assert (out / "phrase_frequencies.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert {rec["conversations"][0]["value"] for rec in chat} == {
@@ -235,3 +236,54 @@ def test_bad_lines_through_the_whole_pipeline(tmp_path, cc3m_tsv, full_sets):
     }
     chat = json.loads((tmp_path / "o" / "chat.json").read_text(encoding="utf-8"))
     assert chat[0]["conversations"][1]["value"] == good[0].decode().split("\t")[0]  # no BOM, no \r
+
+
+def test_parquet_and_jsonl_inputs_end_to_end(tmp_path, cc3m_tsv, full_sets):
+    import pyarrow.parquet as pq
+
+    pairs = [line.split("\t") for line in cc3m_tsv.read_text(encoding="utf-8").splitlines()[:120]]
+    pq.write_table(
+        pa.table({"caption": [c for c, _ in pairs], "url": [u for _, u in pairs]}), tmp_path / "in.parquet"
+    )
+    (tmp_path / "in.jsonl").write_text(
+        "".join(json.dumps({"caption": c, "url": u}) + "\n" for c, u in pairs), encoding="utf-8"
+    )
+    expected = _select({r: s for r, s in full_sets.items() if r < 120}, min_freq=2)
+    for name in ("in.parquet", "in.jsonl"):
+        out = tmp_path / name.replace(".", "_")
+        stats = run_filter(FilterOptions(input=tmp_path / name, out=out, min_freq=2, quiet=True))
+        assert stats["rows_read"] == 120 and stats["skipped"] == 0
+        meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+        assert [int(m["id"][-9:]) for m in meta] == expected
+        assert all(m["url"] == pairs[int(m["id"][-9:])][1] for m in meta)
+
+
+def test_empty_pool_and_out_is_a_file(full_run, tmp_path):
+    opts = full_run[0]
+    out = tmp_path / "none"
+    stats = run_filter(
+        FilterOptions(
+            input=opts.input,
+            out=out,
+            chunk_size=1000,
+            cache_dir=opts.out / ".cc3m-cache",
+            min_freq=10**6,
+            quiet=True,
+        )
+    )
+    assert stats["pool_size"] == 0 and stats["unique_phrases_kept"] == 0
+    assert (
+        json.loads((out / "chat.json").read_text()) == []
+        and json.loads((out / "metadata.json").read_text()) == []
+    )
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    r = _cli("cc3m", "filter", str(opts.input), "--out", str(afile))
+    assert r.returncode == 2 and "is a file" in r.stderr
+
+
+def test_chat_json_exports_to_hf(full_run, tmp_path):
+    chat = full_run[0].out / "chat.json"
+    r = _cli("export", "hf", str(chat), "--out", str(tmp_path / "hf"))
+    assert r.returncode == 0, r.stderr
+    assert f"Wrote {full_run[1]['pool_size']} samples" in r.stdout + r.stderr

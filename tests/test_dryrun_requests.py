@@ -147,6 +147,26 @@ def test_input_contexts_roundtrip(tmp_path, coco_mini, capsys):
     assert read_requests(run_a) == read_requests(run_b)
 
 
+def test_live_run_against_openai_without_key_is_refused_cleanly(tmp_path, coco_mini, capsys, monkeypatch):
+    # (the engine now sends live requests; against OpenAI without a key it must stop before sending)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    code, _, err = run_cli(
+        [
+            "generate",
+            "conversation",
+            "--coco",
+            str(coco_mini),
+            "--split",
+            "val2017",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capsys,
+    )
+    assert code == 3 and err.startswith("Error: ") and "OPENAI_API_KEY" in err and "--dry-run" in err
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

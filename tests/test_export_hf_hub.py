@@ -165,3 +165,20 @@ def test_push_refused_offline_or_without_token(tmp_path, coco_mini):
         ["export", "hf", str(run), "--out", str(out), "--format", "arrow", "--push-to-hub", "me/x"], _env()
     )
     assert res.returncode == 2 and "--format parquet" in res.stderr
+
+
+def test_push_uses_the_hf_login_token_file(tmp_path, coco_mini, fake_hub):
+    """No HF_TOKEN: the token saved by `hf auth login` (HF_HOME/token) is used, and not copied anywhere."""
+    run = coco_run(coco_mini, tmp_path / "run")
+    home = tmp_path / "hfhome"
+    home.mkdir()
+    (home / "token").write_text(TOKEN)
+    out = tmp_path / "hf"
+    res = _run(
+        ["export", "hf", str(run), "--out", str(out), "--push-to-hub", "me/y"],
+        _env(HF_ENDPOINT=fake_hub, HF_HOME=str(home)),
+    )
+    assert res.returncode == 0, res.stderr
+    assert FakeHub.requests and all(r["auth"] == f"Bearer {TOKEN}" for r in FakeHub.requests)
+    assert "visibility" not in json.loads(FakeHub.requests[0]["body"])  # not --private: the Hub's default
+    assert TOKEN.encode() not in _all_text_under(out) and TOKEN not in res.stdout + res.stderr

@@ -43,6 +43,8 @@ def test_parquet_round_trip_run_and_chat_json(tmp_path, coco_mini, cc3m_tsv, cap
     # CC3M rows carry no provenance: nulls, not made-up values.
     cc3m_row = ds[len(ds) - 1]
     assert cc3m_row["model"] is None and cc3m_row["task"] is None and cc3m_row["usage"] is None
+    card = (out / "README.md").read_text()
+    assert "| (none) | 40 |" in card and "Conceptual Captions (CC3M)" in card and "CC BY 4.0" in card
 
 
 def test_arrow_by_task_dataset_dict(tmp_path, coco_mini, capsys):
@@ -184,7 +186,7 @@ def test_embedded_images_sharded_arrow_and_parquet(tmp_path, coco_mini, capsys):
 
 
 def test_byte_shards_cover_rows_contiguously():
-    from datagen.export_hf import _byte_shards
+    from datagen.export_hf_write import _byte_shards
 
     for sizes, limit in [([100] * 10, 250), ([5, 500, 5, 5], 100), ([1], 10), ([300, 1, 1, 300], 301)]:
         shards = _byte_shards(sizes, limit)

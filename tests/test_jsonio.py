@@ -67,3 +67,18 @@ def test_write_json_atomic_keeps_old_file_on_failure(tmp_path):
         write_json_atomic(p, {"bad": Boom()})
     assert json.loads(p.read_text()) == {"ok": True}
     assert [x.name for x in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_atomic_writes_get_normal_file_mode(tmp_path):
+    import os
+
+    from datagen.jsonio import write_jsonl_atomic
+
+    umask = os.umask(0o022)
+    try:
+        write_json_atomic(tmp_path / "a.json", {"x": 1})
+        write_jsonl_atomic(tmp_path / "b.jsonl", [{"x": 1}])
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "b.jsonl").stat().st_mode & 0o777 == 0o644

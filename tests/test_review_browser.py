@@ -142,10 +142,39 @@ def test_review_page_in_chromium(browser, page_file: Path, coco_mini: Path, tmp_
     assert rejected == ["detail_description:000000126107", "detail_description:000000165518"]
     assert page.evaluate("window.datagenReview.rejectedIds()") == rejected
 
-    # The export commands read that file with read_id_list and leave those samples out.
+    # The export/adapt commands honour that file: the rejected samples are left out.
     ids = read_id_list(saved)
     kept = load_many([page_file.parent.parent / "run"], exclude_ids=ids)
     assert len(kept) == 6 and not {r["sample_id"] for r in kept} & ids
+    adapted = tmp_path / "kept.json"
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            [
+                "adapt",
+                "llava",
+                str(page_file.parent.parent / "run"),
+                "--exclude-ids",
+                str(saved),
+                "--out",
+                str(adapted),
+            ]
+        )
+    assert exit_info.value.code == 0
+    replies = [r["conversations"][1]["value"] for r in json.loads(adapted.read_text())]
+    assert len(replies) == 6
+    assert not [
+        t
+        for t in replies
+        if t.startswith("In this detail_description sample the picture of image 000000126107")
+    ]
+    assert not [
+        t
+        for t in replies
+        if t.startswith("In this detail_description sample the picture of image 000000165518")
+    ]
+    assert [
+        t for t in replies if t.startswith("In this conversation sample the picture of image 000000165518")
+    ]
 
     # A screenshot that is not blank: many colours and real contrast.
     page.evaluate("window.scrollTo(0, 0)")

@@ -152,6 +152,7 @@ def test_header_counts_tasks_failures_and_filter_drops(tmp_path, images, context
     assert "<dd>8 of 8 samples, 1 failure</dd>" in html
     got = cards(html)
     assert [c["kind"] for c in got] == ["sample"] * 8 + ["failure"]
+    assert got[0]["prov"] == "model test-model · template_hash hash-conversation · tokens 900 in / 120 out"
     assert got[-1]["failure"] == {
         "what": "filtered by too_short",
         "attempts": " after 1 attempt",

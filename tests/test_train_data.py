@@ -180,3 +180,23 @@ def test_configuration_errors(coco_mini, tmp_path):
     tok.chat_template = None
     with pytest.raises(ConfigError, match="no chat template"):
         SupervisedDataset(recs, tok, num_image_tokens=N_IMG, image_root=coco_mini / "val2017")
+
+
+def test_transformers_image_processor_gives_the_pixels(coco_mini):
+    """A transformers image processor works as `image_transform` (what real training code passes)."""
+    pytest.importorskip("transformers")
+    from transformers import CLIPImageProcessor
+
+    recs = [r for r in llava_records(coco_mini) if r["task"] == "detail_description"]
+    tok = build_tokenizer(_texts(recs))
+    proc = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    ds = SupervisedDataset(
+        recs, tok, num_image_tokens=N_IMG, image_root=coco_mini / "val2017",
+        image_transform=proc, template=ConversationTemplate(),
+    )  # fmt: skip
+    from PIL import Image
+
+    for i, rec in enumerate(recs):
+        with Image.open(coco_mini / "val2017" / rec["image"]) as img:
+            want = proc(images=img.convert("RGB"), return_tensors="pt")["pixel_values"][0]
+        assert torch.equal(ds[i]["pixel_values"], want) and want.shape == (3, 32, 32)

@@ -12,7 +12,10 @@ from typing import Any
 
 from datagen.adapter import convert
 from datagen.errors import InputError
+from datagen.export_hf_write import image_ranges, save_in_parts
 from datagen.jsonio import read_json, write_json_atomic
+
+PART_BYTES = 256 * 1024 * 1024  # images held in memory at once while writing trl/cauldron datasets
 
 LLAMA_FACTORY_TAGS = {
     "role_tag": "role",
@@ -82,9 +85,8 @@ def write_hf_dataset(
     datasets.disable_progress_bars()
 
     string = datasets.Value("string")
-    embed = paths is not None
-    image_feature = datasets.Image() if embed else string
-    columns: dict[str, list[Any]] = {"images": []}
+    image_feature = datasets.Image() if paths is not None else string
+    columns: dict[str, list[Any]] = {}
     if kind == "trl":
         columns["messages"] = [convert.to_trl(r) for r in records]
         main = {
@@ -95,15 +97,24 @@ def write_hf_dataset(
     else:
         columns["texts"] = [convert.to_cauldron(r, source or r.get("task") or "datagen") for r in records]
         main = {"texts": datasets.List({"user": string, "assistant": string, "source": string})}
-    for i, rec in enumerate(records):
-        if rec.get("image") is None:
-            columns["images"].append([])
-        elif embed:
-            path = paths[i]  # type: ignore[index]
-            columns["images"].append([{"bytes": path.read_bytes(), "path": rec["image"]}])  # type: ignore[union-attr]
-        else:
-            columns["images"].append([rec["image"]])
     features = datasets.Features({"images": datasets.List(image_feature), **main})
-    ds = datasets.Dataset.from_dict(columns, features=features)
-    ds.save_to_disk(str(out_dir))
-    return len(ds)
+    names = [rec.get("image") for rec in records]
+
+    def cell(i: int) -> list[Any]:
+        name = names[i]
+        if name is None:
+            return []
+        if paths is None:
+            return [name]
+        return [{"bytes": paths[i].read_bytes(), "path": name}]  # type: ignore[union-attr]
+
+    def build(a: int, b: int) -> datasets.Dataset:
+        # Image bytes are read here, one part at a time, so memory holds one part's images.
+        images = [cell(i) for i in range(a, b)]
+        return datasets.Dataset.from_dict(
+            {**{k: v[a:b] for k, v in columns.items()}, "images": images}, features=features
+        )
+
+    ranges = image_ranges(paths, PART_BYTES) if paths is not None else [(0, len(records))]
+    save_in_parts(build, ranges, Path(out_dir))
+    return len(records)

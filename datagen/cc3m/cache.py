@@ -35,6 +35,14 @@ DEFAULT_CHUNK_SIZE = 10_000
 _SCHEMA = pa.schema([("row", pa.int64()), ("phrases", pa.list_(pa.string()))])
 
 
+def plain_file_mode() -> int:
+    """The mode a plain `open()` would give a new file (0o666 minus the umask); mkstemp's is 0o600,
+    which would hide cache chunks and outputs from the rest of a cluster group."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def fingerprint(path: Path) -> tuple[str, int]:
     """`(sha256 hex, number of rows)` of the input, in one read (rows = lines; parquet: its row count)."""
     h = hashlib.sha256()
@@ -145,6 +153,7 @@ class PhraseCache:
         try:
             with os.fdopen(fd, "wb") as f, ipc.new_file(f, table.schema) as writer:
                 writer.write_table(table)
+            os.chmod(tmp, plain_file_mode())
             os.replace(tmp, final)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -8,13 +8,17 @@ Captions and URLs are read again from the input (the cache holds only phrases), 
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from datagen.cc3m.reader import iter_items
+from datagen.cc3m.cache import plain_file_mode
+from datagen.cc3m.reader import iter_selected
 from datagen.errors import ConfigError, InputError
 from datagen.jsonio import write_json_atomic
 from datagen.records import IMAGE_TOKEN
@@ -47,17 +51,14 @@ def build_records(
     input_path: Path, pool: np.ndarray, instructions: list[str], *, seed: int, id_prefix: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """`(chat records, metadata records)` for the pooled rows, in ascending row order."""
-    wanted = np.zeros(int(pool[-1]) + 1 if len(pool) else 0, dtype=bool)
-    wanted[pool] = True
+    mask = np.zeros(int(pool[-1]) + 1 if len(pool) else 0, dtype=bool)
+    mask[pool] = True
+    wanted = mask.tolist()  # list indexing is several times faster than numpy scalar indexing
     # Its own RNG (string seeds are stable across runs), so the instruction draw never disturbs the
     # selection RNG, and one row's instruction depends only on the seed and the rows before it.
     rng = random.Random(f"cc3m-instructions:{seed}")
     chat, meta = [], []
-    for item in iter_items(input_path):
-        if item.row >= len(wanted):
-            break
-        if not wanted[item.row]:
-            continue
+    for item in iter_selected(input_path, wanted):
         if item.skip is not None:  # the cache and the file disagree: the file changed under us
             raise InputError(f"{input_path}: row {item.row} is no longer a usable caption", hint="re-run")
         name = f"{id_prefix}{item.row:09d}"
@@ -77,10 +78,29 @@ def build_records(
     return chat, meta
 
 
+def write_record_array(path: Path, records: list[dict[str, Any]]) -> None:
+    """A JSON array with one record per line, written atomically (temp file + rename).
+
+    Not `json.dump`: for a file it runs the pure-Python encoder, 3-4x slower than `json.dumps` per
+    record on ~600K records. One record per line also keeps the file greppable and diffable.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("[\n")
+            f.write(",\n".join(json.dumps(r, ensure_ascii=False) for r in records))
+            f.write("\n]\n" if records else "]\n")
+        os.chmod(tmp, plain_file_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_outputs(out: Path, chat: list[dict], meta: list[dict], stats: dict[str, Any]) -> None:
-    # chat.json / metadata.json can hold ~600K records: no indentation (as in LLaVA's release).
-    write_json_atomic(out / "chat.json", chat, indent=None)
-    write_json_atomic(out / "metadata.json", meta, indent=None)
+    write_record_array(out / "chat.json", chat)
+    write_record_array(out / "metadata.json", meta)
     write_json_atomic(out / "stats.json", stats, indent=2)
 
 

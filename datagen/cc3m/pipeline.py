@@ -49,6 +49,8 @@ class FilterOptions:
 
 
 def _check(o: FilterOptions) -> None:
+    if o.out.exists() and not o.out.is_dir():
+        raise UsageError(f"--out {o.out} is a file; give a folder for chat.json, metadata.json, stats.json")
     if o.min_freq < 1:
         raise UsageError("--min-freq must be at least 1")
     if o.max_per_phrase < 1:

@@ -195,3 +195,22 @@ def probe_input(path: str | Path) -> None:
     for item in iter_items(path):
         if item.skip is None:
             return
+
+
+def iter_selected(
+    path: str | Path, wanted: list[bool], *, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[Item]:
+    """Items of the rows with `wanted[row]` true, parsing only those lines (the output step's fast re-read)."""
+    p = Path(path)
+    fmt = input_format(p)
+    if fmt == "parquet":
+        yield from (it for it in iter_items(p) if it.row < len(wanted) and wanted[it.row])
+        return
+    parse = _parse_tsv if fmt == "tsv" else _parse_jsonl
+    n = len(wanted)
+    with open(p, "rb") as f:
+        for row, raw in enumerate(_lines(f, max_line_bytes)):
+            if row >= n:
+                return
+            if wanted[row]:
+                yield _decode(row, raw, parse)

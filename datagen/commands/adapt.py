@@ -39,7 +39,7 @@ def adapt(
     """Convert samples to a trainer's format (LLaVA, LLaMA-Factory, TRL, the_cauldron, MiniGPT-4)."""
     from datagen.adapter import FORMATS, writers
     from datagen.adapter.minigpt4 import write_minigpt4
-    from datagen.export_hf import replace_dir
+    from datagen.export_hf_write import replace_dir
     from datagen.export_images import check_images
     from datagen.samples import load_many, read_id_list
 

@@ -25,7 +25,9 @@ def register(app: typer.Typer) -> None:
             100, "--max-per-phrase", help="At most this many captions sampled per phrase."
         ),
         seed: int = typer.Option(
-            0, "--seed", help="Seed of the one RNG used for sampling (and the instruction draw)."
+            0,
+            "--seed",
+            help="Seed of the selection RNG (the instruction draw uses its own RNG seeded from it).",
         ),
         sample_from: str = typer.Option(
             "all",

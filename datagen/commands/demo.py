@@ -1,4 +1,7 @@
-"""`datagen demo`: the whole front half of the pipeline on the bundled COCO sample, no model needed."""
+"""`datagen demo`: the whole pipeline on the bundled COCO sample; no model needed, more with one.
+
+Steps live in `datagen/demo_steps.py`; this command only sequences and prints them.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +12,21 @@ import typer
 
 def demo(
     out: Path = typer.Option(Path("datagen-demo"), "--out", help="Folder for the demo's files."),
+    model: str | None = typer.Option(
+        None, "--model", help="Model for the live part (when OPENAI_API_KEY or OPENAI_BASE_URL is set)."
+    ),
 ) -> None:
-    """Build contexts for the bundled COCO images and dry-run LLaVA's three tasks on them."""
+    """Build contexts for the bundled COCO images, generate grounded QA (no model), dry-run every LLM
+    task, and export. With OPENAI_API_KEY / OPENAI_BASE_URL set, also generate a few real samples of
+    each LLM task and score the VQA answers."""
+    from datagen import demo_steps as D
     from datagen.commands.generate import DEFAULT_MODEL
     from datagen.context import render_context
     from datagen.dryrun import GenerationParams, write_dry_run
     from datagen.errors import UsageError
-    from datagen.jobs import build_jobs, expand_task_names
     from datagen.jsonio import write_jsonl_atomic
     from datagen.resources import data_root
     from datagen.sources import SourceSpec, load_contexts
-    from datagen.tasks.base import TaskOptions
 
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; pass a folder")
@@ -33,12 +40,28 @@ def demo(
     first = records[0]
     typer.echo(f"\n   what detail_description sees for image {first['id']}:\n")
     typer.echo("   " + render_context(first).replace("\n", "\n   ") + "\n")
-    run_dir = out / "run"
-    jobs = build_jobs(expand_task_names("llava"), TaskOptions(), lambda: records)
-    summary = write_dry_run(jobs, run_dir, GenerationParams(model=DEFAULT_MODEL))
-    typer.echo("2. dry run of conversation, detail_description and complex_reasoning:")
-    for line in summary.lines():
+    grounded_dir = out / "grounded"
+    typer.echo("2. grounded_qa, answers read off the annotations (no model):")
+    for line in D.grounded(records, grounded_dir):
         typer.echo(f"   {line}")
+    run_dir = out / "run"
+    jobs, notes = D.llm_jobs(records, D.demo_options())
+    summary = write_dry_run(jobs, run_dir, GenerationParams(model=model or DEFAULT_MODEL))
+    typer.echo(f"\n3. dry run of {', '.join(D.LLAVA_TASKS + D.VQA_TASKS)}:")
+    for line in [*summary.lines(), *notes]:
+        typer.echo(f"   {line}")
+    run_dirs = [grounded_dir]
+    if D.live_requested():
+        typer.echo(f"\n4. live: a few samples of each LLM task with {model or DEFAULT_MODEL}:")
+        for line in D.live(records, out, model or DEFAULT_MODEL):
+            typer.echo(f"   {line}")
+        run_dirs += sorted(p for p in (out / "live").iterdir() if p.is_dir())
+    else:
+        typer.echo("\n4. live generation skipped: set OPENAI_API_KEY (or OPENAI_BASE_URL) to run it")
+    typer.echo("\n5. exports:")
+    for line in D.exports(run_dirs, out):
+        typer.echo(f"   {line}")
+    typer.echo("\n" + D.summary(run_dirs, summary.requests, summary.path))
     typer.echo(
         "\nNext: send these requests to a model.\n"
         f"  OpenAI:            export OPENAI_API_KEY=...; datagen generate llava --input {contexts_path} --out {run_dir} --model {DEFAULT_MODEL}\n"

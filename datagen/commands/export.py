@@ -7,7 +7,11 @@ import importlib
 import typer
 
 # Modules exposing `register(export_app)`, one per export format.
-EXPORT_MODULES: list[str] = ["datagen.commands.export_hf"]
+EXPORT_MODULES: list[str] = [
+    "datagen.commands.export_llava",
+    "datagen.commands.export_hf",
+    "datagen.commands.export_minigpt4",
+]
 
 
 def register(app: typer.Typer) -> None:

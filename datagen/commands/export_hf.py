@@ -43,7 +43,7 @@ def export_hf(
     private: bool = typer.Option(False, "--private", help="Create the Hub repo as private."),
 ) -> None:
     """Export samples as a Hugging Face dataset with an explicit schema and a dataset card."""
-    from datagen import card, export_hf, export_hub
+    from datagen import card, export_hf, export_hf_write, export_hub
     from datagen.samples import read_id_list
 
     token = None
@@ -77,7 +77,7 @@ def export_hf(
             stats, command=command, fmt=fmt, embedded_images=embed_images, dropped=dropped
         )
 
-    counts = export_hf.write_export(
+    counts = export_hf_write.write_export(
         plan,
         out,
         fmt=fmt,

@@ -9,7 +9,9 @@ from pathlib import Path
 import typer
 
 from datagen.commands import _engine_opts as E
+from datagen.commands import _rewrite_opts as R
 from datagen.commands import _sources as S
+from datagen.commands import _vqa_options as V
 from datagen.errors import UsageError
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -63,14 +65,44 @@ def generate(
     shard: str | None = E.SHARD,
     quiet: bool = E.QUIET,
     no_filter: list[str] | None = E.NO_FILTER,
+    tasks_opt: str | None = typer.Option(
+        None,
+        "--tasks",
+        help="With `llava`: which of its tasks to run, comma-separated (e.g. conversation,detail).",
+    ),
+    limit_per_task: int | None = typer.Option(
+        None, "--limit-per-task", min=1, help="First N source rows per task (same as --limit)."
+    ),
+    instructions: Path | None = typer.Option(
+        None, "--instructions", help="Detail-description questions, one per line (default: our own list)."
+    ),
+    image_token: str = typer.Option(
+        "random",
+        "--image-token",
+        help="Where <image> goes in the first question: first | last | random (seeded).",
+    ),
+    descriptions: Path | None = R.DESCRIPTIONS,
+    from_run: Path | None = R.FROM_RUN,
+    id_field: str | None = R.ID_FIELD,
+    text_field: str | None = R.TEXT_FIELD,
+    min_words: int | None = R.MIN_WORDS,
+    min_ratio: float | None = R.MIN_RATIO,
+    questions: Path | None = V.QUESTIONS,
+    examples: Path | None = V.EXAMPLES,
+    shots: int | None = V.SHOTS,
+    margin: float | None = V.MARGIN,
+    max_questions: int | None = V.MAX_QUESTIONS,
+    min_region: float | None = V.MIN_REGION,
+    negatives: bool = V.NEGATIVES,
 ) -> None:
     """Generate samples for TASK from a source of images."""
     from datagen.dryrun import GenerationParams, write_dry_run
-    from datagen.jobs import build_jobs, expand_task_names
+    from datagen.jobs import build_jobs
+    from datagen.llava_run import llava_options, prepare_tasks, resolve_limit, run_meta, select_tasks
     from datagen.sources import load_contexts
-    from datagen.tasks.base import TaskOptions
 
-    names = expand_task_names(task)
+    names = select_tasks(task, tasks_opt)
+    limit = resolve_limit(limit, limit_per_task)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; it must be a run directory")
     spec = S.source_spec(
@@ -88,11 +120,19 @@ def generate(
         min_score,
         max_boxes,
     )
-    opts = TaskOptions(
-        templates_dir=str(templates_dir) if templates_dir else None,
-        seed=seed,
-        disabled_filters=set(no_filter or []),
+    extra = R.rewrite_extra(
+        names, spec.given(), descriptions, from_run, id_field, text_field, min_words, min_ratio
     )
+    extra.update(V.vqa_extra(questions, examples, shots, margin, max_questions, min_region, negatives))
+    opts = llava_options(
+        task_names=names,
+        templates_dir=templates_dir,
+        seed=seed,
+        image_token=image_token,
+        no_filter=no_filter or [],
+        instructions=instructions,
+    )
+    opts.extra.update(extra)
     cfg = E.engine_config(
         model=model,
         base_url=base_url,
@@ -118,23 +158,42 @@ def generate(
 
     if dry_run and batch:
         raise UsageError("--dry-run and --batch exclude each other", hint="pick one")
+    V.check_model_free(names, dry_run=dry_run, batch=batch)
     jobs = build_jobs(names, opts, contexts, limit=limit)
+    V.echo_notes(opts.extra)
     if not dry_run:
         from datagen.runner import run_jobs
-        from datagen.tasks import get_task
 
-        tasks = {n: get_task(n) for n in names}
-        source = {k: str(v) for k, v in dataclasses.asdict(spec).items() if v is not None}
-        meta = {"task": task, "tasks": names, "source": source, "limit": limit}
-        if batch:
+        tasks = prepare_tasks(names, out)  # duplicate filters learn what `out` already holds
+        # Paths are stored absolute so `review` and resumed runs find the sources from any folder.
+        source = {
+            k: str(v.resolve() if isinstance(v, Path) else v)
+            for k, v in dataclasses.asdict(spec).items()
+            if v is not None
+        }
+        meta = {
+            "task": task,
+            "tasks": names,
+            "source": source,
+            "limit": limit,
+            **run_meta(opts, limit),
+            **R.rewrite_meta(extra),
+        }
+        R.record_rejected_before(extra, out, cfg.shard)
+        if not tasks[names[0]].uses_llm:  # e.g. grounded_qa: answers computed, no model
+            V.run_without_model(tasks[names[0]], jobs, opts, out, meta)
+        elif batch:
             from datagen.batch import run_batch
 
             run_batch(tasks, jobs, opts, cfg, out, meta=meta)
         else:
             run_jobs(tasks, jobs, opts, cfg, out, meta=meta)
+        R.record_rejected_after(extra, out)
+        V.after_run(out)
         return
     params = GenerationParams(model=model, temperature=temperature, max_tokens=max_tokens)
     summary = write_dry_run(jobs, out, params, price_in=price_in, price_out=price_out)
+    R.echo_rejected(extra, "not in requests.jsonl")
     for line in summary.lines():
         typer.echo(line)
 

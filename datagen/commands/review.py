@@ -44,8 +44,9 @@ def review(
     """Write one self-contained HTML page showing each sample beside its image, boxes and captions.
 
     Captions and boxes come from --contexts files, from COCO annotations (--coco DIR --split S, or
-    --captions/--instances), or from a contexts.jsonl in the run directory.
-    Accept/reject samples on the page and download the rejected ids; `datagen export ... --exclude-ids
+    --captions/--instances), or from the run itself (a contexts.jsonl in it, or the source its
+    run.json records).
+    Accept/reject samples on the page and download the rejected ids; `datagen adapt|export ... --exclude-ids
     rejected-ids.json` leaves them out.
     """
     from datagen.review import build_review
@@ -77,6 +78,8 @@ def review(
         typer.echo(
             f"Warning: {len(result.missing_images)} images not found under {images}: {shown}{more}", err=True
         )
+    if s.context_note:
+        typer.echo(f"Note: {s.context_note}.", err=True)
     if s.contexts_missing and s.contexts_found == 0:
         typer.echo(
             "Note: no captions/boxes found for these samples; pass --contexts contexts.jsonl.", err=True

@@ -60,6 +60,7 @@ class Summary:
     shown_failures: int = 0
     contexts_found: int = 0
     contexts_missing: int = 0
+    context_note: str = ""  # contexts rebuilt from run.json's recorded source, or why that failed
 
 
 def _as_text(value: Any) -> str:
@@ -85,8 +86,12 @@ def _sample_card(rec: dict[str, Any]) -> Card:
         if rec.get(k):
             card.provenance[k] = _as_text(rec[k])
     usage = rec.get("usage")
-    if isinstance(usage, dict) and usage.get("total_tokens") is not None:
-        card.provenance["tokens"] = _as_text(usage["total_tokens"])
+    if isinstance(usage, dict):
+        tokens = [usage.get(k) for k in ("prompt_tokens", "completion_tokens")]
+        if all(isinstance(t, int) for t in tokens):
+            card.provenance["tokens"] = f"{tokens[0]} in / {tokens[1]} out"
+        elif isinstance(usage.get("total_tokens"), int):
+            card.provenance["tokens"] = str(usage["total_tokens"])
     return card
 
 
@@ -154,22 +159,7 @@ def _meta_models_and_hashes(meta: dict[str, Any], cards: list[Card]) -> tuple[li
     return models, hashes
 
 
-def context_candidates(input_path: Path, meta: dict[str, Any]) -> list[Path]:
-    """Context files a run dir points at: `contexts.jsonl` inside it, or a JSONL input named in run.json."""
-    run_dir = input_path if input_path.is_dir() else input_path.parent
-    found = [run_dir / "contexts.jsonl"]
-    config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
-    for key in ("contexts", "input", "source"):
-        for where in (meta, config or {}):
-            value = where.get(key)
-            if isinstance(value, str) and value.endswith(".jsonl"):
-                p = Path(value)
-                found.extend([p] if p.is_absolute() else [p, run_dir / p])
-    seen: list[Path] = []
-    for p in found:
-        if p.is_file() and p.resolve() not in [s.resolve() for s in seen]:
-            seen.append(p)
-    return seen
+RUN_CONTEXTS = "contexts.jsonl"  # context records a user (or a script) kept beside the run
 
 
 def read_contexts(
@@ -202,6 +192,17 @@ def read_contexts(
     for i, rec in enumerate(records):
         keep(rec, f"context record {i}")
     return out
+
+
+def _attach(cards: list[Card], by_key: dict[str, dict]) -> None:
+    """Give each card still without a context its record (by id, then image name); a failure
+    without an image name takes the context's."""
+    for c in cards:
+        if c.context is not None:
+            continue
+        c.context = by_key.get(f"id:{c.id}") or (by_key.get(f"image:{c.image}") if c.image else None)
+        if c.image is None and c.context and isinstance(c.context.get("image"), str):
+            c.image = c.context["image"]
 
 
 def pick(cards: list[Card], n: int | None, rng: random.Random) -> list[Card]:
@@ -249,15 +250,21 @@ def gather(
     summary.shown_samples, summary.shown_failures = len(shown), len(shown_failures)
     cards = shown + shown_failures
 
-    files = [*contexts, *(context_candidates(p, meta) if p.is_dir() or p.name == RESULTS else [])]
+    beside = run_dir / RUN_CONTEXTS
+    in_run = (p.is_dir() or p.name == RESULTS) and beside.is_file()
+    files = [*contexts, *([beside] if in_run else [])]
     by_key = read_contexts(files, {c.id for c in cards}, {c.image for c in cards if c.image}, context_records)
     images_by_id = {c.id: c.image for c in samples if c.image}
     for c in cards:
         if c.image is None:  # failure records name the id, not the image: other tasks' samples know it
             c.image = images_by_id.get(c.id)
-        c.context = by_key.get(f"id:{c.id}") or (by_key.get(f"image:{c.image}") if c.image else None)
-        if c.image is None and c.context and isinstance(c.context.get("image"), str):
-            c.image = c.context["image"]  # failures may lack `image`; the context knows it
+    _attach(cards, by_key)
+    if any(c.context is None for c in cards) and meta:
+        # Still missing: rebuild from the source `generate` recorded (may read a whole COCO split).
+        from datagen.review.runsource import load_run_contexts
+
+        records, summary.context_note = load_run_contexts(meta, run_dir)
+        _attach(cards, read_contexts((), {c.id for c in cards}, {c.image for c in cards if c.image}, records))
     summary.contexts_found = sum(1 for c in cards if c.context)
     summary.contexts_missing = len(cards) - summary.contexts_found
     return cards, summary

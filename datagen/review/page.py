@@ -93,6 +93,8 @@ def render_meta(summary: Summary, missing_images: int) -> str:
     items.append(("shown", shown))
     if summary.invalid_records:
         items.append(("invalid records", str(summary.invalid_records)))
+    if summary.context_note:
+        items.append(("contexts", summary.context_note))
     if summary.contexts_missing:
         items.append(("cards without context", str(summary.contexts_missing)))
     if missing_images:

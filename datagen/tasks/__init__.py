@@ -15,6 +15,10 @@ TASK_MODULES: dict[str, str] = {
     "conversation": "datagen.tasks.llava:ConversationTask",
     "detail_description": "datagen.tasks.llava:DetailDescriptionTask",
     "complex_reasoning": "datagen.tasks.llava:ComplexReasoningTask",
+    "caption_rewrite": "datagen.tasks.caption_rewrite:CaptionRewriteTask",
+    "grounded_qa": "datagen.tasks.grounded_qa:GroundedQATask",
+    "vqa_answer": "datagen.tasks.vqa_answer:VQAAnswerTask",
+    "img2llm_qa": "datagen.tasks.img2llm_qa:Img2LLMQATask",
 }
 ALIASES: dict[str, str] = {"detail": "detail_description", "reasoning": "complex_reasoning"}
 

@@ -1,0 +1,37 @@
+"""`datagen export llava INPUT... --out FILE.json`: LLaVA-Instruct JSON from run dirs (thin CLI shell)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(export_app: typer.Typer) -> None:
+    @export_app.command("llava")
+    def export_llava_cmd(
+        inputs: list[Path] = typer.Argument(
+            ..., help="Run dirs, results.jsonl files or LLaVA JSON arrays (concatenated in order)."
+        ),
+        out: Path = typer.Option(..., "--out", "-o", help="Output .json file (a folder with --per-task)."),
+        per_task: bool = typer.Option(
+            False,
+            "--per-task",
+            help="One file per task: OUT.<task>.json beside OUT.json, or OUT/<task>.json if OUT is a folder.",
+        ),
+        exclude_ids: Path | None = typer.Option(
+            None,
+            "--exclude-ids",
+            help="JSON array (as downloaded from `datagen review`) or text file of ids / sample ids to drop.",
+        ),
+    ) -> None:
+        """Write one JSON array of {id, image, conversations}, loadable by LLaVA's training loader as is."""
+        from datagen.export_llava import export_llava
+
+        summary = export_llava(inputs, out, per_task=per_task, exclude_ids_file=exclude_ids)
+        for path, n in summary.written.items():
+            typer.echo(f"wrote {n} samples to {path}", err=True)
+        mix = ", ".join(f"{task}: {n}" for task, n in sorted(summary.per_task.items()))
+        typer.echo(f"{summary.total} samples ({mix or 'none'})", err=True)
+        if summary.total == 0:
+            typer.echo("warning: no samples to export (the output is an empty array)", err=True)

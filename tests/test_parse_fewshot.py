@@ -1,0 +1,29 @@
+"""Our own few-shot answers are what we ask the model to imitate: they must parse with their task's
+parser and pass every quality filter (otherwise we would be teaching the model to be filtered)."""
+
+from __future__ import annotations
+
+import pytest
+
+from datagen.filters import active_filters, first_rejection
+from datagen.tasks import get_task
+from datagen.tasks.base import TaskOptions
+from datagen.templates import load_template
+
+
+@pytest.mark.parametrize("task_name", ["conversation", "detail_description", "complex_reasoning"])
+def test_bundled_examples_parse_and_pass_filters(task_name, coco_mini):
+    from datagen.sources import SourceSpec, load_contexts
+
+    task = get_task(task_name)
+    tpl = load_template(task_name)
+    assert len(tpl.examples) >= 2
+    records, _ = load_contexts(SourceSpec(coco=coco_mini, split="val2017"))
+    (job,) = list(task.build_jobs(records[:1], TaskOptions()))
+    for _caps, answer in tpl.examples:
+        pairs = task.parse(answer, job)
+        if task_name == "conversation":
+            assert len(pairs) >= 2
+        else:
+            assert len(pairs) == 1
+        assert first_rejection(pairs, job, active_filters()) is None
