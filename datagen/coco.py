@@ -7,8 +7,8 @@ so building contexts costs one pycocotools load plus one pass over its index (wi
 paused, see `gc_paused`). pycocotools' loading chatter is kept off stdout.
 
 To stay within pycocotools' own peak memory we never keep what contexts do not need: captions are
-turned into records and their COCO object dropped before the instances file is parsed, and each
-instance's `segmentation` (most of the file's weight) is deleted as its box is read.
+copied into the `ContextSet` and their parsed file dropped before the instances file is parsed, and
+each instance's `segmentation` (most of the file's weight) is deleted as its box is read.
 
 Bad annotations are not fatal one by one: each is skipped (or, for boxes poking outside the image,
 clamped) and counted in a `SkipReport` with the first few offending ids. Structural problems
