@@ -90,13 +90,14 @@ def card_stats(
     if "template_hash" in table.column_names:
         hashes.update(h for h in pc.unique(table.column("template_hash")).to_pylist() if h)
     sources: Counter[str] = Counter()
-    for r in records:
+    caption_src: Counter[str] = Counter()
+    # `source` / `caption_sources` have no column of their own, so records carrying them made an
+    # `extra` column; without one, skip a Python pass over every record.
+    for r in records if "extra" in table.column_names else ():
         src = r.get("source")
         if src:
             sources[src if isinstance(src, str) else json.dumps(src, sort_keys=True)] += 1
-    caption_src: Counter[str] = Counter()
-    for r in records:  # results that carry their context's per-caption sources
-        if isinstance(r.get("caption_sources"), list):
+        if isinstance(r.get("caption_sources"), list):  # a context's per-caption sources
             caption_src.update(str(x) for x in r["caption_sources"])
     runs = []
     for meta in metas:

@@ -38,9 +38,9 @@ import httpx2
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from datagen.engine_config import DEFAULT_BASE_URL  # noqa: F401 - re-exported for callers
 from datagen.errors import redact
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _KEEP_HEADERS = (
     "x-ratelimit-limit-requests",
     "x-ratelimit-limit-tokens",

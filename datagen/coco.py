@@ -7,8 +7,8 @@ so building contexts costs one pycocotools load plus one pass over its index (wi
 paused, see `gc_paused`). pycocotools' loading chatter is kept off stdout.
 
 To stay within pycocotools' own peak memory we never keep what contexts do not need: captions are
-turned into records and their COCO object dropped before the instances file is parsed, and each
-instance's `segmentation` (most of the file's weight) is deleted as its box is read.
+copied into the `ContextSet` and their parsed file dropped before the instances file is parsed, and
+each instance's `segmentation` (most of the file's weight) is deleted as its box is read.
 
 Bad annotations are not fatal one by one: each is skipped (or, for boxes poking outside the image,
 clamped) and counted in a `SkipReport` with the first few offending ids. Structural problems
@@ -18,36 +18,18 @@ clamped) and counted in a `SkipReport` with the first few offending ids. Structu
 from __future__ import annotations
 
 import contextlib
-import gc
 import io
 import math
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable
 from pathlib import Path
 from typing import Any
 
 from datagen.contextset import ContextSet, SkipReport
 from datagen.errors import InputError
-from datagen.jsonio import read_json
+from datagen.jsonio import gc_paused, read_json
 from datagen.records import coco_id
 
 COCO_SOURCE = "coco"  # the `source` of captions and boxes from COCO's human annotations
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building millions of acyclic objects.
-
-    Parsing a 450 MB instances file creates ~20M dicts/lists/floats; with the collector on, CPython
-    re-walks the growing heap over and over and the parse takes ~3x longer. Nothing we build holds
-    reference cycles, so pausing it frees no less memory.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _quiet_index(data: dict[str, Any], path: Path) -> Any:

@@ -15,9 +15,11 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from datagen.client import DEFAULT_BASE_URL
 from datagen.errors import ConfigError, UsageError
 from datagen.tasks.base import Job
+
+# Defined here, not in client.py, so option parsing does not import the openai SDK (~2 s).
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 DEFAULT_MAX_TOKENS = 1024
 DEFAULT_TEMPERATURE = 0.7

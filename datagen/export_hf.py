@@ -76,16 +76,18 @@ def build_features(records: list[dict[str, Any]], *, embed_images: bool) -> data
         "task": string,
     }
     present: set[str] = set()
-    for r in records:
+    odd_usage = False  # a usage that is not a dict of our three counters goes to `extra`
+    for r in records:  # one pass: this runs over every record of a 158K export
         present.update(r)
+        usage = r.get("usage")
+        if usage is not None and not odd_usage:
+            odd_usage = not isinstance(usage, dict) or bool(usage.keys() - USAGE_KEYS)
     for key in PROVENANCE:
         if key in present:
             feats[key] = string
     if "usage" in present:
         feats["usage"] = {k: ds.Value("int64") for k in USAGE_KEYS}
-    if present - set(CORE) - set(PROVENANCE) - {"usage"} or any(
-        _extra(r) for r in records if r.get("usage") is not None
-    ):
+    if present - set(CORE) - set(PROVENANCE) - {"usage"} or odd_usage:
         feats["extra"] = string
     return ds.Features(feats)
 

@@ -13,35 +13,21 @@ never leaves a truncated file where a good one was.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from datagen.errors import InputError
+from datagen.jsonio import gc_paused
 from datagen.samples import load_many, read_id_list
 
 LLAVA_KEYS = ("id", "image", "conversations")
 UNTAGGED = "untagged"  # task name for records that do not say which task made them
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while loading: hundreds of thousands of new (acyclic) dicts and lists would
-    otherwise trigger repeated full collections that scan everything loaded so far."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def to_llava(rec: dict[str, Any]) -> dict[str, Any]:
@@ -64,6 +50,10 @@ def write_llava_json(path: str | Path, records: Iterable[dict[str, Any]]) -> int
         raise InputError(f"{p}: is a folder", hint="give --out a file name ending in .json")
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    # mkstemp makes the file 0600; the export should get the mode a plain open() would give it.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
     n = 0
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     try:
@@ -111,7 +101,7 @@ def export_llava(
     if not inputs:
         raise InputError("no inputs given", hint="pass one or more run dirs, results.jsonl or .json files")
     exclude = read_id_list(exclude_ids_file) if exclude_ids_file is not None else None
-    with _gc_paused():
+    with gc_paused():
         records = load_many(inputs, exclude_ids=exclude)
     summary = ExportSummary(excluded_ids=len(exclude or ()))
     summary.per_task.update(task_of(r) for r in records)

@@ -5,18 +5,17 @@ Its name (the key in `FILTERS`) is what `--no-filter NAME` disables, what `run.j
 under, and what `failures.jsonl` records with `stage: filter`. To add one, write the function and
 add it to `FILTERS` (order = the order they run; the first rejection wins).
 
-Exact-duplicate detection needs state across the whole run, so it is a `DuplicateTracker` object:
-its `check` method has the same filter signature, and `seed(records)` teaches it the samples a
-previous run already wrote, so resuming does not let duplicates of earlier results through.
+Exact-duplicate detection needs state across the whole run, so it is a `DuplicateTracker` object
+(`datagen/dedupe.py`) whose `check` method has the same filter signature; `active_filters` adds it last.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from datagen.dedupe import DUPLICATE, DuplicateTracker
 from datagen.records import IMAGE_TOKEN
 
 if TYPE_CHECKING:
@@ -229,64 +228,7 @@ FILTERS: dict[str, Filter] = {
     "leak": leak,
     "repeated_question": repeated_question,
 }
-DUPLICATE = "duplicate"
 FILTER_NAMES: list[str] = [*FILTERS, DUPLICATE]
-
-
-# --- duplicate: exact duplicate samples across the run -----------------------------------------------
-def sample_key(task: str, pairs: QAPairs) -> str:
-    """A digest of what the model wrote for a sample (exact text, outer whitespace ignored), per task.
-
-    For detail descriptions only the description counts: the question is ours, drawn at random.
-    """
-    if task == "detail_description":
-        parts = [task, *(a.strip() for _q, a in pairs)]
-    else:
-        parts = [task, *(t.strip() for qa in pairs for t in qa)]
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
-
-
-def pairs_from_conversations(conversations: list[dict[str, Any]]) -> QAPairs:
-    """A LLaVA record's turns back to (question, answer) pairs, with the `<image>` token removed."""
-    pairs: QAPairs = []
-    for i in range(0, len(conversations) - 1, 2):
-        q = conversations[i]["value"].replace(IMAGE_TOKEN, "").strip()
-        pairs.append((q, conversations[i + 1]["value"]))
-    return pairs
-
-
-class DuplicateTracker:
-    """Remembers every accepted sample's key; `check` rejects a sample identical to an earlier one.
-
-    Call `check` last (after the per-sample filters), since it records the sample as seen.
-    """
-
-    name = DUPLICATE
-
-    def __init__(self) -> None:
-        self._seen: dict[str, str] = {}
-
-    def seed(self, records: Iterable[dict[str, Any]]) -> int:
-        """Learn samples already in `results.jsonl` (on resume); returns how many were new keys."""
-        added = 0
-        for rec in records:
-            task = str(rec.get("task", ""))
-            key = sample_key(task, pairs_from_conversations(rec.get("conversations") or []))
-            if key not in self._seen:
-                self._seen[key] = str(rec.get("sample_id") or rec.get("id"))
-                added += 1
-        return added
-
-    def check(self, pairs: QAPairs, job: Job) -> str | None:
-        key = sample_key(job.task, pairs)
-        first = self._seen.get(key)
-        if first is not None and first != job.sample_id:
-            return f"exact duplicate of sample {first}"
-        self._seen[key] = job.sample_id
-        return None
-
-    def __len__(self) -> int:
-        return len(self._seen)
 
 
 def active_filters(

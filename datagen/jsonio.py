@@ -7,6 +7,8 @@ appends are flushed line by line so a crash loses at most the line being written
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import tempfile
@@ -166,3 +168,20 @@ def _truncate_torn_tail(path: Path) -> None:
                 return
             pos = start
         f.truncate(0)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building millions of acyclic objects.
+
+    Parsing a 450 MB instances file creates ~20M dicts/lists/floats; with the collector on, CPython
+    re-walks the growing heap over and over and the parse takes ~3x longer. Nothing we build holds
+    reference cycles, so pausing it frees no less memory.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -86,6 +86,27 @@ def _blocks(reply: str) -> tuple[list[tuple[str, str]], list[str]]:
     return [(kind, "\n".join(lines).strip()) for kind, lines in blocks], preamble
 
 
+# "Q: What is it? A: A cat." on one line: an answer label right after the question's end mark.
+_INLINE_ANSWER_RE = re.compile(
+    r"(?<=[?.!])\s+(?:\*\*|__)?(?:answer|a)(?:\s*\d{1,3})?\s*(?:\*\*|__)?\s*:(?:\*\*|__)?\s*", re.I
+)
+
+
+def _split_inline_answers(blocks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Split a question block holding its own answer, but only where no answer block follows it
+    (so an answer that happens to contain "A:" after a question mark is never cut)."""
+    out: list[tuple[str, str]] = []
+    for i, (kind, text) in enumerate(blocks):
+        answered = i + 1 < len(blocks) and blocks[i + 1][0] == "a"
+        if kind == "q" and not answered:
+            m = _INLINE_ANSWER_RE.search(text)
+            if m is not None:
+                out += [("q", text[: m.start()].strip()), ("a", text[m.end() :].strip())]
+                continue
+        out.append((kind, text))
+    return out
+
+
 def parse_qa_blocks(reply: str) -> QAPairs:
     """Alternating `Question:` / `Answer:` blocks → [(question, answer), ...] (at least one pair)."""
     if not reply or not reply.strip():
@@ -93,6 +114,7 @@ def parse_qa_blocks(reply: str) -> QAPairs:
     blocks, preamble = _blocks(reply)
     if not blocks:
         raise ParseError("no 'Question:'/'Answer:' labels found in the reply")
+    blocks = _split_inline_answers(blocks)
     if len(preamble) > MAX_PREAMBLE_LINES:
         raise ParseError(
             f"{len(preamble)} lines of unlabelled text before the first label (starts {preamble[0][:40]!r})"

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datagen.coco import coco_split_paths, gc_paused, read_coco
+from datagen.coco import coco_split_paths, read_coco
 from datagen.context_input import BOX_FORMATS, read_context_input
 from datagen.contextset import ContextSet, SkipReport
 from datagen.errors import InputError, UsageError
+from datagen.jsonio import gc_paused
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 
 from datagen.jsonio import iter_jsonl
 from datagen.records import IMAGE_TOKEN
-from datagen.samples import FAILURES, is_run_dir, load_run_meta, load_samples
+from datagen.samples import FAILURES, RESULTS, is_run_dir, load_run_meta, load_samples
 
 # LLaVA-Instruct-158K as published: conversation_58k, detail_23k, complex_reasoning_77k.
 LLAVA_158K_MIX: dict[str, int] = {
@@ -93,8 +93,9 @@ def dataset_stats(inputs: Iterable[str | Path]) -> dict[str, Any]:
                 q = conv[i]["value"].replace(IMAGE_TOKEN, "")
                 q_words[task].append(len(q.split()))
                 a_words[task].append(len(conv[i + 1]["value"].split()))
-        if is_run_dir(path):
-            s, d = _filter_drops(path)
+        run_dir = path if path.is_dir() else path.parent  # a results.jsonl's folder is its run dir
+        if is_run_dir(run_dir) and (path.is_dir() or path.name == RESULTS):
+            s, d = _filter_drops(run_dir)
             stages.update(s)
             drops.update(d)
     total = sum(per_task.values())

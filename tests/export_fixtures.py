@@ -146,3 +146,12 @@ def run_cli(args: list[str], capsys: Any) -> tuple[int, str, str]:
         code = int(e.code or 0)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def run_subprocess(args: list[Any]) -> Any:
+    """`datagen ARGS` in a fresh interpreter (as a user runs it), with the engine tests' task registered."""
+    import subprocess
+
+    from engine_helpers import cli
+
+    return subprocess.run(cli(*map(str, args)), capture_output=True, text=True, timeout=180)

@@ -54,6 +54,7 @@ def test_templates_list_and_show(capsys):
     assert [r[0] for r in rows] == sorted(by_name)  # other tasks add their own folders
     assert {"complex_reasoning", "conversation", "detail_description"} <= set(by_name)
     assert by_name["conversation"][1:3] == ["2 examples", "context: captions"]
+    assert by_name["detail_description"][1:3] == ["2 examples", "context: captions+boxes"]
     code, out, _ = run_cli(["templates", "show", "detail"], capsys)
     assert code == 0
     assert out.startswith("# detail_description (")

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from export_fixtures import coco_run
+from export_fixtures import coco_run, run_cli
 
 TOKEN = "hf_testtoken_DO_NOT_LEAK_93c1"
 REPO = Path(__file__).resolve().parents[1]
@@ -144,27 +144,27 @@ def test_push_failure_is_one_line_without_token(tmp_path, coco_mini):
     assert (out / "README.md").exists() and TOKEN.encode() not in _all_text_under(out)
 
 
-def test_push_refused_offline_or_without_token(tmp_path, coco_mini):
+def test_push_refused_offline_or_without_token(tmp_path, coco_mini, capsys, monkeypatch):
     run = coco_run(coco_mini, tmp_path / "run")
     out = tmp_path / "hf"
-    home = tmp_path / "home"
-    res = _run(
-        ["export", "hf", str(run), "--out", str(out), "--push-to-hub", "me/x"],
-        _env(HF_TOKEN=TOKEN, HF_HUB_OFFLINE="1", HF_HOME=str(home)),
-    )
-    assert res.returncode == 3
-    assert "Error: cannot push to the Hub: HF_HUB_OFFLINE is set" in res.stderr
+    args = ["export", "hf", str(run), "--out", str(out), "--push-to-hub", "me/x"]
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code, stdout, err = run_cli(args, capsys)
+    assert code == 3 and err.startswith("Error: cannot push to the Hub: HF_HUB_OFFLINE is set")
     assert not out.exists()  # checked before anything was written
-    res = _run(
-        ["export", "hf", str(run), "--out", str(out), "--push-to-hub", "me/x"], _env(HF_HOME=str(home))
+    assert TOKEN not in stdout + err
+    code, _, err = run_cli([*args, "--format", "arrow"], capsys)
+    assert code == 2 and "--format parquet" in err
+    code, _, err = run_cli(
+        ["export", "hf", str(run), "--out", str(out), "--push-to-hub", "not-a-repo-id"], capsys
     )
+    assert code == 2 and "not a repo id" in err
+    # No HF_TOKEN and no login file (fresh HF_HOME): a clear error, before anything is written.
+    res = _run(args, _env(HF_HOME=str(tmp_path / "home")))
     assert res.returncode == 3
     assert "Error: no Hugging Face token found" in res.stderr and "HF_TOKEN" in res.stderr
     assert not out.exists()
-    res = _run(
-        ["export", "hf", str(run), "--out", str(out), "--format", "arrow", "--push-to-hub", "me/x"], _env()
-    )
-    assert res.returncode == 2 and "--format parquet" in res.stderr
 
 
 def test_push_uses_the_hf_login_token_file(tmp_path, coco_mini, fake_hub):

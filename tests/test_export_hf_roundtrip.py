@@ -196,3 +196,17 @@ def test_byte_shards_cover_rows_contiguously():
         )
         assert all(sum(sizes[a:b]) <= limit or b - a == 1 for a, b in shards)
         assert all(sum(sizes[a : b + 1]) > limit for a, b in shards[:-1])  # none could take one more row
+
+
+def test_unmodelled_fields_and_usage_keys_round_trip(coco_mini):
+    """Fields without a column (and usage counters beyond the three modelled) survive via `extra`."""
+    from datagen.export_hf import build_dataset
+
+    recs = llava_records(coco_mini)[:3]
+    recs[0]["usage"] = {"prompt_tokens": 5, "completion_tokens": 7, "cached_tokens": 2}
+    recs[1]["source_text"] = "the description before the rewrite {with braces} $and dollars"
+    recs[2]["usage"] = None
+    ds = build_dataset(recs)
+    assert ds.features["extra"] == datasets.Value("string")
+    assert ds[0]["usage"] == {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": None}
+    assert [record_from_row(r) for r in ds] == [{k: v for k, v in r.items() if v is not None} for r in recs]

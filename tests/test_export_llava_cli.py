@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -102,6 +103,9 @@ def test_export_single_file_round_trips(run_dir, tmp_path):
     assert data[1]["conversations"][0]["value"] == "Describe the image.\n<image>"
     assert data[3] == extra
     assert not list(out.parent.glob(".*.tmp"))  # no temp file left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # like a plain open(), not mkstemp's 0600
 
 
 def test_per_task_and_exclude_ids(run_dir, tmp_path):
@@ -171,3 +175,11 @@ def test_bad_exclude_ids_file(run_dir, tmp_path):
     excl.write_text('{"not": "a list"}')
     proc = run_cli("export", "llava", run_dir, "--out", tmp_path / "o.json", "--exclude-ids", excl)
     assert proc.returncode == 2 and "expected a JSON array of ids" in proc.stderr
+
+
+def test_out_is_a_folder(run_dir, tmp_path):
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    proc = run_cli("export", "llava", run_dir, "--out", folder)
+    assert proc.returncode == 2 and f"{folder}: is a folder" in proc.stderr
+    assert list(folder.iterdir()) == []

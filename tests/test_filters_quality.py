@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from datagen.dedupe import DuplicateTracker
 from datagen.filters import (
     FILTER_NAMES,
-    DuplicateTracker,
     active_filters,
     first_rejection,
     leak,
@@ -153,6 +153,15 @@ def test_duplicate_tracker_across_samples_and_resume():
     fresh = DuplicateTracker()
     assert fresh.seed([rec]) == 1 and len(fresh) == 1
     assert fresh.check(GOOD, job(sid="c:conversation")) == "exact duplicate of sample a:conversation"
+
+    # seed_later: the loader runs once, on first use only
+    calls = []
+    lazy = DuplicateTracker()
+    lazy.seed_later(lambda: calls.append(1) or [rec])
+    assert calls == []
+    assert lazy.check(GOOD, job(sid="d:conversation")) == "exact duplicate of sample a:conversation"
+    assert lazy.check(DETAIL, job(sid="e:conversation")) is None
+    assert calls == [1]
 
 
 def test_disable_filters_by_name():

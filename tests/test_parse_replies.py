@@ -78,6 +78,19 @@ def test_text_on_label_line_numbering_and_bold_lines():
     assert parse_conversation(reply) == EXPECTED
 
 
+def test_question_and_answer_on_one_line():
+    reply = (
+        "1. Q: What is the man holding? A: The man is holding a red umbrella above his head.\n"
+        "2. **Q:** Where is he standing? **A:** He is standing on a wet sidewalk next to a row of parked cars.\n"
+        "\n"
+        "The street looks busy.\n"
+    )
+    assert parse_conversation(reply) == EXPECTED
+    # an answer that itself contains "A:" after a question mark is not cut
+    reply = "Question:\nWhat does the sign say?\n===\nAnswer:\nIt asks: Open? A: Yes, the shop is open."
+    assert parse_conversation(reply)[0][1] == "It asks: Open? A: Yes, the shop is open."
+
+
 def test_lists_inside_answers_survive():
     reply = "Question:\nWhat is on the table?\n===\nAnswer:\nThere are:\n- two cups\n- a plate of food\n1. first\n"
     assert parse_conversation(reply) == [

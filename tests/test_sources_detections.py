@@ -327,3 +327,18 @@ def test_generate_accepts_the_new_sources(tmp_path, coco_mini, capsys):
     lines = [json.loads(x) for x in (run / "requests.jsonl").read_text().splitlines()]
     gt = gt_texts(coco_mini, "val2017")
     assert {x["custom_id"].split(":")[1]: x["body"]["messages"][-1]["content"] for x in lines} == gt
+
+
+def test_coco_file_without_sizes_reads_image_headers(tmp_path, coco_mini, capsys):
+    caps, inst = ann_paths(coco_mini, "val2017")
+    data = json.loads(caps.read_text())
+    for img in data["images"]:
+        del img["width"], img["height"]
+    nosize = tmp_path / "captions.json"
+    nosize.write_text(json.dumps(data))
+    recs, report = load_contexts(SourceSpec(captions=nosize, instances=inst, images=coco_mini / "val2017"))
+    assert texts(recs) == gt_texts(coco_mini, "val2017") and report.counts == {}
+    code, _, err = run_cli(
+        ["context", "--captions", str(nosize), "--instances", str(inst), "--out", "o"], capsys
+    )
+    assert_one_line_error(code, err, "no usable image", "image_bad_size: 3")

@@ -140,6 +140,9 @@ def test_stats_json(run_dir):
     assert s["tasks"]["detail_description"]["answer_words"]["min"] == 30
     assert s["failures_by_stage"] == {"filter": 3, "parse": 1}
     assert s["filter_drops"] == {"leak": 2, "short_turn": 1}
+    # results.jsonl given directly: its folder's failures.jsonl still counts
+    s2 = json.loads(run_cli("stats", run_dir / "results.jsonl", "--json").stdout)
+    assert s2["filter_drops"] == s["filter_drops"] and s2["tasks"] == s["tasks"]
 
 
 def test_run_json_counts_are_the_fallback(run_dir):
@@ -169,3 +172,19 @@ def test_stats_table_and_llava_json_input(run_dir, tmp_path):
 def test_stats_bad_input(tmp_path):
     proc = run_cli("stats", tmp_path / "nope")
     assert proc.returncode == 2 and proc.stderr.startswith("Error: ") and "no such file" in proc.stderr
+
+
+def test_stats_bad_lines_are_named(run_dir):
+    with open(run_dir / "failures.jsonl", "a") as f:
+        f.write("{not json\n")
+        f.write('{"stage": "parse"}\n')
+    proc = run_cli("stats", run_dir)
+    assert proc.returncode == 2
+    assert (
+        proc.stderr.startswith("Error: ")
+        and f"{run_dir / 'failures.jsonl'}:5: not a valid JSON line" in proc.stderr
+    )
+    bad = run_dir / "results.jsonl"
+    bad.write_text('{"id": "1", "image": "1.jpg", "conversations": []}\n')
+    proc = run_cli("stats", run_dir)
+    assert proc.returncode == 2 and f"{bad}:1: not a valid LLaVA record" in proc.stderr

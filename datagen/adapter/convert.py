@@ -30,15 +30,6 @@ def pairs(rec: dict[str, Any]) -> list[tuple[str, str]]:
     return [(conv[i]["value"], conv[i + 1]["value"]) for i in range(0, len(conv) - 1, 2)]
 
 
-def to_llava(rec: dict[str, Any]) -> dict[str, Any]:
-    """Just the fields LLaVA's loader reads (provenance stays in the run directory)."""
-    out: dict[str, Any] = {"id": rec["id"]}
-    if "image" in rec:
-        out["image"] = rec["image"]
-    out["conversations"] = [{"from": t["from"], "value": t["value"]} for t in rec["conversations"]]
-    return out
-
-
 def to_llama_factory(rec: dict[str, Any], image: str | None) -> dict[str, Any]:
     """Sharegpt-style `messages` + `images`; `<image>` stays in the text, once per listed image."""
     messages = [{"role": ROLES[t["from"]], "content": t["value"]} for t in rec["conversations"]]

@@ -32,12 +32,6 @@ def shuffled(records: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
     return out
 
 
-def write_llava(records: list[dict[str, Any]], out: str | Path) -> int:
-    """LLaVA training JSON: one array of {id, image, conversations}."""
-    write_json_atomic(out, [convert.to_llava(r) for r in records], indent=None)
-    return len(records)
-
-
 def write_llama_factory(
     records: list[dict[str, Any]], paths: list[Path | None] | None, out_dir: str | Path, name: str
 ) -> int:

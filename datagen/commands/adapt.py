@@ -38,9 +38,10 @@ def adapt(
 ) -> None:
     """Convert samples to a trainer's format (LLaVA, LLaMA-Factory, TRL, the_cauldron, MiniGPT-4)."""
     from datagen.adapter import FORMATS, writers
-    from datagen.adapter.minigpt4 import write_minigpt4
     from datagen.export_hf_write import replace_dir
     from datagen.export_images import check_images
+    from datagen.export_llava import to_llava, write_llava_json
+    from datagen.export_minigpt4 import export_minigpt4
     from datagen.samples import load_many, read_id_list
 
     if fmt not in FORMATS:
@@ -65,7 +66,18 @@ def adapt(
         records, paths = check.records, check.paths
 
     if fmt == "llava":
-        n = writers.write_llava(records, out)
+        n = write_llava_json(out, (to_llava(r) for r in records))
+    elif fmt == "minigpt4":
+        # The same writer as `datagen export minigpt4` (one implementation of MiniGPT-4's layout).
+        plan = export_minigpt4(
+            records,
+            out,
+            images_root=images,
+            mode="link" if link else "copy",
+            skip_bad_images=skip_missing,
+            overwrite=overwrite,
+        )
+        n = len(plan.annotations)
     elif fmt == "llama-factory":
         n = writers.write_llama_factory(records, paths, out, name)
     else:
@@ -73,11 +85,8 @@ def adapt(
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         try:
-            if fmt == "minigpt4":
-                n = write_minigpt4(records, paths or [], tmp, link=link)
-            else:
-                shutil.rmtree(tmp)  # save_to_disk wants to create its folder
-                n = writers.write_hf_dataset(records, paths, tmp, fmt, source=source)
+            shutil.rmtree(tmp)  # save_to_disk wants to create its folder
+            n = writers.write_hf_dataset(records, paths, tmp, fmt, source=source)
             replace_dir(tmp, out)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -167,7 +167,7 @@ def generate(
         tasks = prepare_tasks(names, out)  # duplicate filters learn what `out` already holds
         # Paths are stored absolute so `review` and resumed runs find the sources from any folder.
         source = {
-            k: str(v.resolve() if isinstance(v, Path) else v)
+            k: str(v.absolute() if isinstance(v, Path) else v)
             for k, v in dataclasses.asdict(spec).items()
             if v is not None
         }

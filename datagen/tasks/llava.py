@@ -13,13 +13,14 @@ across a whole run; `resume_duplicates` teaches it the samples a run directory a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from datagen.context import render_context
+from datagen.dedupe import DUPLICATE, DuplicateTracker
 from datagen.errors import ParseError
-from datagen.filters import DUPLICATE, FILTERS, DuplicateTracker
+from datagen.filters import FILTERS
 from datagen.parse import (
     load_instructions,
     parse_complex_reasoning,
@@ -105,17 +106,30 @@ class ComplexReasoningTask(LlavaTask):
 
 
 def resume_duplicates(tasks: Mapping[str, Task], run_dir: str | Path) -> int:
-    """Seed each task's duplicate tracker with the samples `run_dir/results.jsonl` already holds,
-    so a resumed run still rejects duplicates of earlier results. Returns the samples learned."""
+    """Teach each task's duplicate tracker the samples `run_dir/results.jsonl` already holds, so a
+    resumed run still rejects duplicates of earlier results. The file is read (once, for all tasks)
+    only when a tracker is first used, so a re-run with nothing to judge stays instant.
+    Returns how many trackers were set up."""
     results = Path(run_dir) / RESULTS
     if not results.exists():
         return 0
-    learned = 0
     by_task: dict[str, list[dict[str, Any]]] = {}
-    for rec in load_samples(results, validate=False):
-        by_task.setdefault(str(rec.get("task", "")), []).append(rec)
+    loaded: list[bool] = []
+
+    def records_of(name: str) -> Callable[[], list[dict[str, Any]]]:
+        def load() -> list[dict[str, Any]]:
+            if not loaded:
+                for rec in load_samples(results, validate=False):
+                    by_task.setdefault(str(rec.get("task", "")), []).append(rec)
+                loaded.append(True)
+            return by_task.get(name, [])
+
+        return load
+
+    count = 0
     for name, task in tasks.items():
         tracker = getattr(task, "duplicates", None)
         if isinstance(tracker, DuplicateTracker):
-            learned += tracker.seed(by_task.get(name, []))
-    return learned
+            tracker.seed_later(records_of(name))
+            count += 1
+    return count
