@@ -43,10 +43,10 @@ def live_requested() -> bool:
 
 def grounded(records: list[dict[str, Any]], run_dir: Path) -> list[str]:
     """grounded_qa over every record (no model); prints the first image's questions."""
-    from datagen.grounded_run import run_model_free
+    from datagen.runner import run_direct
 
     task = get_task("grounded_qa")
-    stats = run_model_free(task, records, TaskOptions(), run_dir)
+    stats = run_direct(task, records, TaskOptions(), run_dir)
     lines = [f"{stats.ok} samples, {sum(stats.failed.values())} failed -> {run_dir / 'results.jsonl'}"]
     pairs = task.direct_pairs(records[0], TaskOptions())
     lines += [f"  Q: {q}\n     A: {a}" for q, a in pairs[:4]]

@@ -81,27 +81,6 @@ class EngineConfig:
         return out
 
 
-def parse_shard(text: str | None) -> tuple[int, int] | None:
-    """`--shard K/N` → (K, N); K counts from 0 (a Slurm array's SLURM_ARRAY_TASK_ID)."""
-    if not text:
-        return None
-    try:
-        k, n = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise UsageError(f"--shard {text!r}: expected K/N, e.g. 0/4") from None
-    if n < 1 or not 0 <= k < n:
-        raise UsageError(f"--shard {text}: need N >= 1 and K in 0..N-1")
-    return k, n
-
-
-def in_shard(sample_id: str, shard: tuple[int, int] | None) -> bool:
-    """Deterministic (not Python's salted hash): the same sample lands in the same shard everywhere."""
-    if shard is None:
-        return True
-    digest = hashlib.blake2b(sample_id.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % shard[1] == shard[0]
-
-
 def request_body(job: Job, cfg: EngineConfig) -> dict[str, Any]:
     """The chat-completions body a live run sends and a batch file holds."""
     body: dict[str, Any] = {

@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from datagen.engine_config import in_shard
 from datagen.engine_meta import new_run_id, write_run_meta
 from datagen.engine_outcome import failure_record, result_record
 from datagen.errors import ParseError
 from datagen.progress import RunStats
 from datagen.runstore import RunStore
+from datagen.shard import in_shard
 from datagen.tasks.base import Job, Task, TaskOptions
 
 

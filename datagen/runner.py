@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from datagen.client import ChatClient, ClientHooks, FatalRemote, RequestFailed
-from datagen.engine_config import EngineConfig, in_shard, parse_shard, request_body, request_key
+from datagen.engine_config import EngineConfig, request_body, request_key
 
 # LLM-free tasks run through the same store; re-exported so callers need one import.
 from datagen.engine_direct import run_direct  # noqa: E402,F401
@@ -34,6 +34,7 @@ from datagen.errors import RemoteError
 from datagen.progress import ProgressDisplay, RunStats
 from datagen.ratelimit import RateLimiter
 from datagen.runstore import RunStore
+from datagen.shard import in_shard, parse_shard
 from datagen.tasks.base import Job, Task, TaskOptions
 
 __all__ = ["EngineConfig", "RunStats", "parse_shard", "prepare", "run_direct", "run_jobs"]

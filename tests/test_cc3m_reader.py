@@ -158,7 +158,7 @@ def test_cli_missing_spacy_model_names_the_package(tmp_path, cc3m_tsv):
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["--shard", "0/4"], "between 1 and N"),
+        (["--shard", "4/4"], "K in 0..N-1"),
         (["--shard", "two"], "expected K/N"),
         (["--min-freq", "0"], "--min-freq"),
         (["--sample-from", "some"], "--sample-from"),

@@ -8,7 +8,7 @@ import time
 from engine_helpers import OPTS, EchoQA, good_reply, jobs
 from fakeserver import FakeServer, Status
 
-from datagen.engine_config import in_shard
+from datagen.shard import in_shard
 from datagen.runner import EngineConfig, run_jobs
 
 

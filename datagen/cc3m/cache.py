@@ -8,7 +8,7 @@ skips extraction (and spaCy) entirely.
 
 Layout: `<cache root>/<key>/<part>/chunk_000123.arrow`, where the key hashes the input file's
 sha256, the spaCy model identity, the normalisation version and the chunk size, and `<part>` is
-`all` or `shard-K-of-N`. Shards write disjoint chunks (k % N == K-1) into their own part folder;
+`all` or `shard-K-of-N`. Shards write disjoint chunks (k % N == K, K from 0) into their own part folder;
 loading takes each chunk from whichever part has it, which is how shard caches are merged (copy the
 shard folders side by side under one key folder, from other machines if need be).
 """
@@ -63,19 +63,6 @@ def fingerprint(path: Path) -> tuple[str, int]:
     return h.hexdigest(), newlines + (last != b"\n")
 
 
-def parse_shard(spec: str | None) -> tuple[int, int] | None:
-    """`"K/N"` (1-based: 1/4 .. 4/4) → `(K, N)`; UsageError for anything else."""
-    if spec is None:
-        return None
-    try:
-        k, n = (int(x) for x in spec.split("/"))
-    except ValueError:
-        raise UsageError(f"--shard {spec!r}: expected K/N, e.g. 1/4") from None
-    if n < 1 or not 1 <= k <= n:
-        raise UsageError(f"--shard {spec!r}: K must be between 1 and N (shards are numbered 1..N)")
-    return k, n
-
-
 @dataclass
 class Loaded:
     """Everything selection and stats need from a complete cache."""
@@ -108,7 +95,7 @@ class PhraseCache:
         if shard is None:
             return list(range(self.n_chunks))
         k, n = shard
-        return [c for c in range(self.n_chunks) if c % n == k - 1]
+        return [c for c in range(self.n_chunks) if c % n == k]
 
     def done(self) -> dict[int, Path]:
         """Finished chunks across all parts (first part in name order wins a duplicate)."""

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import typer
 
-from datagen.engine_config import EngineConfig, parse_shard
+from datagen.engine_config import EngineConfig
+from datagen.shard import parse_shard
 
 BATCH = typer.Option(
     False, "--batch", help="Use the OpenAI Batch API (half price, up to 24 h); re-run to resume polling."

@@ -104,8 +104,8 @@ def record_rejected_before(extra: dict[str, Any], out: Path, shard: tuple[int, i
     """Live/batch runs: write this shard's flagged descriptions to failures.jsonl before sending."""
     if "rejected_sources" not in extra:
         return
-    from datagen.engine_config import in_shard
     from datagen.rewrite_prefail import write_prefailures
+    from datagen.shard import in_shard
 
     mine = [f for f in extra["rejected_sources"] if in_shard(f["sample_id"], shard)]
     extra["rejected_sources"] = mine

@@ -97,12 +97,17 @@ def check_model_free(names: list[str], *, dry_run: bool, batch: bool) -> None:
 
 
 def run_without_model(
-    task: Task, jobs: list[Job], opts: TaskOptions, out: Path, meta: dict[str, Any]
+    task: Task,
+    jobs: list[Job],
+    opts: TaskOptions,
+    out: Path,
+    meta: dict[str, Any],
+    shard: tuple[int, int] | None = None,
 ) -> None:
     """Compute every sample of a model-free task (resumable, filtered, recorded like a live run)."""
-    from datagen.grounded_run import run_model_free
+    from datagen.runner import run_direct
 
-    stats = run_model_free(task, [j.source for j in jobs], opts, out, meta=meta)
+    stats = run_direct(task, [j.source for j in jobs], opts, out, shard=shard, meta=meta)
     typer.echo(
         f"{task.name}: {stats.ok} samples written, {sum(stats.failed.values())} failed, "
         f"{stats.skipped} already done -> {out}"

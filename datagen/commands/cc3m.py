@@ -45,7 +45,9 @@ def register(app: typer.Typer) -> None:
             None, "--cache-dir", help="Noun-phrase cache root [default: OUT/.cc3m-cache]."
         ),
         shard: str | None = typer.Option(
-            None, "--shard", help="K/N: only extract slice K of N (1-based) into the cache, then stop."
+            None,
+            "--shard",
+            help="K/N: only extract slice K of N (K from 0: 0/4 .. 3/4) into the cache, then stop.",
         ),
         select_only: bool = typer.Option(
             False, "--select-only", help="Fail instead of extracting if the cache is incomplete."
@@ -62,8 +64,8 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
     ) -> None:
         """Pick a concept-balanced subset of CC3M by noun-phrase frequency and write it in LLaVA's layout."""
-        from datagen.cc3m.cache import parse_shard
         from datagen.cc3m.pipeline import FilterOptions, run_filter
+        from datagen.shard import parse_shard
 
         opts = FilterOptions(
             input=input, out=out, min_freq=min_freq, max_per_phrase=max_per_phrase, seed=seed, sample_from=sample_from,

@@ -181,7 +181,7 @@ def generate(
         }
         R.record_rejected_before(extra, out, cfg.shard)
         if not tasks[names[0]].uses_llm:  # e.g. grounded_qa: answers computed, no model
-            V.run_without_model(tasks[names[0]], jobs, opts, out, meta)
+            V.run_without_model(tasks[names[0]], jobs, opts, out, meta, shard=cfg.shard)
         elif batch:
             from datagen.batch import run_batch
 
