@@ -14,12 +14,11 @@ from typing import Any
 
 from datagen.jsonio import write_jsonl_atomic
 from datagen.pricing import Price, price_for
-from datagen.tasks.base import Job
+from datagen.tasks.base import Job, chat_body
 from datagen.tokens import counter_for
 
 REQUESTS = "requests.jsonl"
 BATCH_URL = "/v1/chat/completions"
-DEFAULT_MAX_TOKENS = 1024
 
 
 @dataclass
@@ -27,6 +26,7 @@ class GenerationParams:
     model: str
     temperature: float = 0.7
     max_tokens: int | None = None  # None = each task's default
+    seed: int | None = None  # sent as the API's `seed`, as live and --batch runs do
 
 
 @dataclass
@@ -63,12 +63,13 @@ class DryRunSummary:
 
 def request_body(job: Job, params: GenerationParams) -> dict[str, Any]:
     """The chat-completions body for `job`: what a live run sends and a batch file contains."""
-    return {
-        "model": params.model,
-        "messages": job.messages,
-        "max_tokens": params.max_tokens or job.max_tokens or DEFAULT_MAX_TOKENS,
-        "temperature": params.temperature,
-    }
+    return chat_body(
+        job,
+        model=params.model,
+        max_tokens=params.max_tokens,
+        temperature=params.temperature,
+        seed=params.seed,
+    )
 
 
 def batch_line(job: Job, params: GenerationParams) -> dict[str, Any]:

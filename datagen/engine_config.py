@@ -16,12 +16,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from datagen.errors import ConfigError, UsageError
-from datagen.tasks.base import Job
+from datagen.tasks.base import DEFAULT_MAX_TOKENS, Job, chat_body
 
 # Defined here, not in client.py, so option parsing does not import the openai SDK (~2 s).
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
-DEFAULT_MAX_TOKENS = 1024
 DEFAULT_TEMPERATURE = 0.7
 
 
@@ -83,15 +82,9 @@ class EngineConfig:
 
 def request_body(job: Job, cfg: EngineConfig) -> dict[str, Any]:
     """The chat-completions body a live run sends and a batch file holds."""
-    body: dict[str, Any] = {
-        "model": cfg.model,
-        "messages": job.messages,
-        "max_tokens": cfg.max_tokens or job.max_tokens or DEFAULT_MAX_TOKENS,
-        "temperature": cfg.temperature,
-    }
-    if cfg.seed is not None:
-        body["seed"] = cfg.seed
-    return body
+    return chat_body(
+        job, model=cfg.model, max_tokens=cfg.max_tokens, temperature=cfg.temperature, seed=cfg.seed
+    )
 
 
 _PREFIX_CACHE: dict[tuple[tuple[Any, Any], ...], bytes] = {}

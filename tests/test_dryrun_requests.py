@@ -48,8 +48,9 @@ def test_dry_run_writes_batch_lines(tmp_path, coco_mini, capsys):
     for x in lines:
         assert set(x) == {"custom_id", "method", "url", "body"}
         assert x["method"] == "POST" and x["url"] == "/v1/chat/completions"
-        assert set(x["body"]) == {"model", "messages", "max_tokens", "temperature"}
+        assert set(x["body"]) == {"model", "messages", "max_tokens", "temperature", "seed"}
         assert x["body"]["model"] == "gpt-4o" and x["body"]["temperature"] == 0.2
+        assert x["body"]["seed"] == 0  # --seed's default, sent just as a live or --batch run sends it
         assert x["body"]["max_tokens"] == 600  # detail_description's task.toml default
     msgs = lines[1]["body"]["messages"]
     assert [m["role"] for m in msgs] == ["system", "user", "assistant", "user", "assistant", "user"]

@@ -79,3 +79,19 @@ def test_batch_with_bad_key_is_a_clear_error(tmp_path):
                 EchoQA(), jobs(2), OPTS, cfg(srv.url, api_key="sk-wrong-key"), tmp_path, poll_first=0.01
             )
         assert srv.batches_created == 0
+
+
+def test_dry_run_file_equals_what_batch_uploads(tmp_path, coco_mini):
+    """--dry-run writes the same request lines a --batch run would upload (one body builder)."""
+    from datagen.dryrun import GenerationParams, batch_line
+    from datagen.engine_config import EngineConfig, request_body
+    from datagen.jobs import build_jobs
+    from datagen.sources import SourceSpec, load_contexts
+    from datagen.tasks.base import TaskOptions
+
+    records, _ = load_contexts(SourceSpec(coco=coco_mini, split="val2017"))
+    jobs = build_jobs(["conversation"], TaskOptions(), lambda: records)
+    cfg = EngineConfig(model="m", base_urls=["http://127.0.0.1:1/v1"], temperature=0.3, seed=5, max_tokens=77)
+    params = GenerationParams(model="m", temperature=0.3, max_tokens=77, seed=5)
+    for job in jobs:
+        assert batch_line(job, params)["body"] == request_body(job, cfg)

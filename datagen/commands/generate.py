@@ -191,7 +191,7 @@ def generate(
         R.record_rejected_after(extra, out)
         V.after_run(out)
         return
-    params = GenerationParams(model=model, temperature=temperature, max_tokens=max_tokens)
+    params = GenerationParams(model=model, temperature=temperature, max_tokens=max_tokens, seed=seed)
     summary = write_dry_run(jobs, out, params, price_in=price_in, price_out=price_out)
     R.echo_rejected(extra, "not in requests.jsonl")
     for line in summary.lines():

@@ -34,6 +34,25 @@ class Job:
     max_tokens: int | None = None  # task default; the CLI's --max-tokens overrides
 
 
+DEFAULT_MAX_TOKENS = 1024  # reply cap when neither --max-tokens nor the task's template sets one
+
+
+def chat_body(
+    job: Job, *, model: str, max_tokens: int | None, temperature: float, seed: int | None
+) -> dict[str, Any]:
+    """The chat-completions request body for `job`: the one shape a live run sends, a batch file holds
+    and a dry run writes (so `--dry-run` output is exactly what `--batch` would upload)."""
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": job.messages,
+        "max_tokens": max_tokens or job.max_tokens or DEFAULT_MAX_TOKENS,
+        "temperature": temperature,
+    }
+    if seed is not None:
+        body["seed"] = seed
+    return body
+
+
 @dataclass
 class TaskOptions:
     """Options shared by all tasks; task-specific ones go in `extra`."""
