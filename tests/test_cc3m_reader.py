@@ -107,6 +107,9 @@ def test_jsonl_and_parquet_inputs(tmp_path):
         (3, "bad_json"),
     ]
     assert items[2].url == ""
+    nullurl = tmp_path / "nullurl.jsonl"
+    nullurl.write_text('{"caption": "a red car", "url": null}\n', encoding="utf-8")
+    assert [it.url for it in iter_items(nullurl)] == [""]
 
     pq_path = tmp_path / "in.parquet"
     pq.write_table(pa.table({"caption": ["a red car", None, "two dogs"], "url": ["u1", "u2", "u3"]}), pq_path)
@@ -121,6 +124,10 @@ def test_jsonl_and_parquet_inputs(tmp_path):
     pq.write_table(pa.table({"text": ["x"]}), nocap)
     with pytest.raises(InputError, match="no 'caption' column"):
         list(iter_items(nocap))
+    intcap = tmp_path / "intcap.parquet"
+    pq.write_table(pa.table({"caption": [1, 2], "url": ["u", "u"]}), intcap)
+    with pytest.raises(InputError, match="'caption' holds int64, not text"):
+        list(iter_items(intcap))
     fake = tmp_path / "fake.parquet"
     fake.write_text("caption\turl\n", encoding="utf-8")
     with pytest.raises(InputError, match="not a readable parquet"):

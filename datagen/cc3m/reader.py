@@ -139,7 +139,8 @@ def _parse_jsonl(row: int, text: str) -> Item:
     caption, url = obj.get("caption"), obj.get("url", "")
     if not isinstance(caption, str) or not caption.strip():
         return Item(row, skip="empty_caption")
-    return Item(row, caption, url if isinstance(url, str) else str(url))
+    # A null url is "no url" (as in parquet), not the string "None".
+    return Item(row, caption, "" if url is None else url if isinstance(url, str) else str(url))
 
 
 def _iter_parquet(p: Path) -> Iterator[Item]:
@@ -152,6 +153,14 @@ def _iter_parquet(p: Path) -> Iterator[Item]:
     names = pf.schema_arrow.names
     if "caption" not in names:
         raise InputError(f"{p}: parquet file has no 'caption' column (columns: {', '.join(names)})")
+    import pyarrow as pa
+
+    ctype = pf.schema_arrow.field("caption").type
+    if not (pa.types.is_string(ctype) or pa.types.is_large_string(ctype)):
+        # Every row would be skipped as "empty" and an empty pool written with exit 0.
+        raise InputError(
+            f"{p}: parquet column 'caption' holds {ctype}, not text", hint="write the captions as strings"
+        )
     cols = ["caption", "url"] if "url" in names else ["caption"]
     row = 0
     for batch in pf.iter_batches(batch_size=65536, columns=cols):
