@@ -58,9 +58,12 @@ def _raw_rows(path: Path) -> Iterator[tuple[str, Any]]:
 
 
 def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[str, Any]]:
+    last_line = 1  # the header; a csv.Error is in the row that starts on the next line
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f, delimiter=delimiter)
+            # strict: a quote opened and never closed is an error; otherwise csv silently swallows
+            # every following row into that one cell.
+            reader = csv.DictReader(f, delimiter=delimiter, strict=True)
             for row in reader:
                 # A row with more cells than the header puts the extras under the key None.
                 if None in row:
@@ -68,15 +71,20 @@ def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[str, Any]]:
                         f"{path}:{reader.line_num}: more cells than header columns",
                         hint="quote descriptions that contain the delimiter",
                     )
+                where = f"{path}:{reader.line_num}"
+                last_line = reader.line_num
                 if not any((v or "").strip() for v in row.values()):
                     continue
-                yield f"{path}:{reader.line_num}", row
+                yield where, row
     except UnicodeDecodeError as e:
         raise InputError(
             f"{path}: not UTF-8 text (byte {e.start})", hint="re-save the file as UTF-8"
         ) from None
     except csv.Error as e:
-        raise InputError(f"{path}: not valid CSV ({e})") from None
+        raise InputError(
+            f"{path}:{last_line + 1}: not valid CSV ({e})",
+            hint='a cell that starts with " must end with "; write a quote inside it as ""',
+        ) from None
 
 
 def _pick(row: dict[str, Any], names: tuple[str, ...]) -> tuple[str, Any] | None:

@@ -111,6 +111,13 @@ def test_empty_description_is_kept_for_the_short_check(tmp_path: Path) -> None:
         ("d.json", '{"annotations": [{"image_id": 1', {}, "not valid JSON at line 1"),
         ("d.csv", "image_id,caption\n1,a,b\n", {}, "d.csv:2: more cells than header columns"),
         ("d.csv", "name,caption\n1,a\n", {}, "d.csv:2: no image id"),
+        # an unclosed quote used to swallow every following row into one description, silently
+        (
+            "d.csv",
+            'image_id,caption\n1,"A dog on a mat\n2,A cat on a sofa\n3,A bird\n',
+            {},
+            "d.csv:2: not valid CSV (unexpected end of data)",
+        ),
         ("d.txt", "hello", {}, "unknown descriptions format '.txt'"),
         ("d.jsonl", "", {}, "no descriptions found"),
     ],
