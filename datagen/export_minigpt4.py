@@ -144,6 +144,11 @@ def write_export(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
+        # mkdtemp makes the folder 0700; the renamed export must get the usual mode (umask), or
+        # a training job running as another user cannot read it.
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)
         if plan.images:
             (tmp / IMAGE_DIR).mkdir()
             for image_id, src in plan.images.items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,10 @@ def test_export_copies_real_images_and_writes_exact_filter_cap(
     assert all(isinstance(i, str) for i, _, _ in loaded)
     assert loaded[0][1].size == (640, 480)  # 000000126107 is 640x480 in COCO
     assert sorted(p.name for p in tmp_path.iterdir()) == ["minigpt4", "run", "val2017"]  # no temp leftovers
+    # the folder gets the umask's mode like any new folder (mkdtemp's 0700 would lock out other users)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask
 
 
 def test_link_mode_symlinks_into_the_root(
