@@ -123,13 +123,20 @@ def _pct(values: list[float]) -> float:
 
 
 def score(
-    results: dict[int, str], annotations: dict[int, dict[str, Any]], question_ids: list[int] | None = None
+    results: dict[int, str],
+    annotations: dict[int, dict[str, Any]],
+    question_ids: list[int] | None = None,
+    *,
+    files: tuple[str | Path, str | Path, str | Path | None] = ("results", "annotations", None),
 ) -> VQAScore:
-    """Score `results` on `question_ids` (default: the answered ones); unanswered ones count as 0."""
-    for qid in results:
+    """Score `results` on `question_ids` (default: the answered ones); unanswered ones count as 0.
+
+    `files` (results, annotations, questions paths) only serve to name the files in errors."""
+    res_name, ann_name, q_name = files
+    for i, qid in enumerate(results):  # dict order is the results file's order (no duplicates)
         if qid not in annotations:
             raise InputError(
-                f"results answer question {qid}, which the annotations file does not have",
+                f"{res_name}[{i}]: question {qid} is not in {ann_name}",
                 hint="are the results and annotations from the same split?",
             )
     ids = list(results) if question_ids is None else question_ids
@@ -137,7 +144,11 @@ def score(
         raise InputError("nothing to score: the results (or --questions) file has no questions")
     missing_ann = [q for q in ids if q not in annotations]
     if missing_ann:
-        raise InputError(f"question {missing_ann[0]} (and {len(missing_ann) - 1} more) has no annotation")
+        raise InputError(
+            f"{q_name or res_name}: question {missing_ann[0]} (and {len(missing_ann) - 1} more) "
+            f"is not in {ann_name}",
+            hint="are the questions and annotations from the same split?",
+        )
     per_q: dict[int, float] = {}
     by_atype: dict[str, list[float]] = defaultdict(list)
     by_qtype: dict[str, list[float]] = defaultdict(list)

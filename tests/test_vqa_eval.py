@@ -138,7 +138,10 @@ def test_questions_file_scores_unanswered_as_zero(tmp_path: Path) -> None:
     [
         ({"question_id": 1}, "expected a JSON array"),
         ([{"question_id": 1, "answer": "yes"}, {"question_id": 1, "answer": "no"}], "answered twice"),
-        ([{"question_id": 99, "answer": "yes"}], "question 99"),
+        (
+            [{"question_id": 1, "answer": "yes"}, {"question_id": 99, "answer": "yes"}],
+            "[1]: question 99 is not in",
+        ),
         ([{"question_id": "x", "answer": "yes"}], "question_id must be an integer"),
         ([{"question_id": 1, "answer": 3}], "'answer' must be a string"),
         ([], "nothing to score"),
@@ -163,3 +166,17 @@ def test_bad_annotations_are_one_line_errors(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "'answers' must be a non-empty list" in proc.stderr
     proc = _run("--results", res, "--annotations", tmp_path / "nope.json")
     assert proc.returncode == 2 and "no such file" in proc.stderr
+
+
+def test_unknown_question_errors_name_the_files(tmp_path: Path) -> None:
+    ann, res, qs = _files(tmp_path)
+    res.write_text(json.dumps([{"question_id": 1, "answer": "yes"}, {"question_id": 99, "answer": "no"}]))
+    proc = _run("--results", res, "--annotations", ann)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"Error: {res}[1]: question 99 is not in {ann}")
+    qs.write_text(json.dumps({"questions": [{"image_id": 1, "question": "q?", "question_id": 77}]}))
+    res.write_text(json.dumps([{"question_id": 1, "answer": "yes"}]))
+    proc = _run("--results", res, "--annotations", ann, "--questions", qs)
+    assert proc.returncode == 2 and proc.stderr.startswith(
+        f"Error: {qs}: question 77 (and 0 more) is not in {ann}"
+    )

@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         res = load_results(results)
         anns = load_annotations(annotations)
         ids = load_question_ids(questions) if questions else None
-        s = score(res, anns, ids)
+        s = score(res, anns, ids, files=(results, annotations, questions))
         typer.echo(f"VQA accuracy: {s.overall:.2f}  ({s.answered} answered, {s.missing} unanswered)")
         for atype, acc in s.per_answer_type.items():
             typer.echo(f"  {atype:<10} {acc:6.2f}")
