@@ -127,6 +127,8 @@ def test_shot_choice_is_seeded(coco_mini: Path, files: tuple[Path, Path], tmp_pa
         ('  \n"yes"\nBecause the sky...', "yes"),
         ("The answer is: a kite", "a kite"),
         ("**Tennis**", "Tennis"),
+        ("**Answer:** dog", "dog"),  # a bolded label used to leave "Answer:** dog"
+        ("*Answer*: **two**.", "two"),
     ],
 )
 def test_short_answer(reply: str, answer: str) -> None:

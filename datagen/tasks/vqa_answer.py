@@ -38,7 +38,8 @@ def question_block(context: str, question: str) -> str:
 def short_answer(reply: str) -> str:
     """The answer from a reply: first non-empty line, without an "Answer:" label, quotes or final stop."""
     for line in reply.strip().splitlines():
-        line = _PREFIX.sub("", line.strip()).strip().strip("\"'`*").strip()
+        # Chat models often bold the label ("**Answer:** dog"); asterisks are never part of an answer.
+        line = _PREFIX.sub("", line.replace("*", "").strip()).strip().strip("\"'`").strip()
         line = line.rstrip(".!").strip()
         if line:
             return line
