@@ -31,7 +31,8 @@ _NUMBER_WORDS = {
     "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "dozen": "12",
 }  # fmt: skip
 _STRIP_POS = {"DET", "PRON", "NUM"}
-_NUMBERED = re.compile(r"^\s*(?:Q(?:uestion)?\s*)?(\d+)\s*[.):\-]\s*(.+?)\s*$", re.IGNORECASE)
+# Markdown bold around the number ("**1.** What ...?", "**1**. What ...?") is common in chat replies.
+_NUMBERED = re.compile(r"^\s*\**\s*(?:Q(?:uestion)?\s*)?(\d+)\**\s*[.):\-]\s*(.+?)\s*$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)

@@ -59,6 +59,12 @@ def test_parse_pairs_questions_with_their_numbered_answer() -> None:
     ]
     with pytest.raises(ParseError, match="no usable numbered question"):
         parse_questions("Sorry, I cannot help with that.", cands)
+    # markdown-bold numbers (a common chat-model habit) used to make the whole reply unusable
+    bold = "**1.** What animal is in the picture?\n**3**. How many animals are there?"
+    assert parse_questions(bold, cands) == [
+        ("What animal is in the picture?", "dog"),
+        ("How many animals are there?", "2"),
+    ]
 
 
 def test_jobs_and_records(coco_mini: Path) -> None:
