@@ -195,6 +195,9 @@ def export_minigpt4(
             hint="fix the paths or pass --skip-bad-images to drop those samples",
         )
     if not plan.annotations:
-        raise InputError("every sample was dropped; nothing to export")
+        raise InputError(
+            f"every sample was dropped, nothing to export: {problem_summary(plan.problems)}",
+            hint="fix the image paths (or --images)",
+        )
     write_export(plan, out_dir, mode, overwrite)
     return plan

@@ -329,3 +329,16 @@ def test_same_image_twice_and_conflicting_stems(
 
 def minigpt4_load_captions(storage: Path) -> list[dict]:
     return [{"image_id": i, "caption": c} for i, _, c in minigpt4_load(storage)]
+
+
+def test_every_sample_dropped_says_why(
+    tmp_path: Path, image_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = make_run(tmp_path / "run", [record("000000000139", "A room.")])
+    out = tmp_path / "out"
+    args = ["export", "minigpt4", str(run), "--out", str(out), "--images", str(image_root)]
+    code, _, err = run_cli([*args, "--skip-bad-images"], capsys)
+    # used to be only "every sample was dropped", with no hint of which image or why
+    assert code == 2 and err.startswith("Error: every sample was dropped, nothing to export: 1 missing")
+    assert "000000000139.jpg' not found" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
