@@ -23,10 +23,14 @@ def _ours(row: dict[str, Any]) -> bool:
 
 
 def write_prefailures(run_dir: str | Path, failures: list[dict[str, Any]]) -> None:
-    """Replace earlier too-short lines in `failures.jsonl` with `failures` (atomically)."""
+    """Replace earlier too-short lines in `failures.jsonl` with `failures` (atomically).
+
+    An older line for a sample now flagged too short (e.g. a filter failure from a run with a lower
+    `--min-words`) is superseded too, so each sample has one line that says why it is missing."""
     path = Path(run_dir) / FAILURES
     kept = [row for _, row in iter_jsonl(path, tolerate_torn_tail=True)] if path.exists() else []
-    rows = [r for r in kept if not _ours(r)] + list(failures)
+    now_short = {f.get("sample_id") for f in failures}
+    rows = [r for r in kept if not _ours(r) and r.get("sample_id") not in now_short] + list(failures)
     if rows or path.exists():
         write_jsonl_atomic(path, rows)
 

@@ -169,6 +169,19 @@ def test_rerun_resumes_and_does_not_duplicate_flagged_rows(
     assert "preamble" in ids and len(fake_llm.log) == before + 3
 
 
+def test_raising_min_words_supersedes_an_older_failure_line(
+    tmp_path: Path, descriptions: Path, fake_llm, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_llm.handler = handler_for(CASES)
+    run = tmp_path / "run"
+    # "apology" (25 words) is sent and filtered; then --min-words 30 flags it too short before any call.
+    assert run_cli(generate(descriptions, run, fake_llm.url), capsys)[0] == 0
+    assert run_cli(generate(descriptions, run, fake_llm.url, "--min-words", "30"), capsys)[0] == 0
+    lines = [f for f in read_jsonl(run / "failures.jsonl") if f["id"] == "apology"]
+    # used to keep both the old apology-filter line and the new too_short_input line
+    assert [f.get("filter") for f in lines] == ["too_short_input"]
+
+
 def test_from_run_then_export_minigpt4_loads_like_minigpt4(
     tmp_path: Path, fake_llm, coco_mini: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
