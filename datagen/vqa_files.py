@@ -73,8 +73,11 @@ def write_vqa_examples(run_dir: str | Path) -> Path | None:
     rows = _task_rows(rd, "img2llm_qa")
     if not rows:
         return None
+    # A re-run with other settings (e.g. --temperature) adds a second sample for an image; keep the
+    # later one, as vqa_results.json does, so the pool does not hold every example twice.
+    latest = {r.get("sample_id", r.get("id")): r for r in rows}
     examples = []
-    for r in rows:
+    for r in latest.values():
         for pair in r.get("qa_pairs", []):
             examples.append(
                 {

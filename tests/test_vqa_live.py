@@ -110,6 +110,16 @@ def test_img2llm_then_vqa_answer_with_its_examples(fake_llm: Any, coco_mini: Pat
         assert [t["value"] for t in r["conversations"][1::2]] == [p["answer"] for p in r["qa_pairs"]]
     examples = [json.loads(line) for line in (img / "vqa_examples.jsonl").read_text().splitlines()]
     assert len(examples) == sum(len(r["qa_pairs"]) for r in rows)
+    # a re-run with another temperature adds a second sample per image; the pool keeps the later ones
+    # only (it used to hold every example twice)
+    proc = _cli(
+        "generate", "img2llm_qa", *src, "--out", img, "--base-url", fake_llm.url, "--max-questions", "3",
+        "--temperature", "0",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert len((img / "results.jsonl").read_text().splitlines()) == 12
+    again = [json.loads(line) for line in (img / "vqa_examples.jsonl").read_text().splitlines()]
+    assert len(again) == len(examples)
 
     qfile = tmp_path / "questions.json"
     target = rows[0]["image_id"]
