@@ -15,7 +15,8 @@ import unicodedata
 # Openings that introduce or comment on the answer instead of being the answer.
 _PREAMBLE = re.compile(
     r"^\s*(?:"
-    r"(?:sure|certainly|of course|okay|ok|absolutely)\b[\s,.!:]"
+    # only as an interjection ("Sure!", "Certainly, ..."): "Sure enough, the cat ..." is prose
+    r"(?:sure|certainly|of course|okay|ok|absolutely)\s*[,.!:]"
     r"|here(?:'s| is| are) (?:the|your|my|an?) (?:\w+ )?(?:corrected|revised|rewritten|cleaned|fixed|edited|updated"
     r"|paragraph|text|version)\b"
     r"|(?:the\s+)?(?:corrected|revised|rewritten|cleaned|fixed|edited)(?:\s+\w+){0,3}\s*:"
@@ -42,12 +43,14 @@ _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 _FINAL_PUNCT = (".", "!", "?", '"', "'", ")", "\u201d", "\u2019", "\u2026")
 
 # A compact list of very common English function words; English prose runs 35-55% of these.
+# Spatial prepositions matter here: terse image descriptions lean on them ("near", "across").
 _STOPWORD_TEXT = """a about above after again against all am an and any are as at be because been before being
     below between both but by can could did do does doing down during each few for from further had
     has have having he her here hers him his how i if in into is it its itself just me more most my
     no nor not of off on once only or other our out over own same she should so some such than that
     the their them then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your"""
+    what when where which while who whom why will with would you your
+    across along among around behind beside beyond inside near onto outside toward towards upon within"""
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
