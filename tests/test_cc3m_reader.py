@@ -189,3 +189,15 @@ def test_cli_missing_input_and_empty_instructions(tmp_path, cc3m_tsv):
     empty.write_text("# only a comment\n\n", encoding="utf-8")
     r = _cli("cc3m", "filter", str(p), "--out", str(tmp_path / "o"), "--instructions", str(empty))
     assert r.returncode == 2 and "no instructions" in r.stderr
+
+
+def test_cli_unwritable_cache_dir_is_an_error_not_a_crash(tmp_path, cc3m_tsv):
+    p = tmp_path / "in.tsv"
+    p.write_bytes(b"\n".join(_real_lines(cc3m_tsv, 5)) + b"\n")
+    blocker = tmp_path / "cache-is-a-file"
+    blocker.write_text("x", encoding="utf-8")
+    r = _cli("cc3m", "filter", str(p), "--out", str(tmp_path / "o"), "--cache-dir", str(blocker))
+    # used to be "Error: internal error NotADirectoryError ... report it", exit 70
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.startswith(f"Error: {blocker}/") and "Not a directory" in r.stderr
+    assert "internal error" not in r.stderr and len(r.stderr.strip().splitlines()) == 1

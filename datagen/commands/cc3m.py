@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from datagen.errors import DatagenError
+
 
 def register(app: typer.Typer) -> None:
     cc3m_app = typer.Typer(
@@ -73,7 +75,15 @@ def register(app: typer.Typer) -> None:
             shard=parse_shard(shard), select_only=select_only, id_prefix=id_prefix, instructions=instructions,
             plot=plot, quiet=quiet,
         )  # fmt: skip
-        result = run_filter(opts)
+        try:
+            result = run_filter(opts)
+        except OSError as e:
+            # A folder that cannot be created or written (a file in the way, a read-only disk, no
+            # space): the user's to fix, so an Error line rather than an "internal error".
+            raise DatagenError(
+                f"{e.filename or out}: {e.strerror or e}",
+                hint="check that --out (and --cache-dir) name a folder you can write to",
+            ) from e
         if quiet:
             return
         ex = result["extraction"]
