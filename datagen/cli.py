@@ -109,6 +109,15 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as e:  # an unexpected bug: still one line unless --debug
         if _debug_requested(args):
             traceback.print_exc()
+        if isinstance(e, OSError) and e.filename is not None:
+            # A path the system refused (a file where a folder is needed, no permission, disk full):
+            # the user's to fix, not a bug to report.
+            typer.echo(
+                f"Error: {redact(str(e.filename))}: {e.strerror or e} "
+                "(check the path: a file where a folder should be or the reverse, permissions, free space)",
+                err=True,
+            )
+            sys.exit(1)
         typer.echo(
             f"Error: internal error {type(e).__name__}: {redact(str(e))} (re-run with --debug and report it)",
             err=True,

@@ -118,3 +118,25 @@ def test_group_without_subcommand_prints_help_not_an_internal_error(capsys):
     assert code == 2
     assert "internal error" not in out + err
     assert "list" in out + err and "show" in out + err
+
+
+def test_output_path_blocked_by_a_file_is_an_error_not_an_internal_error(tmp_path, coco_mini, capsys):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x", encoding="utf-8")
+    # each used to print "Error: internal error NotADirectoryError ... report it" and exit 70
+    code, _, err = run_cli(
+        [
+            "generate",
+            "grounded_qa",
+            "--coco",
+            str(coco_mini),
+            "--split",
+            "val2017",
+            "--out",
+            str(blocker / "run"),
+        ],
+        capsys,
+    )
+    assert code == 1
+    assert_one_line_error(code, err, f"Error: {blocker}/run", "Not a directory", "check the path")
+    assert "internal error" not in err and not (blocker / "run").exists()
