@@ -250,3 +250,18 @@ def test_python_m_datagen_subprocess(tmp_path, coco_mini):
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("wrote 3 requests (conversation 3)")
+
+
+def test_dry_run_honours_shard(tmp_path, coco_mini, capsys):
+    def ids(*extra: str) -> list[str]:
+        run = tmp_path / "-".join(["run", *extra]).replace("/", "of")
+        args = ["generate", "llava", "--coco", str(coco_mini), "--split", "val2017", "--out", str(run)]
+        code, _, err = run_cli([*args, "--dry-run", *extra], capsys)
+        assert code == 0, err
+        return [r["custom_id"] for r in read_requests(run)]
+
+    full = ids()
+    shards = [ids("--shard", f"{k}/2") for k in range(2)]
+    # each shard used to write every request (the dry run ignored --shard)
+    assert sorted(shards[0] + shards[1]) == sorted(full) and len(full) == 9
+    assert shards[0] and shards[1] and not set(shards[0]) & set(shards[1])

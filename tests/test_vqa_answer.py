@@ -170,6 +170,9 @@ def test_bad_inputs(coco_mini: Path, files: tuple[Path, Path], tmp_path: Path) -
     other.write_text(json.dumps({"questions": [{"image_id": 5, "question": "", "question_id": 50}]}))
     with pytest.raises(InputError, match=r"questions\[0\].*non-empty string"):
         list(task.build_jobs(recs, TaskOptions(extra={"questions": str(other)})))
+    other.write_text(json.dumps({"questions": []}))  # used to give an empty run with exit 0
+    with pytest.raises(InputError, match="other.json: no questions"):
+        list(task.build_jobs(recs, TaskOptions(extra={"questions": str(other)})))
     other.write_text(json.dumps([1, 2]))
     with pytest.raises(InputError, match="expected"):
         list(task.build_jobs(recs, TaskOptions(extra={"questions": str(other)})))

@@ -75,8 +75,10 @@ class VQAAnswerTask(Task):
         fixed = template.examples[:k]
         by_image = {int(s["image_id"]): s for s in sources if s.get("image_id") is not None}
         questions = load_questions(qpath)
+        if not questions:  # else the run "succeeds" with nothing sent and an empty vqa_results.json
+            raise InputError(f'{qpath}: no questions (its "questions" list is empty)')
         matched = [q for q in questions if q["image_id"] in by_image]
-        if questions and not matched:
+        if not matched:
             raise InputError(
                 f"{qpath}: none of its {len(questions)} questions is about an image in the source",
                 hint="use the COCO split the questions belong to (e.g. val2014 questions with val2014 images)",
