@@ -77,46 +77,58 @@ def iter_jsonl(path: str | Path, *, tolerate_torn_tail: bool = False) -> Iterato
         yield i, obj
 
 
-def _default_mode_fd(fd: int) -> None:
-    """mkstemp creates files 0600; give ours the mode a plain open() would (0666 minus the umask)."""
+def plain_file_mode() -> int:
+    """The mode a plain `open()` would give a new file (0o666 minus the umask). mkstemp's is 0o600,
+    which would hide outputs and caches from the rest of a cluster group."""
     umask = os.umask(0)
     os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)
+    return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]:
+    """Open a temp file beside `path` for writing; on success it replaces `path` in one rename.
+
+    The one place every whole-file writer goes through: the target is either the old file or the
+    complete new one, never half of each. On any error (or Ctrl-C) the temp file is removed and
+    `path` is untouched. The new file gets the mode a plain `open()` would give it.
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        os.fchmod(fd, plain_file_mode())
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8") as f:
+            yield f
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> int:
+    """Write `text` (UTF-8) atomically; returns the number of bytes written."""
+    data = text.encode("utf-8")
+    with atomic_writer(path, binary=True) as f:
+        f.write(data)
+    return len(data)
 
 
 def write_json_atomic(path: str | Path, obj: Any, *, indent: int | None = 2) -> None:
     """Write JSON to `path` via a temp file in the same folder and an atomic rename."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    _default_mode_fd(fd)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, ensure_ascii=False, indent=indent)
-            f.write("\n")
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as f:
+        json.dump(obj, f, ensure_ascii=False, indent=indent)
+        f.write("\n")
 
 
 def write_jsonl_atomic(path: str | Path, rows: Iterable[dict]) -> int:
     """Write rows as JSONL via temp file + rename; returns the number of rows written."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    _default_mode_fd(fd)
     n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False))
-                f.write("\n")
-                n += 1
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False))
+            f.write("\n")
+            n += 1
     return n
 
 
