@@ -17,6 +17,7 @@ from typing import Any
 
 from datagen.errors import InputError
 from datagen.jsonio import iter_jsonl, read_json
+from datagen.runstore import RESULTS
 
 ID_FIELDS = ("image_id", "image", "id")
 TEXT_FIELDS = ("caption", "description")
@@ -157,11 +158,9 @@ def read_descriptions(
 def read_from_run(run_dir: str | Path, *, task: str = "detail_description") -> list[dict[str, str]]:
     """The `task` samples of an earlier run: id and image from the record, text from its gpt turn."""
     p = Path(run_dir)
-    results = p / "results.jsonl" if p.is_dir() else p
+    results = p / RESULTS if p.is_dir() else p
     if not results.exists():
-        raise InputError(
-            f"{p}: not a run directory (no results.jsonl)", hint="pass the --out folder of a run"
-        )
+        raise InputError(f"{p}: not a run directory (no {RESULTS})", hint="pass the --out folder of a run")
     seen: dict[str, str] = {}
     out: list[dict[str, str]] = []
     tasks_found: set[str] = set()

@@ -13,10 +13,7 @@ from typing import Any
 from datagen.errors import InputError
 from datagen.jsonio import iter_jsonl, read_json
 from datagen.records import check_llava_record
-
-RESULTS = "results.jsonl"
-FAILURES = "failures.jsonl"
-RUN_META = "run.json"
+from datagen.runstore import RESULTS, RUN_META
 
 
 def is_run_dir(path: Path) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 
 from datagen.errors import InputError
 from datagen.jsonio import iter_jsonl, read_json, write_json_atomic, write_jsonl_atomic
+from datagen.runstore import RESULTS
 
 VQA_RESULTS = "vqa_results.json"
 VQA_EXAMPLES = "vqa_examples.jsonl"
@@ -49,7 +50,7 @@ def load_questions(path: str | Path) -> list[dict[str, Any]]:
 
 
 def _task_rows(run_dir: Path, task: str) -> list[dict[str, Any]]:
-    results = run_dir / "results.jsonl"
+    results = run_dir / RESULTS
     if not results.exists():
         return []
     return [obj for _, obj in iter_jsonl(results, tolerate_torn_tail=True) if obj.get("task") == task]
