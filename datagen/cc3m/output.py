@@ -18,6 +18,7 @@ import numpy as np
 from datagen.cc3m.reader import iter_selected
 from datagen.errors import ConfigError, InputError
 from datagen.jsonio import atomic_writer, write_json_atomic
+from datagen.parse import load_instructions as load_instruction_list
 from datagen.records import IMAGE_TOKEN
 from datagen.resources import templates_root
 
@@ -29,19 +30,8 @@ def default_instructions_file() -> Path:
 
 
 def load_instructions(path: Path | None) -> list[str]:
-    """One instruction per line; blank lines and `#` comment lines are ignored."""
-    p = path or default_instructions_file()
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such instructions file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{p}: instructions file is not UTF-8 text") from None
-    lines = [ln.strip() for ln in text.splitlines()]
-    found = [ln for ln in lines if ln and not ln.startswith("#")]
-    if not found:
-        raise InputError(f"{p}: no instructions in the file", hint="put one instruction per line")
-    return found
+    """`--instructions FILE`, else our brief-caption list (same file rules as every instruction list)."""
+    return load_instruction_list(path or default_instructions_file())
 
 
 def build_records(
