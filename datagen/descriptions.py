@@ -10,13 +10,12 @@ they are reported as failures before any request is made.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from datagen.errors import InputError
-from datagen.jsonio import iter_jsonl, read_json
+from datagen.jsonio import iter_csv_rows, iter_jsonl, read_json
 from datagen.runstore import RESULTS
 
 ID_FIELDS = ("image_id", "image", "id")
@@ -59,25 +58,8 @@ def _raw_rows(path: Path) -> Iterator[tuple[str, Any]]:
 
 
 def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[str, Any]]:
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f, delimiter=delimiter)
-            for row in reader:
-                # A row with more cells than the header puts the extras under the key None.
-                if None in row:
-                    raise InputError(
-                        f"{path}:{reader.line_num}: more cells than header columns",
-                        hint="quote descriptions that contain the delimiter",
-                    )
-                if not any((v or "").strip() for v in row.values()):
-                    continue
-                yield f"{path}:{reader.line_num}", row
-    except UnicodeDecodeError as e:
-        raise InputError(
-            f"{path}: not UTF-8 text (byte {e.start})", hint="re-save the file as UTF-8"
-        ) from None
-    except csv.Error as e:
-        raise InputError(f"{path}: not valid CSV ({e})") from None
+    for line, row in iter_csv_rows(path, delimiter=delimiter):
+        yield f"{path}:{line}", row
 
 
 def _pick(row: dict[str, Any], names: tuple[str, ...]) -> tuple[str, Any] | None:

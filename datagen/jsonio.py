@@ -1,4 +1,4 @@
-"""Small, careful readers and writers for the JSON / JSONL files every step exchanges.
+"""Small, careful readers and writers for the JSON / JSONL (and CSV) files every step exchanges.
 
 Readers turn decode problems into `InputError`s that name the file and line. Writers never leave a
 half-written file where a good one was: whole files go through a temp file + rename, and JSONL
@@ -8,6 +8,7 @@ appends are flushed line by line so a crash loses at most the line being written
 from __future__ import annotations
 
 import contextlib
+import csv
 import gc
 import json
 import os
@@ -75,6 +76,44 @@ def iter_jsonl(path: str | Path, *, tolerate_torn_tail: bool = False) -> Iterato
         if not isinstance(obj, dict):
             raise InputError(f"{p}:{i}: expected a JSON object per line, got {type(obj).__name__}")
         yield i, obj
+
+
+def iter_csv_rows(
+    path: str | Path, *, delimiter: str = ",", required: tuple[str, ...] = ()
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield `(line_number, row)` for each data row of a CSV/TSV file with a header row.
+
+    Rows whose cells are all blank are skipped. `InputError`s name the file (and line): not UTF-8,
+    not valid CSV, a header lacking a `required` column, or a row with more cells than the header,
+    the usual sign of an unquoted delimiter inside a text, which would otherwise cut it short.
+    """
+    p = Path(path)
+    try:
+        with open(p, encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f, delimiter=delimiter)
+            missing = set(required) - set(reader.fieldnames or [])
+            if missing:
+                raise InputError(
+                    f"{p}: CSV header lacks {', '.join(sorted(missing))}",
+                    hint=f"columns: {','.join(required)}",
+                )
+            for row in reader:
+                # DictReader puts a row's cells beyond the header under the key None.
+                if None in row:
+                    raise InputError(
+                        f"{p}:{reader.line_num}: more cells than header columns",
+                        hint="quote texts that contain the delimiter",
+                    )
+                if any((v or "").strip() for v in row.values()):
+                    yield reader.line_num, row
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file", hint="check the path") from None
+    except IsADirectoryError:
+        raise InputError(f"{p}: is a folder, expected a CSV file") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{p}: not UTF-8 text (byte {e.start})", hint="re-save the file as UTF-8") from None
+    except csv.Error as e:
+        raise InputError(f"{p}: not valid CSV ({e})") from None
 
 
 def plain_file_mode() -> int:
