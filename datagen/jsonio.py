@@ -12,6 +12,7 @@ import csv
 import gc
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -143,6 +144,41 @@ def atomic_writer(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def atomic_folder(target: str | Path) -> Iterator[Path]:
+    """Build a folder output at a temp path beside `target`; on success it replaces `target`.
+
+    The folder counterpart of `atomic_writer`: on any error (or Ctrl-C) the temp folder is removed
+    and `target` is left as it was, so an interrupted export never leaves half a dataset.
+    """
+    t = Path(target)
+    t.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{t.name}.", dir=t.parent))
+    try:
+        yield tmp
+        replace_dir(tmp, t)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Move folder `new` to `target`. An old `target` is moved aside first, put back if the move
+    fails, and removed only once the new one is in place."""
+    if not target.exists():
+        os.replace(new, target)
+        return
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    shutil.rmtree(old, ignore_errors=True)
+    os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except OSError:
+        os.replace(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def write_text_atomic(path: str | Path, text: str) -> int:
