@@ -1,8 +1,9 @@
 """Small, careful readers and writers for the JSON / JSONL (and CSV) files every step exchanges.
 
 Readers turn decode problems into `InputError`s that name the file and line. Writers never leave a
-half-written file where a good one was: whole files go through a temp file + rename, and JSONL
-appends are flushed line by line so a crash loses at most the line being written.
+half-written file (or folder) where a good one was: whole files and folders are built at a temp
+path beside the target and renamed into place, and JSONL appends are flushed line by line so a
+crash loses at most the line being written.
 """
 
 from __future__ import annotations
