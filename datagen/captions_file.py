@@ -12,7 +12,6 @@ from the file header under `--images`).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,34 +19,14 @@ from typing import Any
 from datagen.coco import normalise_caption
 from datagen.contextset import ContextSet, norm_key
 from datagen.errors import InputError
-from datagen.jsonio import iter_jsonl
+from datagen.jsonio import iter_csv_rows, iter_jsonl
 from datagen.records import coco_id
-
-
-def _csv_rows(p: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        with open(p, encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f)
-            missing = {"image", "caption"} - set(reader.fieldnames or [])
-            if missing:
-                raise InputError(
-                    f"{p}: CSV header lacks {', '.join(sorted(missing))}",
-                    hint="columns: image,caption[,source]",
-                )
-            for row in reader:
-                yield reader.line_num, row
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file", hint="check the --captions-file path") from None
-    except UnicodeDecodeError as e:
-        raise InputError(f"{p}: not UTF-8 text (byte {e.start})", hint="re-save the file as UTF-8") from None
-    except csv.Error as e:
-        raise InputError(f"{p}: not valid CSV ({e})") from None
 
 
 def read_caption_rows(path: str | Path) -> Iterator[tuple[str, Any, Any, Any]]:
     """`(where, image, caption, source)` per row of a JSONL or CSV captions file."""
     p = Path(path)
-    rows = _csv_rows(p) if p.suffix.lower() == ".csv" else iter_jsonl(p)
+    rows = iter_csv_rows(p, required=("image", "caption")) if p.suffix.lower() == ".csv" else iter_jsonl(p)
     for line, row in rows:
         where = f"{p}:{line}"
         if "image" not in row or "caption" not in row:

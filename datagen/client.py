@@ -24,12 +24,10 @@ Why it looks like this:
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import random
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +38,14 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from datagen.engine_config import DEFAULT_BASE_URL  # noqa: F401 - re-exported for callers
 from datagen.errors import redact
+from datagen.remote import (
+    ClientHooks,
+    Completion,
+    FatalRemote,
+    Gate,
+    RequestFailed,
+    classify_status,
+)
 
 _KEEP_HEADERS = (
     "x-ratelimit-limit-requests",
@@ -49,32 +55,6 @@ _KEEP_HEADERS = (
     "x-ratelimit-reset-requests",
     "x-ratelimit-reset-tokens",
 )
-
-
-@dataclass
-class Completion:
-    text: str
-    finish_reason: str
-    usage: dict[str, int]
-    headers: dict[str, str]
-    base_url: str
-
-
-class RequestFailed(Exception):
-    """One HTTP attempt failed. `retryable` decides whether tenacity tries again."""
-
-    def __init__(
-        self, reason: str, *, status: int | None = None, retryable: bool, retry_after: float | None = None
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
-        self.retryable = retryable
-        self.retry_after = retry_after
-
-
-class FatalRemote(Exception):
-    """The endpoint refuses the whole run (bad key, unknown model/URL, nothing listening)."""
 
 
 @dataclass
@@ -91,55 +71,17 @@ class Endpoint:
     in_flight: int = 0
 
 
-Gate = Callable[[], Awaitable[None]]
-
-
-@dataclass
-class ClientHooks:
-    """Callbacks into the rate limiter / statistics: `on_failure` sees every failed attempt."""
-
-    on_failure: Callable[[RequestFailed], None] = field(default=lambda f: None)
-
-
-def retry_after_seconds(headers: httpx2.Headers | dict[str, str]) -> float | None:
-    """`retry-after-ms` (OpenAI) wins over `retry-after` (seconds or an HTTP date)."""
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return float(ms) / 1000.0
-        except ValueError:
-            pass
-    ra = headers.get("retry-after")
-    if not ra:
-        return None
-    try:
-        return float(ra)
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(ra) if ra else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
-
-
-def classify_status(code: int, headers: Any, msg: str, endpoint: Endpoint) -> RequestFailed | FatalRemote:
-    """An HTTP error status → our retry decision (401/403/404 before any answer: the run is misconfigured)."""
-    if code in (401, 403, 404) and endpoint.answered == 0:
-        what = {401: "the API key was refused", 403: "access denied", 404: "not found"}[code]
-        hint = {
-            401: "check OPENAI_API_KEY (or unset it for a local server)",
-            403: "check the key's permissions for this model",
-            404: "check --model and --base-url (it usually ends in /v1)",
-        }[code]
-        return FatalRemote(f"{endpoint.base_url}: HTTP {code}, {what}: {msg} ({hint})")
-    retryable = code == 429 or code == 408 or code >= 500
-    return RequestFailed(
-        f"HTTP {code}: {msg}", status=code, retryable=retryable, retry_after=retry_after_seconds(headers)
-    )
-
-
 def classify(exc: BaseException, endpoint: Endpoint) -> RequestFailed | FatalRemote:
     """Map an exception from the SDK or its HTTP client to our retry decision."""
     where = f"{endpoint.base_url}"
     if isinstance(exc, openai.APIStatusError):
-        return classify_status(exc.status_code, exc.response.headers, _error_message(exc.response), endpoint)
+        return classify_status(
+            exc.status_code,
+            exc.response.headers,
+            _error_message(exc.response),
+            base_url=endpoint.base_url,
+            answered=endpoint.answered,
+        )
     if isinstance(exc, httpx2.TransportError):  # the hot path's errors, before the SDK wraps them
         wrapped: BaseException = (
             openai.APITimeoutError(request=exc.request)
@@ -233,16 +175,21 @@ class ChatClient:
     def redact(self, text: str) -> str:
         return redact(text, (self._key,))
 
-    # ---- chat completions ----------------------------------------------------------------------
-    async def complete(self, body: dict[str, Any], gate: Gate | None = None) -> Completion:
-        """Send one chat-completion body (awaiting `gate`, the rate limiter, before every attempt);
-        retry what is worth retrying; raise RequestFailed or FatalRemote."""
-        async for attempt in AsyncRetrying(
+    def _retrying(self) -> AsyncRetrying:
+        """The one retry policy: only retryable failures, backoff with jitter (`_wait`), and at most
+        `max_retries` retries after the first attempt."""
+        return AsyncRetrying(
             retry=retry_if_exception(_retryable),
             wait=_wait,
             stop=stop_after_attempt(self.max_retries + 1),
             reraise=True,
-        ):
+        )
+
+    # ---- chat completions ----------------------------------------------------------------------
+    async def complete(self, body: dict[str, Any], gate: Gate | None = None) -> Completion:
+        """Send one chat-completion body (awaiting `gate`, the rate limiter, before every attempt);
+        retry what is worth retrying; raise RequestFailed or FatalRemote."""
+        async for attempt in self._retrying():
             with attempt:
                 return await self._attempt(body, gate)
         raise AssertionError("unreachable")
@@ -273,7 +220,13 @@ class ChatClient:
             resp = await ep.http.send(request)
             failure: RequestFailed | FatalRemote | None = None
             if resp.status_code >= 400:
-                failure = classify_status(resp.status_code, resp.headers, _error_message(resp), ep)
+                failure = classify_status(
+                    resp.status_code,
+                    resp.headers,
+                    _error_message(resp),
+                    base_url=ep.base_url,
+                    answered=ep.answered,
+                )
         except (httpx2.TransportError, openai.APIError) as e:
             failure = classify(e, ep)
         finally:
@@ -337,12 +290,7 @@ class ChatClient:
 
     async def get_batch(self, batch_id: str) -> dict[str, Any]:
         ep = self.endpoints[0]
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception(_retryable),
-            wait=_wait,
-            stop=stop_after_attempt(self.max_retries + 1),
-            reraise=True,
-        ):
+        async for attempt in self._retrying():
             with attempt:
                 try:
                     return (await ep.sdk.batches.retrieve(batch_id)).model_dump()

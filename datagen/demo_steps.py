@@ -17,6 +17,7 @@ from typing import Any
 from datagen.errors import ConfigError
 from datagen.jobs import build_jobs
 from datagen.resources import data_root
+from datagen.samples import is_run_dir, load_many
 from datagen.tasks import get_task
 from datagen.tasks.base import Job, TaskOptions
 
@@ -68,7 +69,7 @@ def llm_jobs(records: list[dict[str, Any]], opts: TaskOptions) -> tuple[list[Job
 def exports(run_dirs: list[Path], out: Path) -> list[str]:
     """LLaVA JSON and an HF dataset (one split per task) of everything generated."""
     lines: list[str] = []
-    inputs: list[str | Path] = [d for d in run_dirs if (d / "results.jsonl").exists()]
+    inputs: list[str | Path] = [d for d in run_dirs if is_run_dir(d)]
     from datagen import export_hf
     from datagen.export_hf_write import write_export
     from datagen.export_llava import export_llava
@@ -86,9 +87,7 @@ def summary(run_dirs: list[Path], requests: int, requests_path: Path) -> str:
     """One line: how many samples of which task were generated, and what is ready to send."""
     from collections import Counter
 
-    from datagen.samples import load_many
-
-    inputs: list[str | Path] = [d for d in run_dirs if (d / "results.jsonl").exists()]
+    inputs: list[str | Path] = [d for d in run_dirs if is_run_dir(d)]
     per_task = Counter(str(r.get("task")) for r in load_many(inputs)) if inputs else Counter()
     made = ", ".join(f"{t} {n}" for t, n in sorted(per_task.items())) or "none"
     return f"Summary: {sum(per_task.values())} samples generated ({made}); {requests} requests ready in {requests_path}"

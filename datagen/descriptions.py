@@ -10,13 +10,13 @@ they are reported as failures before any request is made.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from datagen.errors import InputError
-from datagen.jsonio import iter_jsonl, read_json
+from datagen.jsonio import iter_csv_rows, iter_jsonl, read_json
+from datagen.runstore import RESULTS
 
 ID_FIELDS = ("image_id", "image", "id")
 TEXT_FIELDS = ("caption", "description")
@@ -58,33 +58,8 @@ def _raw_rows(path: Path) -> Iterator[tuple[str, Any]]:
 
 
 def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[str, Any]]:
-    last_line = 1  # the header; a csv.Error is in the row that starts on the next line
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            # strict: a quote opened and never closed is an error; otherwise csv silently swallows
-            # every following row into that one cell.
-            reader = csv.DictReader(f, delimiter=delimiter, strict=True)
-            for row in reader:
-                # A row with more cells than the header puts the extras under the key None.
-                if None in row:
-                    raise InputError(
-                        f"{path}:{reader.line_num}: more cells than header columns",
-                        hint="quote descriptions that contain the delimiter",
-                    )
-                where = f"{path}:{reader.line_num}"
-                last_line = reader.line_num
-                if not any((v or "").strip() for v in row.values()):
-                    continue
-                yield where, row
-    except UnicodeDecodeError as e:
-        raise InputError(
-            f"{path}: not UTF-8 text (byte {e.start})", hint="re-save the file as UTF-8"
-        ) from None
-    except csv.Error as e:
-        raise InputError(
-            f"{path}:{last_line + 1}: not valid CSV ({e})",
-            hint='a cell that starts with " must end with "; write a quote inside it as ""',
-        ) from None
+    for line, row in iter_csv_rows(path, delimiter=delimiter):
+        yield f"{path}:{line}", row
 
 
 def _pick(row: dict[str, Any], names: tuple[str, ...]) -> tuple[str, Any] | None:
@@ -165,11 +140,9 @@ def read_descriptions(
 def read_from_run(run_dir: str | Path, *, task: str = "detail_description") -> list[dict[str, str]]:
     """The `task` samples of an earlier run: id and image from the record, text from its gpt turn."""
     p = Path(run_dir)
-    results = p / "results.jsonl" if p.is_dir() else p
+    results = p / RESULTS if p.is_dir() else p
     if not results.exists():
-        raise InputError(
-            f"{p}: not a run directory (no results.jsonl)", hint="pass the --out folder of a run"
-        )
+        raise InputError(f"{p}: not a run directory (no {RESULTS})", hint="pass the --out folder of a run")
     seen: dict[str, str] = {}
     out: list[dict[str, str]] = []
     tasks_found: set[str] = set()

@@ -14,10 +14,10 @@ from typing import Any
 
 from datagen.jsonio import write_jsonl_atomic
 from datagen.pricing import Price, price_for
+from datagen.runstore import REQUESTS
 from datagen.tasks.base import Job, chat_body
 from datagen.tokens import counter_for
 
-REQUESTS = "requests.jsonl"
 BATCH_URL = "/v1/chat/completions"
 
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from datagen.errors import UsageError
 from datagen.export_hf import DEFAULT_SHARD_SIZE, ExportPlan, build_dataset, import_datasets
+from datagen.jsonio import atomic_folder
 
 if TYPE_CHECKING:
     import datasets
@@ -48,10 +47,8 @@ def write_export(
         raise UsageError(
             f"{out_p} already exists and is not empty", hint="choose another --out or add --overwrite"
         )
-    out_p.parent.mkdir(parents=True, exist_ok=True)
     ds.disable_progress_bars()  # one summary line from the CLI instead of per-shard bars
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_p.name}.", dir=out_p.parent))
-    try:
+    with atomic_folder(out_p) as tmp:
         # Text-only tables (image = file name) are cheap: the card's statistics come from them, and
         # without --embed-images they are the data. Embedded images are read shard by shard, so
         # memory stays around one shard however many images there are.
@@ -69,10 +66,6 @@ def write_export(
         if card_text is not None:
             tables = {name: d.data.table for name, d in text.items()}
             (tmp / "README.md").write_text(card_text(plan, tables), encoding="utf-8")
-        replace_dir(tmp, out_p)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return {name: len(recs) for name, recs in plan.splits.items()}
 
 
@@ -146,15 +139,3 @@ def save_in_parts(
     finally:
         for part in part_dirs:
             shutil.rmtree(part, ignore_errors=True)
-
-
-def replace_dir(new: Path, target: Path) -> None:
-    """Move `new` to `target`; an old `target` is removed only after the new one is in place."""
-    if target.exists():
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-        os.replace(new, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(new, target)

@@ -14,8 +14,6 @@ never leaves a truncated file where a good one was.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from datagen.errors import InputError
-from datagen.jsonio import gc_paused
+from datagen.jsonio import atomic_writer, gc_paused
 from datagen.samples import load_many, read_id_list
 
 LLAVA_KEYS = ("id", "image", "conversations")
@@ -48,26 +46,15 @@ def write_llava_json(path: str | Path, records: Iterable[dict[str, Any]]) -> int
     p = Path(path)
     if p.is_dir():
         raise InputError(f"{p}: is a folder", hint="give --out a file name ending in .json")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    # mkstemp makes the file 0600; the export should get the mode a plain open() would give it.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)
     n = 0
     dumps = json.JSONEncoder(ensure_ascii=False).encode
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("[")
-            for rec in records:
-                f.write(",\n" if n else "\n")
-                f.write(dumps(rec))
-                n += 1
-            f.write("\n]\n" if n else "]\n")
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(p) as f:
+        f.write("[")
+        for rec in records:
+            f.write(",\n" if n else "\n")
+            f.write(dumps(rec))
+            n += 1
+        f.write("\n]\n" if n else "]\n")
     return n
 
 

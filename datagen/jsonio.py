@@ -1,16 +1,19 @@
-"""Small, careful readers and writers for the JSON / JSONL files every step exchanges.
+"""Small, careful readers and writers for the JSON / JSONL (and CSV) files every step exchanges.
 
 Readers turn decode problems into `InputError`s that name the file and line. Writers never leave a
-half-written file where a good one was: whole files go through a temp file + rename, and JSONL
-appends are flushed line by line so a crash loses at most the line being written.
+half-written file (or folder) where a good one was: whole files and folders are built at a temp
+path beside the target and renamed into place, and JSONL appends are flushed line by line so a
+crash loses at most the line being written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import gc
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -77,46 +80,143 @@ def iter_jsonl(path: str | Path, *, tolerate_torn_tail: bool = False) -> Iterato
         yield i, obj
 
 
-def _default_mode_fd(fd: int) -> None:
-    """mkstemp creates files 0600; give ours the mode a plain open() would (0666 minus the umask)."""
+def iter_csv_rows(
+    path: str | Path, *, delimiter: str = ",", required: tuple[str, ...] = ()
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield `(line_number, row)` for each data row of a CSV/TSV file with a header row.
+
+    Rows whose cells are all blank are skipped. `InputError`s name the file (and line): not UTF-8,
+    not valid CSV, a header lacking a `required` column, or a row with more cells than the header,
+    the usual sign of an unquoted delimiter inside a text, which would otherwise cut it short.
+    """
+    p = Path(path)
+    last_line = 1  # the header; a csv.Error belongs to the row that starts on the next line
+    try:
+        with open(p, encoding="utf-8-sig", newline="") as f:
+            # strict: a quote opened and never closed is an error; otherwise csv silently swallows
+            # every following row into that one cell.
+            reader = csv.DictReader(f, delimiter=delimiter, strict=True)
+            missing = set(required) - set(reader.fieldnames or [])
+            if missing:
+                raise InputError(
+                    f"{p}: CSV header lacks {', '.join(sorted(missing))}",
+                    hint=f"columns: {','.join(required)}",
+                )
+            for row in reader:
+                # DictReader puts a row's cells beyond the header under the key None.
+                if None in row:
+                    raise InputError(
+                        f"{p}:{reader.line_num}: more cells than header columns",
+                        hint="quote texts that contain the delimiter",
+                    )
+                last_line = reader.line_num
+                if any((v or "").strip() for v in row.values()):
+                    yield reader.line_num, row
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file", hint="check the path") from None
+    except IsADirectoryError:
+        raise InputError(f"{p}: is a folder, expected a CSV file") from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"{p}: not UTF-8 text (byte {e.start})", hint="re-save the file as UTF-8") from None
+    except csv.Error as e:
+        raise InputError(
+            f"{p}:{last_line + 1}: not valid CSV ({e})",
+            hint='a cell that starts with " must end with "; write a quote inside it as ""',
+        ) from None
+
+
+def plain_file_mode() -> int:
+    """The mode a plain `open()` would give a new file (0o666 minus the umask). mkstemp's is 0o600,
+    which would hide outputs and caches from the rest of a cluster group."""
     umask = os.umask(0)
     os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)
+    return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]:
+    """Open a temp file beside `path` for writing; on success it replaces `path` in one rename.
+
+    The one place every whole-file writer goes through: the target is either the old file or the
+    complete new one, never half of each. On any error (or Ctrl-C) the temp file is removed and
+    `path` is untouched. The new file gets the mode a plain `open()` would give it.
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        os.fchmod(fd, plain_file_mode())
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8") as f:
+            yield f
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_folder(target: str | Path) -> Iterator[Path]:
+    """Build a folder output at a temp path beside `target`; on success it replaces `target`.
+
+    The folder counterpart of `atomic_writer`: on any error (or Ctrl-C) the temp folder is removed
+    and `target` is left as it was, so an interrupted export never leaves half a dataset.
+    """
+    t = Path(target)
+    t.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{t.name}.", dir=t.parent))
+    try:
+        # mkdtemp makes the folder 0700; the output must get the usual mode (0777 minus the umask),
+        # or a training job running as another user cannot read it.
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)
+        yield tmp
+        replace_dir(tmp, t)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Move folder `new` to `target`. An old `target` is moved aside first, put back if the move
+    fails, and removed only once the new one is in place."""
+    if not target.exists():
+        os.replace(new, target)
+        return
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    shutil.rmtree(old, ignore_errors=True)
+    os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except OSError:
+        os.replace(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_text_atomic(path: str | Path, text: str) -> int:
+    """Write `text` (UTF-8) atomically; returns the number of bytes written."""
+    data = text.encode("utf-8")
+    with atomic_writer(path, binary=True) as f:
+        f.write(data)
+    return len(data)
 
 
 def write_json_atomic(path: str | Path, obj: Any, *, indent: int | None = 2) -> None:
     """Write JSON to `path` via a temp file in the same folder and an atomic rename."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    _default_mode_fd(fd)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, ensure_ascii=False, indent=indent)
-            f.write("\n")
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as f:
+        json.dump(obj, f, ensure_ascii=False, indent=indent)
+        f.write("\n")
 
 
 def write_jsonl_atomic(path: str | Path, rows: Iterable[dict]) -> int:
     """Write rows as JSONL via temp file + rename; returns the number of rows written."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    _default_mode_fd(fd)
     n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False))
-                f.write("\n")
-                n += 1
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False))
+            f.write("\n")
+            n += 1
     return n
 
 

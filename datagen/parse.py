@@ -25,6 +25,7 @@ from pathlib import Path
 
 from datagen.errors import InputError, ParseError
 from datagen.records import placement_rng
+from datagen.templates import instruction_lines
 
 QAPairs = list[tuple[str, str]]
 
@@ -175,20 +176,21 @@ def parse_detail(reply: str, question: str) -> QAPairs:
 
 
 def load_instructions(path: str | Path) -> list[str]:
-    """An instruction list file: one phrasing per non-blank line (`#` lines are comments)."""
+    """A user's instruction list file (`--instructions`): see `templates.instruction_lines`."""
     p = Path(path)
     try:
-        raw = p.read_text(encoding="utf-8-sig")
+        raw = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{p}: no such instruction list", hint="check the --instructions path") from None
     except IsADirectoryError:
         raise InputError(f"{p}: is a folder, expected an instruction list file") from None
     except UnicodeDecodeError:
         raise InputError(f"{p}: not UTF-8 text", hint="re-save the instruction list as UTF-8") from None
-    lines = [ln.strip() for ln in raw.splitlines()]
-    items = [ln for ln in lines if ln and not ln.startswith("#")]
+    items = instruction_lines(raw)
     if not items:
-        raise InputError(f"{p}: instruction list is empty", hint="put one question per line")
+        raise InputError(
+            f"{p}: no instructions in the list (only blank or # lines)", hint="put one instruction per line"
+        )
     return items
 
 

@@ -12,10 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from datagen.descriptions import SHORT_INPUT_FILTER, TASK
-from datagen.jsonio import iter_jsonl, read_json, write_json_atomic, write_jsonl_atomic
-
-FAILURES = "failures.jsonl"
-RUN_META = "run.json"
+from datagen.runstore import RunStore
 
 
 def _ours(row: dict[str, Any]) -> bool:
@@ -27,21 +24,17 @@ def write_prefailures(run_dir: str | Path, failures: list[dict[str, Any]]) -> No
 
     An older line for a sample now flagged too short (e.g. a filter failure from a run with a lower
     `--min-words`) is superseded too, so each sample has one line that says why it is missing."""
-    path = Path(run_dir) / FAILURES
-    kept = [row for _, row in iter_jsonl(path, tolerate_torn_tail=True)] if path.exists() else []
+    store = RunStore(run_dir)
     now_short = {f.get("sample_id") for f in failures}
-    rows = [r for r in kept if not _ours(r) and r.get("sample_id") not in now_short] + list(failures)
-    if rows or path.exists():
-        write_jsonl_atomic(path, rows)
+    kept = [r for r in store.load_failures() if not _ours(r) and r.get("sample_id") not in now_short]
+    store.rewrite_failures(kept + list(failures))
 
 
 def count_prefailures(run_dir: str | Path, n: int) -> None:
     """Add the too-short count to `run.json` after the engine wrote it (no-op without run.json)."""
-    path = Path(run_dir) / RUN_META
-    if not path.exists():
-        return
-    meta = read_json(path)
-    if not isinstance(meta, dict):
+    store = RunStore(run_dir)
+    meta = store.read_meta()
+    if not meta:  # no run.json (or not an object): nothing to add the count to
         return
     filters = meta.setdefault("filters", {})
     counts = meta.setdefault("counts", {})
@@ -50,4 +43,4 @@ def count_prefailures(run_dir: str | Path, n: int) -> None:
         filters[SHORT_INPUT_FILTER] = n
         failed["filter"] = int(failed.get("filter", 0)) + n
     counts["flagged_before_call"] = n
-    write_json_atomic(path, meta)
+    store.write_meta(meta)

@@ -13,10 +13,7 @@ from typing import Any
 from datagen.errors import InputError
 from datagen.jsonio import iter_jsonl, read_json
 from datagen.records import check_llava_record
-
-RESULTS = "results.jsonl"
-FAILURES = "failures.jsonl"
-RUN_META = "run.json"
+from datagen.runstore import RESULTS, RunStore
 
 
 def is_run_dir(path: Path) -> bool:
@@ -79,7 +76,7 @@ def read_id_list(path: str | Path) -> set[str]:
 
 
 def load_run_meta(run_dir: str | Path) -> dict[str, Any]:
-    """`run.json` of a run directory, or {} when the input is not a run dir."""
+    """`run.json` of a run directory (or of the folder holding a results.jsonl), or {} when there is
+    none or it is not a JSON object."""
     p = Path(run_dir)
-    meta = p / RUN_META if p.is_dir() else p.parent / RUN_META
-    return read_json(meta) if meta.exists() else {}
+    return RunStore(p if p.is_dir() else p.parent).read_meta()

@@ -17,7 +17,8 @@ from typing import Any
 
 from datagen.jsonio import iter_jsonl
 from datagen.records import IMAGE_TOKEN
-from datagen.samples import FAILURES, RESULTS, is_run_dir, load_run_meta, load_samples
+from datagen.runstore import FAILURES, RESULTS
+from datagen.samples import is_run_dir, load_run_meta, load_samples
 
 # LLaVA-Instruct-158K as published: conversation_58k, detail_23k, complex_reasoning_77k.
 LLAVA_158K_MIX: dict[str, int] = {

@@ -132,13 +132,21 @@ def _read_pairs(folder: Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def instruction_lines(text: str) -> list[str]:
+    """The instructions in an instruction list file's text: one per non-blank line, `#` lines are
+    comments, a leading BOM is ignored. The one rule for every list (task.toml's, --instructions,
+    CC3M's brief instructions)."""
+    lines = [ln.strip() for ln in text.removeprefix("\ufeff").splitlines()]
+    return [ln for ln in lines if ln and not ln.startswith("#")]
+
+
 def _read_instructions(path_str: str) -> list[str]:
     path = Path(path_str)
     if not path.is_file():
         raise TemplateError(f"{path}: instruction list not found", hint="fix 'instructions' in task.toml")
-    lines = [ln.strip() for ln in _read_text(path).splitlines() if ln.strip()]
+    lines = instruction_lines(_read_text(path))
     if not lines:
-        raise TemplateError(f"{path}: instruction list is empty")
+        raise TemplateError(f"{path}: instruction list is empty", hint="put one instruction per line")
     return lines
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from datagen.jsonio import atomic_writer
+
 _BLOB = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
 _SHA256 = {
     "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
@@ -58,11 +60,8 @@ def seed_tiktoken_cache(name: str) -> bool:
     if hashlib.sha256(data).hexdigest() != _SHA256[name]:
         return False
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".seed.")
-        with os.fdopen(fd, "wb") as f:
+        with atomic_writer(target, binary=True) as f:
             f.write(data)
-        os.replace(tmp, target)
     except OSError:
         return False
     return True

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from datagen.errors import InputError
-from datagen.jsonio import iter_jsonl, read_json, write_json_atomic, write_jsonl_atomic
+from datagen.jsonio import read_json, write_json_atomic, write_jsonl_atomic
+from datagen.runstore import RESULTS
+from datagen.samples import load_samples
 
 VQA_RESULTS = "vqa_results.json"
 VQA_EXAMPLES = "vqa_examples.jsonl"
@@ -49,10 +51,9 @@ def load_questions(path: str | Path) -> list[dict[str, Any]]:
 
 
 def _task_rows(run_dir: Path, task: str) -> list[dict[str, Any]]:
-    results = run_dir / "results.jsonl"
-    if not results.exists():
+    if not (run_dir / RESULTS).exists():
         return []
-    return [obj for _, obj in iter_jsonl(results, tolerate_torn_tail=True) if obj.get("task") == task]
+    return [obj for obj in load_samples(run_dir, validate=False) if obj.get("task") == task]
 
 
 def write_vqa_results(run_dir: str | Path) -> Path | None:

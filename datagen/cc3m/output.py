@@ -9,18 +9,16 @@ Captions and URLs are read again from the input (the cache holds only phrases), 
 from __future__ import annotations
 
 import json
-import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from datagen.cc3m.cache import plain_file_mode
 from datagen.cc3m.reader import iter_selected
 from datagen.errors import ConfigError, InputError
-from datagen.jsonio import write_json_atomic
+from datagen.jsonio import atomic_writer, write_json_atomic
+from datagen.parse import load_instructions as load_instruction_list
 from datagen.records import IMAGE_TOKEN
 from datagen.resources import templates_root
 
@@ -32,19 +30,8 @@ def default_instructions_file() -> Path:
 
 
 def load_instructions(path: Path | None) -> list[str]:
-    """One instruction per line; blank lines and `#` comment lines are ignored."""
-    p = path or default_instructions_file()
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such instructions file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{p}: instructions file is not UTF-8 text") from None
-    lines = [ln.strip() for ln in text.splitlines()]
-    found = [ln for ln in lines if ln and not ln.startswith("#")]
-    if not found:
-        raise InputError(f"{p}: no instructions in the file", hint="put one instruction per line")
-    return found
+    """`--instructions FILE`, else our brief-caption list (same file rules as every instruction list)."""
+    return load_instruction_list(path or default_instructions_file())
 
 
 def build_records(
@@ -84,18 +71,10 @@ def write_record_array(path: Path, records: list[dict[str, Any]]) -> None:
     Not `json.dump`: for a file it runs the pure-Python encoder, 3-4x slower than `json.dumps` per
     record on ~600K records. One record per line also keeps the file greppable and diffable.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("[\n")
-            f.write(",\n".join(json.dumps(r, ensure_ascii=False) for r in records))
-            f.write("\n]\n" if records else "]\n")
-        os.chmod(tmp, plain_file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as f:
+        f.write("[\n")
+        f.write(",\n".join(json.dumps(r, ensure_ascii=False) for r in records))
+        f.write("\n]\n" if records else "]\n")
 
 
 def write_outputs(out: Path, chat: list[dict], meta: list[dict], stats: dict[str, Any]) -> None:

@@ -22,6 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datagen.errors import UsageError
+
 SAMPLE_FROM = ("all", "remaining")
 
 
@@ -52,7 +54,7 @@ def select_pool(
 ) -> Selection:
     """The recipe above over `rows[i]` ↔ `phrases[i]` (phrase sets; duplicates inside a set are ignored)."""
     if sample_from not in SAMPLE_FROM:
-        raise ValueError(f"sample_from must be one of {SAMPLE_FROM}")
+        raise UsageError(f"sample_from must be one of: {', '.join(SAMPLE_FROM)}, got {sample_from!r}")
     rows = np.asarray(rows, dtype=np.int64)
     if isinstance(phrases, pa.ChunkedArray):
         phrases = phrases.combine_chunks()

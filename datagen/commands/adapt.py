@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import typer
@@ -38,10 +36,10 @@ def adapt(
 ) -> None:
     """Convert samples to a trainer's format (LLaVA, LLaMA-Factory, TRL, the_cauldron, MiniGPT-4)."""
     from datagen.adapter import FORMATS, writers
-    from datagen.export_hf_write import replace_dir
     from datagen.export_images import check_images
     from datagen.export_llava import to_llava, write_llava_json
     from datagen.export_minigpt4 import export_minigpt4
+    from datagen.jsonio import atomic_folder
     from datagen.samples import load_many, read_id_list
 
     if fmt not in FORMATS:
@@ -82,13 +80,7 @@ def adapt(
         n = writers.write_llama_factory(records, paths, out, name)
     else:
         # Folder outputs are built beside the target and moved into place when complete.
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
-            shutil.rmtree(tmp)  # save_to_disk wants to create its folder
+        with atomic_folder(out) as tmp:
+            tmp.rmdir()  # save_to_disk wants to create its folder
             n = writers.write_hf_dataset(records, paths, tmp, fmt, source=source)
-            replace_dir(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
     typer.echo(f"Wrote {n} {fmt} samples to {out}")

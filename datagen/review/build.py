@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from datagen.errors import InputError
+from datagen.jsonio import write_text_atomic
 from datagen.review.gather import Card, Summary, gather
 from datagen.review.images import ImageRef, ImageResolver
 from datagen.review.page import render_page
@@ -22,20 +21,6 @@ class ReviewResult:
     summary: Summary
     missing_images: list[str]
     bytes_written: int
-
-
-def write_text_atomic(path: Path, text: str) -> int:
-    data = text.encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return len(data)
 
 
 def build_review(

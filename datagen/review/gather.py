@@ -18,7 +18,8 @@ from typing import Any
 from datagen.errors import InputError
 from datagen.jsonio import iter_jsonl
 from datagen.records import llava_record_problems
-from datagen.samples import FAILURES, RESULTS, load_run_meta, load_samples
+from datagen.runstore import FAILURES, RESULTS
+from datagen.samples import load_run_meta, load_samples
 
 NO_TASK = "unknown"
 # Fields every generated record has; anything else that is a short string is shown as "extra".

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from datagen.errors import InputError
+from datagen.image_sizes import header_size
 from datagen.safepaths import resolve_under
 
 THUMB_MAX_SIDE = 512
@@ -57,17 +58,6 @@ def thumbnail_data_uri(path: Path) -> tuple[str, int, int]:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii"), im.width, im.height
 
 
-def image_size(path: Path) -> tuple[int, int] | None:
-    """Width and height from the file header (no full decode), or None if unreadable."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            return im.width, im.height
-    except (UnidentifiedImageError, OSError):
-        return None
-
-
 class ImageResolver:
     """Resolves image names under `root` for a page written into `page_dir`, caching per name."""
 
@@ -99,7 +89,7 @@ class ImageResolver:
             except InputError as e:
                 return ImageRef(missing=str(e))
             return ImageRef(src=uri, width=w, height=h)
-        size = image_size(path)
+        size = header_size(path)
         if size is None:
             return ImageRef(missing=f"not a readable image: {name}")
         return ImageRef(src=relative_url(path, self.page_dir), width=size[0], height=size[1])
