@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     try:
         code = app(args=args, prog_name="datagen", standalone_mode=False)
+        if code == 130:
+            # typer turns Ctrl-C into a silent `Exit(130)` return before our handler below sees it
+            raise KeyboardInterrupt
     except DatagenError as e:
         if _debug_requested(args):
             traceback.print_exc()
