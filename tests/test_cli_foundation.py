@@ -118,3 +118,23 @@ def test_group_without_subcommand_prints_help_not_an_internal_error(capsys):
     assert code == 2
     assert "internal error" not in out + err
     assert "list" in out + err and "show" in out + err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["context", "--split", "val2017", "--out", "{blocked}/contexts.jsonl"],
+        ["generate", "llava", "--split", "val2017", "--dry-run", "--out", "{blocked}/run"],
+        ["context", "--split", "val2017", "--out", "{tmp}/c.jsonl", "--report", "{blocked}/r.json"],
+    ],
+)
+def test_unwritable_out_is_one_line_error_not_internal(args, coco_mini, tmp_path, capsys):
+    """An --out under a plain file (as unwritable as it gets, even for root) names the path."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    argv = [a.format(blocked=blocker, tmp=tmp_path) for a in args]
+    argv[argv.index("--split") : argv.index("--split")] = ["--coco", str(coco_mini)]
+    code, _, err = run_cli(argv, capsys)
+    assert_one_line_error(code, err, str(blocker), "choose another --out")
+    assert "internal error" not in err and code == 1
+    assert blocker.read_text() == "x"
