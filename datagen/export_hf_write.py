@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from datagen.errors import UsageError
 from datagen.export_hf import DEFAULT_SHARD_SIZE, ExportPlan, build_dataset, import_datasets
+from datagen.jsonio import default_mode_dir
 
 if TYPE_CHECKING:
     import datasets
@@ -51,6 +52,7 @@ def write_export(
     out_p.parent.mkdir(parents=True, exist_ok=True)
     ds.disable_progress_bars()  # one summary line from the CLI instead of per-shard bars
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_p.name}.", dir=out_p.parent))
+    default_mode_dir(tmp)  # it becomes --out: not mkdtemp's 0700
     try:
         # Text-only tables (image = file name) are cheap: the card's statistics come from them, and
         # without --embed-images they are the data. Embedded images are read shard by shard, so

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from datagen.errors import DatagenError, InputError, UsageError
-from datagen.jsonio import write_json_atomic
+from datagen.jsonio import default_mode_dir, write_json_atomic
 from datagen.safepaths import PathEscapeError, resolve_under
 
 CAPTIONS_FILE = "filter_cap.json"
@@ -143,6 +143,7 @@ def write_export(
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    default_mode_dir(tmp)  # it becomes --out: not mkdtemp's 0700
     try:
         if plan.images:
             (tmp / IMAGE_DIR).mkdir()

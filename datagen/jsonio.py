@@ -84,6 +84,18 @@ def _default_mode_fd(fd: int) -> None:
     os.fchmod(fd, 0o666 & ~umask)
 
 
+def default_mode_fd(fd: int) -> None:
+    """Public name of `_default_mode_fd`, for other modules' atomic writers."""
+    _default_mode_fd(fd)
+
+
+def default_mode_dir(path: str | Path) -> None:
+    """mkdtemp creates folders 0700; give a temp output folder the mode a plain mkdir() would."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o777 & ~umask)
+
+
 def write_json_atomic(path: str | Path, obj: Any, *, indent: int | None = 2) -> None:
     """Write JSON to `path` via a temp file in the same folder and an atomic rename."""
     p = Path(path)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from datagen.errors import InputError
+from datagen.jsonio import default_mode_fd
 from datagen.review.gather import Card, Summary, gather
 from datagen.review.images import ImageRef, ImageResolver
 from datagen.review.page import render_page
@@ -28,6 +29,7 @@ def write_text_atomic(path: Path, text: str) -> int:
     data = text.encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    default_mode_fd(fd)  # mkstemp's 0600 would hide the page from a web server or colleague
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
