@@ -135,3 +135,25 @@ def test_unreachable_server_is_one_clear_line(tmp_path, coco_mini):
     )
     assert p.returncode == 4 and "cannot connect" in p.stderr and url in p.stderr
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_fatal_error_without_quiet_is_still_one_line(tmp_path, coco_mini):
+    """Off a terminal the progress display must not leave a blank line before the `Error:` line."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    p = run(
+        "generate",
+        "echo_qa",
+        *coco_args(coco_mini),
+        "--out",
+        tmp_path / "r",
+        "--model",
+        "m",
+        "--base-url",
+        url,
+    )
+    assert p.returncode == 4 and p.stderr.startswith("Error: ") and "cannot connect" in p.stderr
+    assert len(p.stderr.splitlines()) == 1
