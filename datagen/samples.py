@@ -60,8 +60,10 @@ def refuse_overwriting_inputs(
     for raw in inputs:
         p = Path(raw).resolve()
         protected.append((p, str(raw)))
-        if p.is_dir():
-            protected += [(p / name, str(raw)) for name in (RESULTS, FAILURES, RUN_META, "requests.jsonl")]
+        run_dir = p if p.is_dir() else p.parent if p.name == RESULTS else None
+        if run_dir is not None:  # a results.jsonl brings its run's other files along
+            names = (RESULTS, FAILURES, RUN_META, "requests.jsonl")
+            protected += [(run_dir / name, str(raw)) for name in names]
     for out in outputs:
         o = Path(out).resolve()
         for q, given in protected:

@@ -20,6 +20,8 @@ from export_fixtures import coco_run, run_cli
         ["export", "hf", "{run}", "--out", "{run}", "--overwrite"],
         ["export", "hf", "{run}", "--out", "{parent}", "--overwrite"],
         ["adapt", "llava", "{run}", "--out", "{run}/run.json", "--overwrite"],
+        ["review", "{run}", "--images", "{images}", "--out", "{run}/results.jsonl"],
+        ["review", "{run}/results.jsonl", "--images", "{images}", "--out", "{run}/failures.jsonl"],
         ["adapt", "trl", "{run}", "--out", "{run}", "--overwrite"],
         ["export", "minigpt4", "{run}", "--out", "{run}", "--images", "{images}", "--overwrite"],
     ],
