@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
             raise KeyboardInterrupt
     except DatagenError as e:
         if _debug_requested(args):
-            traceback.print_exc()
+            sys.stderr.write(redact(traceback.format_exc()))  # a message may quote the key
         typer.echo(f"Error: {redact(str(e))}", err=True)
         sys.exit(e.exit_code)
     except _ABORT:
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
         if e.errno not in _USER_OS_ERRORS:
             _internal_error(e, args)
         if _debug_requested(args):
-            traceback.print_exc()
+            sys.stderr.write(redact(traceback.format_exc()))  # a message may quote the key
         typer.echo(f"Error: {redact(_os_error_text(e))}", err=True)
         sys.exit(1)
     except Exception as e:  # an unexpected bug: still one line unless --debug
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _internal_error(e: Exception, args: list[str]) -> None:
     if _debug_requested(args):
-        traceback.print_exc()
+        sys.stderr.write(redact(traceback.format_exc()))
     typer.echo(
         f"Error: internal error {type(e).__name__}: {redact(str(e))} (re-run with --debug and report it)",
         err=True,

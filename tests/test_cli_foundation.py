@@ -138,3 +138,15 @@ def test_unwritable_out_is_one_line_error_not_internal(args, coco_mini, tmp_path
     assert_one_line_error(code, err, str(blocker), "choose another --out")
     assert "internal error" not in err and code == 1
     assert blocker.read_text() == "x"
+
+
+def test_debug_traceback_is_redacted_like_the_error_line(tmp_path, capsys, monkeypatch):
+    """--debug tracebacks go through the same `redact` as the `Error:` line (the key never shows)."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-SECRET-xyz123")
+    monkeypatch.setenv("DATAGEN_DEBUG", "")  # --debug sets it in-process; restored after the test
+    missing = tmp_path / "sk-SECRET-xyz123.jsonl"  # any message quoting the key will do
+    code, out, err = run_cli(
+        ["--debug", "context", "--input", str(missing), "--out", str(tmp_path / "c")], capsys
+    )
+    assert code == 2 and "Traceback" in err and "InputError" in err
+    assert "sk-SECRET-xyz123" not in err + out and "***" in err
