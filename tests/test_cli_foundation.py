@@ -150,3 +150,19 @@ def test_debug_traceback_is_redacted_like_the_error_line(tmp_path, capsys, monke
     )
     assert code == 2 and "Traceback" in err and "InputError" in err
     assert "sk-SECRET-xyz123" not in err + out and "***" in err
+
+
+def test_demo_with_unreachable_server_still_runs_offline_steps(tmp_path, capsys, monkeypatch):
+    """A set OPENAI_BASE_URL/OPENAI_API_KEY that cannot be used must not cost the user the exports."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    out = tmp_path / "demo"
+    code, so, se = run_cli(["demo", "--out", str(out)], capsys)
+    assert code == 0, se
+    assert "live generation stopped" in so and "cannot connect" in so
+    assert (out / "llava_instruct.json").exists() and (out / "hf_dataset").is_dir()
+    assert "Next:" in so
