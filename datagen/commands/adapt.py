@@ -50,6 +50,9 @@ def adapt(
         raise UsageError("minigpt4 needs --images ROOT (it copies the image files)")
     if out.exists() and fmt != "llama-factory" and not overwrite:
         raise UsageError(f"{out} already exists", hint="choose another --out or add --overwrite")
+    if fmt == "llama-factory" and (not name or name.startswith(".") or "/" in name or "\\" in name):
+        # it becomes the file `<out>/<name>.json`: `../x` would write outside --out
+        raise UsageError(f"--name {name!r}: give a plain dataset name (no '/', not starting with '.')")
     if fmt == "llama-factory":  # merges into the folder: only its data file is replaced
         refuse_overwriting_inputs(inputs, [out / f"{name}.json", out / "dataset_info.json"])
     else:
