@@ -65,6 +65,7 @@ class _BatchRun(_Run):
         pending = self._resume(work)
         self.store.open()
         client = ChatClient(self.cfg.base_urls[:1], api_key=self.cfg.api_key, timeout=self.cfg.timeout)
+        completed = False  # stays False when Ctrl-C or an error ends the run early
         try:
             pending = self._rejudge_filtered(pending)
             self.display.start()
@@ -78,6 +79,7 @@ class _BatchRun(_Run):
                 state = await self._poll(client, state)
                 await self._collect(client, state, {w.key: w for w in pending})
                 state["collected"] = True
+            completed = True
         except FatalRemote as e:
             raise RemoteError(f"{e}; model {self.cfg.model!r}") from None
         except RequestFailed as e:
@@ -88,7 +90,7 @@ class _BatchRun(_Run):
             await client.aclose()
             self.store.close()
             self.display.stop()
-            self._write_meta(final=True, batch=state or None)
+            self._write_meta(final=completed, batch=state or None)
         self.display.summary({"batch": f"{state.get('id', '-')} ({state.get('status', 'nothing to send')})"})
         return self.stats
 

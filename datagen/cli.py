@@ -6,6 +6,7 @@ the one place where errors become `Error: ...` plus an exit code (no traceback u
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
@@ -88,9 +89,12 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     try:
         code = app(args=args, prog_name="datagen", standalone_mode=False)
+        if code == 130:
+            # typer turns Ctrl-C into a silent `Exit(130)` return before our handler below sees it
+            raise KeyboardInterrupt
     except DatagenError as e:
         if _debug_requested(args):
-            traceback.print_exc()
+            sys.stderr.write(redact(traceback.format_exc()))  # a message may quote the key
         typer.echo(f"Error: {redact(str(e))}", err=True)
         sys.exit(e.exit_code)
     except _ABORT:
@@ -106,21 +110,39 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(e.exit_code)  # type: ignore[attr-defined]
     except BrokenPipeError:
         sys.exit(0)
-    except Exception as e:  # an unexpected bug: still one line unless --debug
+    except OSError as e:
+        # The file system said no (unwritable --out, a file where a folder must go, disk full):
+        # the user's to fix, so one line naming the path, not an "internal error".
+        if e.errno not in _USER_OS_ERRORS:
+            _internal_error(e, args)
         if _debug_requested(args):
-            traceback.print_exc()
-        if isinstance(e, OSError) and e.filename is not None:
-            # A path the system refused (a file where a folder is needed, no permission, disk full):
-            # the user's to fix, not a bug to report.
-            typer.echo(
-                f"Error: {redact(str(e.filename))}: {e.strerror or e} "
-                "(check the path: a file where a folder should be or the reverse, permissions, free space)",
-                err=True,
-            )
-            sys.exit(1)
-        typer.echo(
-            f"Error: internal error {type(e).__name__}: {redact(str(e))} (re-run with --debug and report it)",
-            err=True,
-        )
-        sys.exit(70)
+            sys.stderr.write(redact(traceback.format_exc()))  # a message may quote the key
+        typer.echo(f"Error: {redact(_os_error_text(e))}", err=True)
+        sys.exit(1)
+    except Exception as e:  # an unexpected bug: still one line unless --debug
+        _internal_error(e, args)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _internal_error(e: Exception, args: list[str]) -> None:
+    if _debug_requested(args):
+        sys.stderr.write(redact(traceback.format_exc()))
+    typer.echo(
+        f"Error: internal error {type(e).__name__}: {redact(str(e))} (re-run with --debug and report it)",
+        err=True,
+    )
+    sys.exit(70)
+
+
+_USER_OS_ERRORS = {
+    errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EEXIST,
+    errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.ENAMETOOLONG, errno.EBUSY,
+}  # fmt: skip
+
+
+def _os_error_text(e: OSError) -> str:
+    where = e.filename if e.filename is not None else "a file"
+    what = e.strerror or str(e)
+    if e.errno in (errno.EEXIST, errno.ENOTDIR):
+        return f"{where}: {what} (a file stands where a folder is needed; choose another --out)"
+    return f"{where}: {what} (check the path and its permissions, or choose another --out)"

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from datagen.errors import ConfigError
+from datagen.errors import ConfigError, RemoteError
 from datagen.jobs import build_jobs
 from datagen.resources import data_root
 from datagen.samples import is_run_dir, load_many
@@ -110,7 +110,12 @@ def live(records: list[dict[str, Any]], out: Path, model: str) -> list[str]:
             lines.append(f"{name}: left out ({e})")
             continue
         run_dir = out / "live" / name
-        stats = run_jobs(get_task(name), jobs, opts, cfg, run_dir)
+        try:
+            stats = run_jobs(get_task(name), jobs, opts, cfg, run_dir)
+        except (RemoteError, ConfigError) as e:
+            # unreachable server, refused key, unknown model: the offline steps are still worth showing
+            lines.append(f"live generation stopped: {e}")
+            break
         write_run_outputs(run_dir)
         lines.append(f"{name}: {stats.ok} samples, {sum(stats.failed.values())} failed -> {run_dir}")
         results = run_dir / "vqa_results.json"

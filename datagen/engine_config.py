@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import urllib.parse
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -44,9 +45,20 @@ class EngineConfig:
     price_out: float | None = None
 
     def __post_init__(self) -> None:
+        origin = "--base-url"
         if not self.base_urls:
+            if os.environ.get("OPENAI_BASE_URL"):
+                origin = "OPENAI_BASE_URL"
             self.base_urls = [os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL]
         self.base_urls = [u.rstrip("/") for u in self.base_urls]
+        for u in self.base_urls:
+            # `localhost:8000/v1` (no scheme) would otherwise fail every request after its retries
+            parts = urllib.parse.urlsplit(u)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise UsageError(
+                    f"{origin} {u!r} is not an http:// or https:// URL",
+                    hint="e.g. http://localhost:8000/v1",
+                )
         if self.api_key is None:
             self.api_key = os.environ.get("OPENAI_API_KEY")
         if self.concurrency < 1:

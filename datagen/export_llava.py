@@ -22,7 +22,7 @@ from typing import Any
 
 from datagen.errors import InputError
 from datagen.jsonio import atomic_writer, gc_paused
-from datagen.samples import load_many, read_id_list
+from datagen.samples import load_many, read_id_list, refuse_overwriting_inputs
 
 LLAVA_KEYS = ("id", "image", "conversations")
 UNTAGGED = "untagged"  # task name for records that do not say which task made them
@@ -93,6 +93,8 @@ def export_llava(
     summary = ExportSummary(excluded_ids=len(exclude or ()))
     summary.per_task.update(task_of(r) for r in records)
     out_path = Path(out)
+    targets = [per_task_path(out_path, t) for t in summary.per_task] if per_task else [out_path]
+    refuse_overwriting_inputs(inputs, targets)
     if not per_task:
         summary.written[out_path] = write_llava_json(out_path, (to_llava(r) for r in records))
         return summary

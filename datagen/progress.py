@@ -82,7 +82,9 @@ class ProgressDisplay:
         self._label = label
 
     def start(self) -> None:
-        if self.quiet:
+        if self.quiet or not self.console.is_terminal:
+            # off a terminal rich draws nothing live, and stopping it left a stray blank line on
+            # stderr (before an `Error:` line, or in a log); the summary table still prints
             return
         self._progress = Progress(
             TextColumn("{task.description}"),
@@ -95,7 +97,6 @@ class ProgressDisplay:
             TimeRemainingColumn(),
             console=self.console,
             refresh_per_second=4,
-            transient=not self.console.is_terminal,
         )
         self._progress.start()
         self._task = self._progress.add_task(self._label, total=self.stats.todo, rate="", fail=0, spend="")

@@ -120,14 +120,16 @@ class _Run:
             self._template_hashes.setdefault(w.job.task, w.job.template_hash)
         pending = self._resume(work)
         self.store.open()
+        completed = False  # stays False when Ctrl-C or a fatal error ends the run early
         try:
             pending = self._rejudge_filtered(pending)
             if pending:
                 await self._send_all(pending)
+            completed = True
         finally:
             self.store.close()
             self.display.stop()
-            self._write_meta(final=True)
+            self._write_meta(final=completed)
         self.display.summary()
         return self.stats
 

@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from datagen.errors import InputError
+from datagen.errors import InputError, UsageError
 from datagen.jsonio import iter_jsonl, read_json
 from datagen.records import check_llava_record
-from datagen.runstore import RESULTS, RunStore
+from datagen.runstore import FAILURES, REQUESTS, RESULTS, RUN_META, RunStore
 
 
 def is_run_dir(path: Path) -> bool:
@@ -44,6 +44,30 @@ def load_samples(path: str | Path, *, validate: bool = True) -> list[dict[str, A
         for where, obj in rows:
             check_llava_record(obj, where)
     return [obj for _, obj in rows]
+
+
+def refuse_overwriting_inputs(
+    inputs: Iterable[str | Path], outputs: Iterable[str | Path], *, replaces_folder: bool = False
+) -> None:
+    """Stop before an output would land on an input (`--out RUN/results.jsonl` destroyed the run).
+
+    `replaces_folder`: the output is a folder that gets swapped in whole, so an input anywhere
+    inside it would be deleted as well."""
+    protected: list[tuple[Path, str]] = []
+    for raw in inputs:
+        p = Path(raw).resolve()
+        protected.append((p, str(raw)))
+        run_dir = p if p.is_dir() else p.parent if p.name == RESULTS else None
+        if run_dir is not None:  # a results.jsonl brings its run's other files along
+            names = (RESULTS, FAILURES, RUN_META, REQUESTS)
+            protected += [(run_dir / name, str(raw)) for name in names]
+    for out in outputs:
+        o = Path(out).resolve()
+        for q, given in protected:
+            if q == o or (replaces_folder and q.is_relative_to(o)):
+                raise UsageError(
+                    f"--out {out} would overwrite the input {given}", hint="choose another --out"
+                )
 
 
 def load_many(

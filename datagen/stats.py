@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from datagen.dedupe import pairs_from_conversations, sample_key
 from datagen.jsonio import iter_jsonl
 from datagen.records import IMAGE_TOKEN
 from datagen.runstore import FAILURES, RESULTS
@@ -83,12 +84,23 @@ def dataset_stats(inputs: Iterable[str | Path]) -> dict[str, Any]:
     a_words: dict[str, list[int]] = defaultdict(list)
     stages: Counter[str] = Counter()
     drops: Counter[str] = Counter()
+    seen_ids: set[str] = set()
+    seen_text: set[str] = set()
+    dup_ids = dup_text = 0
     paths = [Path(p) for p in inputs]
     for path in paths:
         for rec in load_samples(path):
             task = str(rec.get("task") or UNTAGGED)
             per_task[task] += 1
             conv = rec["conversations"]
+            # what docs/llava.md sends sharded runs here for: duplicates across concatenated files
+            sid = rec.get("sample_id")
+            if sid is not None:
+                dup_ids += str(sid) in seen_ids
+                seen_ids.add(str(sid))
+            key = sample_key(task, pairs_from_conversations(conv))
+            dup_text += key in seen_text
+            seen_text.add(key)
             turns[task][len(conv) // 2] += 1
             for i in range(0, len(conv) - 1, 2):
                 q = conv[i]["value"].replace(IMAGE_TOKEN, "")
@@ -128,4 +140,5 @@ def dataset_stats(inputs: Iterable[str | Path]) -> dict[str, Any]:
         },
         "failures_by_stage": dict(sorted(stages.items())),
         "filter_drops": dict(sorted(drops.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "duplicates": {"same_sample_id": dup_ids, "same_text": dup_text},
     }

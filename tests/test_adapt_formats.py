@@ -211,3 +211,13 @@ def test_trl_dataset_written_in_parts_is_whole(tmp_path, coco_mini, capsys, monk
         for r, rec in zip(ds, recs, strict=True)
     )
     assert not list(tmp_path.glob(".*part*")) and not list(tmp_path.glob(".trl*"))
+
+
+@pytest.mark.parametrize("name", ["../outside", "sub/name", ".hidden", ""])
+def test_llama_factory_name_cannot_leave_out_folder(tmp_path, coco_mini, name, capsys):
+    """--name becomes `<out>/<name>.json`: a path-like name wrote outside --out."""
+    run = coco_run(coco_mini, tmp_path / "run")
+    out = tmp_path / "lf" / "data"
+    code, _, err = run_cli(["adapt", "llama-factory", str(run), "--name", name, "--out", str(out)], capsys)
+    assert code == 2 and err.startswith("Error: --name") and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "lf").exists() and not (tmp_path / "outside.json").exists()

@@ -138,5 +138,53 @@ def test_output_path_blocked_by_a_file_is_an_error_not_an_internal_error(tmp_pat
         capsys,
     )
     assert code == 1
-    assert_one_line_error(code, err, f"Error: {blocker}/run", "Not a directory", "check the path")
+    assert_one_line_error(code, err, f"Error: {blocker}/run", "Not a directory", "choose another --out")
     assert "internal error" not in err and not (blocker / "run").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["context", "--split", "val2017", "--out", "{blocked}/contexts.jsonl"],
+        ["generate", "llava", "--split", "val2017", "--dry-run", "--out", "{blocked}/run"],
+        ["context", "--split", "val2017", "--out", "{tmp}/c.jsonl", "--report", "{blocked}/r.json"],
+    ],
+)
+def test_unwritable_out_is_one_line_error_not_internal(args, coco_mini, tmp_path, capsys):
+    """An --out under a plain file (as unwritable as it gets, even for root) names the path."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    argv = [a.format(blocked=blocker, tmp=tmp_path) for a in args]
+    argv[argv.index("--split") : argv.index("--split")] = ["--coco", str(coco_mini)]
+    code, _, err = run_cli(argv, capsys)
+    assert_one_line_error(code, err, str(blocker), "choose another --out")
+    assert "internal error" not in err and code == 1
+    assert blocker.read_text() == "x"
+
+
+def test_debug_traceback_is_redacted_like_the_error_line(tmp_path, capsys, monkeypatch):
+    """--debug tracebacks go through the same `redact` as the `Error:` line (the key never shows)."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-SECRET-xyz123")
+    monkeypatch.setenv("DATAGEN_DEBUG", "")  # --debug sets it in-process; restored after the test
+    missing = tmp_path / "sk-SECRET-xyz123.jsonl"  # any message quoting the key will do
+    code, out, err = run_cli(
+        ["--debug", "context", "--input", str(missing), "--out", str(tmp_path / "c")], capsys
+    )
+    assert code == 2 and "Traceback" in err and "InputError" in err
+    assert "sk-SECRET-xyz123" not in err + out and "***" in err
+
+
+def test_demo_with_unreachable_server_still_runs_offline_steps(tmp_path, capsys, monkeypatch):
+    """A set OPENAI_BASE_URL/OPENAI_API_KEY that cannot be used must not cost the user the exports."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    out = tmp_path / "demo"
+    code, so, se = run_cli(["demo", "--out", str(out)], capsys)
+    assert code == 0, se
+    assert "live generation stopped" in so and "cannot connect" in so
+    assert (out / "llava_instruct.json").exists() and (out / "hf_dataset").is_dir()
+    assert "Next:" in so

@@ -265,3 +265,36 @@ def test_dry_run_honours_shard(tmp_path, coco_mini, capsys):
     # each shard used to write every request (the dry run ignored --shard)
     assert sorted(shards[0] + shards[1]) == sorted(full) and len(full) == 9
     assert shards[0] and shards[1] and not set(shards[0]) & set(shards[1])
+
+
+def test_dry_run_honours_shard_like_a_live_run(tmp_path, coco_mini, capsys, fake_llm):
+    """--dry-run --shard K/N writes exactly the requests the live run of that shard sends."""
+    src = ["--coco", str(coco_mini), "--split", "train2017"]
+    prose = "A detailed description of the scene with many words " * 4
+    fake_llm.handler = lambda body: prose
+    shards = []
+    for k in range(3):
+        run = tmp_path / f"dry{k}"
+        code, _, err = run_cli(
+            ["generate", "detail", *src, "--dry-run", "--shard", f"{k}/3", "--out", str(run)], capsys
+        )
+        assert code == 0, err
+        shards.append({r["custom_id"] for r in read_requests(run)})
+    everything = tmp_path / "all"
+    code, _, err = run_cli(["generate", "detail", *src, "--dry-run", "--out", str(everything)], capsys)
+    assert code == 0, err
+    all_ids = [r["custom_id"] for r in read_requests(everything)]
+    assert len(all_ids) == 80 and all(0 < len(s) < 80 for s in shards)
+    assert sorted(shards[0] | shards[1] | shards[2]) == sorted(all_ids)
+    assert sum(len(s) for s in shards) == 80
+
+    live = tmp_path / "live"
+    args = ["generate", "detail", *src, "--shard", "1/3", "--base-url", fake_llm.url, "--quiet"]
+    code, _, err = run_cli([*args, "--model", "m", "--out", str(live)], capsys)
+    assert code == 0, err
+    lines = [
+        *(live / "results.jsonl").read_text().splitlines(),
+        *(live / "failures.jsonl").read_text().splitlines(),
+    ]
+    sent = {json.loads(x)["sample_id"] for x in lines}  # same prose each time: duplicates are failures
+    assert sent == shards[1]

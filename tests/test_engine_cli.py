@@ -95,12 +95,24 @@ def test_price_overrides_are_used(tmp_path, coco_mini):
         (["--shard", "3/3"], "--shard 3/3"),
         (["--shard", "x"], "expected K/N"),
         (["--batch", "--dry-run"], "exclude each other"),
+        # no scheme: used to retry every request for half a minute, then exit 0 with all failed
+        (["--base-url", "localhost:8000/v1"], "--base-url 'localhost:8000/v1' is not an http"),
+        (["--base-url", "ftp://host/v1"], "not an http:// or https:// URL"),
     ],
 )
 def test_bad_engine_flags_are_one_line_errors(tmp_path, coco_mini, flags, message):
     p = run("generate", "echo_qa", *coco_args(coco_mini), "--out", tmp_path / "r", "--model", "m", *flags)
     assert p.returncode == 2 and message in p.stderr and "Traceback" not in p.stderr
-    assert p.stderr.startswith("Error: ")
+    assert p.stderr.startswith("Error: ") and len(p.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "r" / "results.jsonl").exists()
+
+
+def test_bad_openai_base_url_env_is_named(tmp_path, coco_mini):
+    import os
+
+    env = {**os.environ, "OPENAI_BASE_URL": "127.0.0.1:8000/v1"}
+    p = run("generate", "echo_qa", *coco_args(coco_mini), "--out", tmp_path / "r", "--model", "m", env=env)
+    assert p.returncode == 2 and "OPENAI_BASE_URL '127.0.0.1:8000/v1'" in p.stderr
 
 
 def test_unreachable_server_is_one_clear_line(tmp_path, coco_mini):
@@ -123,3 +135,25 @@ def test_unreachable_server_is_one_clear_line(tmp_path, coco_mini):
     )
     assert p.returncode == 4 and "cannot connect" in p.stderr and url in p.stderr
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_fatal_error_without_quiet_is_still_one_line(tmp_path, coco_mini):
+    """Off a terminal the progress display must not leave a blank line before the `Error:` line."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    p = run(
+        "generate",
+        "echo_qa",
+        *coco_args(coco_mini),
+        "--out",
+        tmp_path / "r",
+        "--model",
+        "m",
+        "--base-url",
+        url,
+    )
+    assert p.returncode == 4 and p.stderr.startswith("Error: ") and "cannot connect" in p.stderr
+    assert len(p.stderr.splitlines()) == 1

@@ -188,3 +188,19 @@ def test_stats_bad_lines_are_named(run_dir):
     bad.write_text('{"id": "1", "image": "1.jpg", "conversations": []}\n')
     proc = run_cli("stats", run_dir)
     assert proc.returncode == 2 and f"{bad}:1: not a valid LLaVA record" in proc.stderr
+
+
+def test_stats_reports_duplicates_across_inputs(run_dir, tmp_path):
+    """docs/llava.md: concatenate sharded runs, then check duplicates with `datagen stats`."""
+    s = json.loads(run_cli("stats", run_dir, "--json").stdout)
+    assert s["duplicates"] == {"same_sample_id": 0, "same_text": 0}
+    s = json.loads(run_cli("stats", run_dir, run_dir, "--json").stdout)
+    assert s["duplicates"] == {"same_sample_id": 4, "same_text": 4}
+    out = tmp_path / "llava.json"  # no sample_id once exported: only the text can tell
+    assert run_cli("export", "llava", run_dir, "--out", out).returncode == 0
+    s = json.loads(run_cli("stats", run_dir, out, "--json").stdout)
+    assert s["duplicates"] == {"same_sample_id": 0, "same_text": 0}  # run's tasks vs "untagged"
+    s = json.loads(run_cli("stats", out, out, "--json").stdout)
+    assert s["duplicates"] == {"same_sample_id": 0, "same_text": 4}
+    proc = run_cli("stats", run_dir, run_dir)
+    assert "Duplicates: 4 samples repeat an earlier sample_id" in " ".join(proc.stdout.split())

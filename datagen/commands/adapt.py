@@ -40,7 +40,7 @@ def adapt(
     from datagen.export_llava import to_llava, write_llava_json
     from datagen.export_minigpt4 import export_minigpt4
     from datagen.jsonio import atomic_folder
-    from datagen.samples import load_many, read_id_list
+    from datagen.samples import load_many, read_id_list, refuse_overwriting_inputs
 
     if fmt not in FORMATS:
         raise UsageError(f"unknown format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
@@ -48,6 +48,13 @@ def adapt(
         raise UsageError("minigpt4 needs --images ROOT (it copies the image files)")
     if out.exists() and fmt != "llama-factory" and not overwrite:
         raise UsageError(f"{out} already exists", hint="choose another --out or add --overwrite")
+    if fmt == "llama-factory" and (not name or name.startswith(".") or "/" in name or "\\" in name):
+        # it becomes the file `<out>/<name>.json`: `../x` would write outside --out
+        raise UsageError(f"--name {name!r}: give a plain dataset name (no '/', not starting with '.')")
+    if fmt == "llama-factory":  # merges into the folder: only its data file is replaced
+        refuse_overwriting_inputs(inputs, [out / f"{name}.json", out / "dataset_info.json"])
+    else:
+        refuse_overwriting_inputs(inputs, [out], replaces_folder=fmt != "llava")
     excluded = read_id_list(exclude_ids) if exclude_ids else None
     records = load_many(list(inputs), exclude_ids=excluded)
     if task:

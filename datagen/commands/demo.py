@@ -55,7 +55,9 @@ def demo(
         typer.echo(f"\n4. live: a few samples of each LLM task with {model or DEFAULT_MODEL}:")
         for line in D.live(records, out, model or DEFAULT_MODEL):
             typer.echo(f"   {line}")
-        run_dirs += sorted(p for p in (out / "live").iterdir() if p.is_dir())
+        live_dir = out / "live"
+        if live_dir.is_dir():
+            run_dirs += sorted(p for p in live_dir.iterdir() if p.is_dir())
     else:
         typer.echo("\n4. live generation skipped: set OPENAI_API_KEY (or OPENAI_BASE_URL) to run it")
     typer.echo("\n5. exports:")

@@ -44,7 +44,7 @@ def export_hf(
 ) -> None:
     """Export samples as a Hugging Face dataset with an explicit schema and a dataset card."""
     from datagen import card, export_hf, export_hf_write, export_hub
-    from datagen.samples import read_id_list
+    from datagen.samples import read_id_list, refuse_overwriting_inputs
 
     token = None
     if push_to_hub:
@@ -53,6 +53,7 @@ def export_hf(
         token = export_hub.check_push_possible(push_to_hub)
     elif private:
         raise UsageError("--private only applies with --push-to-hub")
+    refuse_overwriting_inputs(inputs, [out], replaces_folder=True)
     excluded = read_id_list(exclude_ids) if exclude_ids else None
     loaded = export_hf.read_inputs(list(inputs), exclude_ids=excluded, default_task=task)
     plan = export_hf.plan_export(

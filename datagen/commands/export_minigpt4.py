@@ -36,12 +36,13 @@ def register(export_app: typer.Typer) -> None:
     ) -> None:
         """Write DIR/filter_cap.json ({"annotations": [{"image_id", "caption"}]}) and DIR/image/<image_id>.jpg."""
         from datagen.export_minigpt4 import export_minigpt4, problem_summary
-        from datagen.samples import load_many, read_id_list
+        from datagen.samples import load_many, read_id_list, refuse_overwriting_inputs
 
         if link and copy:
             raise UsageError("--link and --copy exclude each other")
         if link and images is None:
             raise UsageError("--link needs --images ROOT")
+        refuse_overwriting_inputs(inputs, [out], replaces_folder=True)
         excluded = read_id_list(exclude_ids) if exclude_ids else None
         records = load_many(inputs, exclude_ids=excluded)
         if task:

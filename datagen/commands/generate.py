@@ -191,11 +191,12 @@ def generate(
         R.record_rejected_after(extra, out)
         V.after_run(out)
         return
-    params = GenerationParams(model=model, temperature=temperature, max_tokens=max_tokens, seed=seed)
-    if cfg.shard is not None:  # the same split a live or --batch run of this shard would send
+    if cfg.shard is not None:  # the same 1/N a live run of this shard would send
         from datagen.shard import in_shard
 
-        jobs = [j for j in jobs if in_shard(j.sample_id, cfg.shard)]
+        kn = cfg.shard
+        jobs = [j for j in jobs if in_shard(j.sample_id, kn)]
+    params = GenerationParams(model=model, temperature=temperature, max_tokens=max_tokens, seed=seed)
     summary = write_dry_run(jobs, out, params, price_in=price_in, price_out=price_out)
     R.echo_rejected(extra, "not in requests.jsonl")
     for line in summary.lines():

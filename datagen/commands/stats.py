@@ -56,6 +56,14 @@ def render(stats: dict[str, Any]) -> None:
             drops.add_row(f"  filter: {name}", str(n))
         console.print(drops)
 
+    dups = stats["duplicates"]
+    if dups["same_sample_id"] or dups["same_text"]:
+        console.print(
+            f"Duplicates: {dups['same_sample_id']} samples repeat an earlier sample_id (e.g. re-generated "
+            f"with other parameters in the same run dir), {dups['same_text']} repeat an earlier sample's text "
+            "(same task)."
+        )
+
 
 def register(app: typer.Typer) -> None:
     @app.command("stats")
