@@ -1,12 +1,14 @@
 """Source options shared by every command that reads images (`context`, `generate`, ...).
 
 Typer has no option groups, so commands repeat these parameters with the defaults below and pass
-them to `source_spec(...)`, which builds the `SourceSpec` the library understands.
+`locals()` to `source_spec(...)`, which builds the `SourceSpec` the library understands.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 import typer
 
@@ -43,35 +45,12 @@ MAX_BOXES = typer.Option(
 )
 
 
-def source_spec(
-    coco: Path | None = None,
-    split: str | None = None,
-    captions: Path | None = None,
-    instances: Path | None = None,
-    input: Path | None = None,
-    skip_crowd: bool = False,
-    box_format: str = "xyxy-norm",
-    images: Path | None = None,
-    captions_file: Path | None = None,
-    detections: Path | None = None,
-    categories: Path | None = None,
-    min_score: float = 0.5,
-    max_boxes: int | None = None,
-) -> SourceSpec:
+def source_spec(options: Mapping[str, Any]) -> SourceSpec:
+    """The source part of a command's options (commands pass `locals()`): every `SourceSpec` field,
+    taken by name, so each command that reads images declares the options once and builds the spec
+    the same way."""
     return SourceSpec(
-        coco=coco,
-        split=split,
-        captions=captions,
-        instances=instances,
-        input=input,
-        skip_crowd=skip_crowd,
-        box_format=box_format,
-        images=images,
-        captions_file=captions_file,
-        detections=detections,
-        categories=categories,
-        min_score=min_score,
-        max_boxes=max_boxes,
+        **{f.name: options[f.name] for f in dataclasses.fields(SourceSpec) if f.name in options}
     )
 
 

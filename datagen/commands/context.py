@@ -38,21 +38,7 @@ def context(
 
     if out is None and show is None:
         raise UsageError("nothing to do: pass --out contexts.jsonl, or --show ID --task TASK")
-    spec = S.source_spec(
-        coco,
-        split,
-        captions,
-        instances,
-        input,
-        skip_crowd,
-        box_format,
-        images,
-        captions_file,
-        detections,
-        categories,
-        min_score,
-        max_boxes,
-    )
+    spec = S.source_spec(locals())
     records, rep = load_contexts(spec)
     S.echo_report(rep.lines())
     if report is not None:

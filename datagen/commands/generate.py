@@ -105,21 +105,7 @@ def generate(
     limit = resolve_limit(limit, limit_per_task)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; it must be a run directory")
-    spec = S.source_spec(
-        coco,
-        split,
-        captions,
-        instances,
-        input,
-        skip_crowd,
-        box_format,
-        images,
-        captions_file,
-        detections,
-        categories,
-        min_score,
-        max_boxes,
-    )
+    spec = S.source_spec(locals())
     extra = R.rewrite_extra(
         names, spec.given(), descriptions, from_run, id_field, text_field, min_words, min_ratio
     )
