@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 from fakeserver import Reply
@@ -102,3 +103,13 @@ def run_cli(*args: object) -> subprocess.CompletedProcess[str]:
         except SystemExit as e:
             code = int(e.code or 0)
     return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_subprocess(*args: object) -> subprocess.CompletedProcess[str]:
+    """The real entry point, `python -m datagen`, in a child process."""
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "datagen", *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)

@@ -2,42 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from llava_helpers import run_cli, run_subprocess
 
 from datagen.jsonio import write_jsonl_atomic
 from datagen.records import llava_record_problems, make_conversations, placement_rng
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def run_cli(*args: object) -> subprocess.CompletedProcess[str]:
-    """Run the CLI in-process (one `Error:` funnel, exit code) and capture what it prints."""
-    from datagen.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    argv = [str(a) for a in args]
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(argv)
-            code = 0
-        except SystemExit as e:
-            code = int(e.code or 0)
-    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
-
-
-def run_subprocess(*args: object) -> subprocess.CompletedProcess[str]:
-    """The real entry point, `python -m datagen`, in a child process."""
-    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
-    cmd = [sys.executable, "-m", "datagen", *map(str, args)]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)
 
 
 def result_row(image_id: int, task: str, pairs, placement="random"):

@@ -1,9 +1,13 @@
 """Engine options of `datagen generate` (how requests are sent), kept apart from the source options.
 
-`engine_config(...)` turns the parsed flags into an `EngineConfig`; the command stays a thin shell.
+`engine_config(locals())` turns the parsed flags into an `EngineConfig`; the command stays a thin shell.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 import typer
 
@@ -36,38 +40,14 @@ QUIET = typer.Option(False, "--quiet", help="No progress display or summary tabl
 NO_FILTER = typer.Option(None, "--no-filter", help="Disable a quality filter by name (repeatable).")
 
 
-def engine_config(
-    *,
-    model: str,
-    base_url: list[str] | None,
-    max_tokens: int | None,
-    temperature: float,
-    seed: int | None,
-    timeout: float,
-    concurrency: int,
-    rpm: float | None,
-    tpm: float | None,
-    max_attempts: int,
-    max_retries: int,
-    shard: str | None,
-    quiet: bool,
-    price_in: float | None,
-    price_out: float | None,
-) -> EngineConfig:
+def engine_config(options: Mapping[str, Any]) -> EngineConfig:
+    """The engine part of a command's options (commands pass `locals()`), as an `EngineConfig`.
+
+    Flags are taken by field name; the two that differ are `--base-url` (repeatable, a list) and
+    `--shard` (text, parsed here so a bad value is a usage error before anything runs)."""
+    fields = {f.name for f in dataclasses.fields(EngineConfig)} - {"base_urls", "shard", "api_key"}
     return EngineConfig(
-        model=model,
-        base_urls=list(base_url or []),
-        max_tokens=max_tokens,
-        temperature=temperature,
-        seed=seed,
-        timeout=timeout,
-        concurrency=concurrency,
-        rpm=rpm,
-        tpm=tpm,
-        max_attempts=max_attempts,
-        max_retries=max_retries,
-        shard=parse_shard(shard),
-        quiet=quiet,
-        price_in=price_in,
-        price_out=price_out,
+        **{k: options[k] for k in fields if k in options},
+        base_urls=list(options.get("base_url") or []),
+        shard=parse_shard(options.get("shard")),
     )

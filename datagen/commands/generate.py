@@ -119,23 +119,7 @@ def generate(
         instructions=instructions,
     )
     opts.extra.update(extra)
-    cfg = E.engine_config(
-        model=model,
-        base_url=base_url,
-        max_tokens=max_tokens,
-        temperature=temperature,
-        seed=seed,
-        timeout=timeout,
-        concurrency=concurrency,
-        rpm=rpm,
-        tpm=tpm,
-        max_attempts=max_attempts,
-        max_retries=max_retries,
-        shard=shard,
-        quiet=quiet,
-        price_in=price_in,
-        price_out=price_out,
-    )
+    cfg = E.engine_config(locals())
 
     def contexts() -> list[dict]:
         records, report = load_contexts(spec)
