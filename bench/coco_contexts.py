@@ -33,8 +33,8 @@ CHILD = r"""
 import contextlib, io, json, resource, sys, time
 mode, caps, inst, out = sys.argv[1:5]
 from pycocotools.coco import COCO
-from datagen.coco import build_coco_contexts
-from datagen.jsonio import write_jsonl_atomic
+from datagen.sources.coco import build_coco_contexts
+from datagen.common.jsonio import write_jsonl_atomic
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0, c0 = time.perf_counter(), time.process_time()
 if mode.startswith("pycocotools"):

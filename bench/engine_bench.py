@@ -7,7 +7,7 @@ its OWN process, so "client CPU" (getrusage of this process) is the client's alo
 
 1. 0 ms latency, 3,000 requests, 64 in flight: (a) plain `AsyncOpenAI` + `asyncio.Semaphore`
    calling `chat.completions.create`, (b) a plain aiohttp loop posting the same JSON, (c) ours
-   (`datagen.runner.run_jobs`: parse, filter, records, flushed appends, resume keys, limiter, all on).
+   (`datagen.engine.runner.run_jobs`: parse, filter, records, flushed appends, resume keys, limiter, all on).
 2. 200 ms latency, concurrency 64: ours vs the ideal 64 / 0.2 s = 320 requests/s (and (a), (b)).
 3. A server limit of 300 requests per 10 s window (30/s): ours with `--rpm 1800`, ours with no
    limit given (learning it from x-ratelimit headers), and (a) with the SDK's own retries; 429 counts.
@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from engine_helpers import EchoQA  # noqa: E402
 
-from datagen.runner import EngineConfig, prepare, run_jobs  # noqa: E402
+from datagen.engine.runner import EngineConfig, prepare, run_jobs  # noqa: E402
 from datagen.tasks.base import Job, TaskOptions  # noqa: E402
 
 SYSTEM = "You write one question and one answer about an image you are told about in text. " * 6

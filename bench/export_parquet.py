@@ -28,8 +28,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from datagen import card, export_hf, export_hf_write
-from datagen.resources import data_root
+from datagen.common.resources import data_root
+from datagen.export import card
+from datagen.export import hf as export_hf
+from datagen.export import hf_write as export_hf_write
 
 
 def real_captions() -> list[str]:

@@ -22,15 +22,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from datagen.common.jsonio import write_jsonl_atomic
+from datagen.common.resources import templates_root
 from datagen.errors import ParseError
-from datagen.export_llava import export_llava, write_llava_json
-from datagen.filters import first_rejection
-from datagen.jsonio import write_jsonl_atomic
-from datagen.parse import load_instructions, pick_instruction
-from datagen.resources import templates_root
-from datagen.tasks import get_task
+from datagen.export.llava import export_llava, write_llava_json
 from datagen.tasks.base import Job, TaskOptions
-from datagen.tasks.llava import INSTRUCTION_KEY
+from datagen.tasks.filters import first_rejection
+from datagen.tasks.llava.replies import load_instructions, pick_instruction
+from datagen.tasks.llava.task import INSTRUCTION_KEY
+from datagen.tasks.registry import get_task
 
 MIX = {"conversation": 58 / 158, "detail_description": 23 / 158, "complex_reasoning": 77 / 158}
 NOUNS = ["man", "woman", "dog", "cat", "bus", "kite", "umbrella", "table", "plate", "pizza", "bench"]

@@ -1,4 +1,4 @@
-"""Benchmark: PICa shot selection (`datagen.examples_picker.ExamplePicker`) against the obvious
+"""Benchmark: PICa shot selection (`datagen.tasks.vqa.picker.ExamplePicker`) against the obvious
 simple alternative, a pure-Python cosine over every pool example per question.
 
     PYTHONPATH=. python bench/vqa_picker.py [--pool 20000] [--queries 2000]
@@ -15,8 +15,8 @@ import random
 import time
 from collections import Counter
 
-from datagen.examples_picker import Example, ExamplePicker, tokens
-from datagen.grounded_nouns import COCO_CATEGORIES, noun
+from datagen.tasks.grounded.nouns import COCO_CATEGORIES, noun
+from datagen.tasks.vqa.picker import Example, ExamplePicker, tokens
 
 SHAPES = [
     "What color is the {s}?",

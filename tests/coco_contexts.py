@@ -1,4 +1,4 @@
-"""Test helper: context records for a COCO-mini split through the real `datagen.coco` loader, and the
+"""Test helper: context records for a COCO-mini split through the real `datagen.sources.coco` loader, and the
 raw instances JSON (so tests can check answers against an independent reading of the annotations)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from datagen.coco import build_coco_contexts, coco_split_paths
+from datagen.sources.coco import build_coco_contexts, coco_split_paths
 
 
 def raw_instances(coco_mini: Path, split: str) -> dict[str, Any]:

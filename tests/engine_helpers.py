@@ -61,7 +61,7 @@ OPTS = TaskOptions(image_token="first")
 TESTS_DIR = str(Path(__file__).resolve().parent)
 _PRELUDE = (
     "import sys; sys.path.insert(0, {tests!r}); "
-    "from datagen.tasks import TASK_MODULES; TASK_MODULES['echo_qa'] = 'engine_helpers:EchoQA'; "
+    "from datagen.tasks.registry import register_task; from engine_helpers import EchoQA; register_task('echo_qa', EchoQA); "
     "from datagen.cli import main; main(sys.argv[1:])"
 )
 

@@ -16,7 +16,7 @@ from export_fixtures import cc3m_chat, coco_run, coco_val, llava_records, run_cl
 from PIL import Image
 from train_fixtures import BLOCKS, build_tokenizer
 
-from datagen.adapter.convert import split_image_token
+from datagen.export.convert import split_image_token
 from datagen.records import IMAGE_TOKEN, llava_record_problems
 
 
@@ -194,7 +194,7 @@ def test_unknown_format_and_existing_output(tmp_path, coco_mini, capsys):
 
 def test_trl_dataset_written_in_parts_is_whole(tmp_path, coco_mini, capsys, monkeypatch):
     """With less memory per part than the images need, parts are saved alone and joined in order."""
-    import datagen.adapter.writers as writers
+    import datagen.export.trainers as writers
 
     monkeypatch.setattr(writers, "PART_BYTES", 150_000)  # ~one 100 KB JPEG per part
     run = coco_run(coco_mini, tmp_path / "run")

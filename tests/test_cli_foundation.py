@@ -99,7 +99,7 @@ def test_wheel_ships_templates_and_sample(tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(tmp_path / name).extractall(site)
     code = (
-        "import datagen.resources as r, datagen.templates as t;"
+        "import datagen.common.resources as r, datagen.prompts.templates as t;"
         "print(r.templates_root()); print(t.load_template('conversation').hash)"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
@@ -108,7 +108,7 @@ def test_wheel_ships_templates_and_sample(tmp_path):
     )
     root, h = r.stdout.split()
     assert root == str(site / "datagen" / "_templates")
-    from datagen.templates import load_template
+    from datagen.prompts.templates import load_template
 
     assert h == load_template("conversation").hash
 

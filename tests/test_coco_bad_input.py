@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from contexthelpers import assert_one_line_error, run_cli
 
-from datagen.context import render_context
+from datagen.prompts.context import render_context
 
 
 @pytest.fixture

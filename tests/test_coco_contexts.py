@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from contexthelpers import EXPECTED_229358
 
-from datagen.coco import build_coco_contexts, normalise_xywh
-from datagen.context import render_context
-from datagen.sources import SourceSpec, load_contexts
+from datagen.prompts.context import render_context
+from datagen.sources.coco import build_coco_contexts, normalise_xywh
+from datagen.sources.load import SourceSpec, load_contexts
 
 
 @pytest.fixture(scope="module")

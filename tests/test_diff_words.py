@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 
 from datagen.cli import main
-from datagen.rewrite_diff import render_plain, render_rich, stats, word_ops
+from datagen.tasks.rewrite.diff import render_plain, render_rich, stats, word_ops
 
 BEFORE = "A man rides a motorcycle. A man rides a motorcycle. The road is is foggy ## and dark."
 AFTER = "A man rides a motorcycle. The road is foggy and dark."

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from contexthelpers import EXPECTED_229358, make_llava_layout, run_cli
 
-from datagen.pricing import price_for
-from datagen.tokens import FALLBACK, counter_for
+from datagen.llm.pricing import price_for
+from datagen.llm.tokens import FALLBACK, counter_for
 
 
 def read_requests(run: Path) -> list[dict]:
@@ -203,7 +203,7 @@ def test_out_is_a_file(tmp_path, coco_mini, capsys):
 
 def test_token_counter_is_real_tiktoken_offline(tmp_path, monkeypatch):
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "tk"))
-    from datagen import tokens
+    from datagen.llm import tokens
 
     tokens._encoder.cache_clear()
     c = counter_for("gpt-4o-mini")

@@ -11,9 +11,9 @@ import pytest
 from engine_helpers import OPTS, EchoQA, cli, coco_args, good_reply, jobs
 from fakeserver import FakeServer, Reply, Status
 
-from datagen.batch import run_batch
+from datagen.engine.batch import run_batch
+from datagen.engine.runner import EngineConfig
 from datagen.errors import RemoteError
-from datagen.runner import EngineConfig
 
 
 def cfg(url, **kw):
@@ -83,10 +83,10 @@ def test_batch_with_bad_key_is_a_clear_error(tmp_path):
 
 def test_dry_run_file_equals_what_batch_uploads(tmp_path, coco_mini):
     """--dry-run writes the same request lines a --batch run would upload (one body builder)."""
-    from datagen.dryrun import GenerationParams, batch_line
-    from datagen.engine_config import EngineConfig, request_body
-    from datagen.jobs import build_jobs
-    from datagen.sources import SourceSpec, load_contexts
+    from datagen.engine.config import EngineConfig, request_body
+    from datagen.engine.dryrun import GenerationParams, batch_line
+    from datagen.engine.jobs import build_jobs
+    from datagen.sources.load import SourceSpec, load_contexts
     from datagen.tasks.base import TaskOptions
 
     records, _ = load_contexts(SourceSpec(coco=coco_mini, split="val2017"))

@@ -10,8 +10,8 @@ import pytest
 from engine_helpers import OPTS, EchoQA, good_reply, jobs
 from fakeserver import Drop, FakeServer, Hang, Malformed, Status
 
+from datagen.engine.runner import EngineConfig, run_jobs
 from datagen.errors import RemoteError
-from datagen.runner import EngineConfig, run_jobs
 
 
 def cfg(url, **kw):

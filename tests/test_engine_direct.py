@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from datagen.runner import run_direct
+from datagen.engine.runner import run_direct
 from datagen.tasks.base import Task, TaskOptions
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from datagen.ratelimit import CATCH_UP, MARGIN, RateLimiter, parse_duration
+from datagen.llm.ratelimit import CATCH_UP, MARGIN, RateLimiter, parse_duration
 
 
 @pytest.mark.parametrize(

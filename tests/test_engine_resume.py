@@ -8,7 +8,7 @@ import json
 from engine_helpers import OPTS, EchoQA, good_reply, jobs
 from fakeserver import Reply, Status
 
-from datagen.runner import EngineConfig, run_jobs
+from datagen.engine.runner import EngineConfig, run_jobs
 
 
 def cfg(srv, **kw):

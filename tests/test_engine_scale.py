@@ -8,8 +8,8 @@ import time
 from engine_helpers import OPTS, EchoQA, good_reply, jobs
 from fakeserver import FakeServer, Status
 
-from datagen.runner import EngineConfig, run_jobs
-from datagen.shard import in_shard
+from datagen.common.shard import in_shard
+from datagen.engine.runner import EngineConfig, run_jobs
 
 
 def cfg(urls, **kw):

@@ -16,7 +16,7 @@ from engine_helpers import cli, good_reply
 from export_fixtures import run_cli
 from fakeserver import FakeServer
 
-from datagen.export_hf import record_from_row
+from datagen.export.hf import record_from_row
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_engine_run_through_adapters_to_a_training_batch(engine_run, tmp_path, c
     from train_fixtures import build_tokenizer
 
     from datagen.adapter.torch_data import IGNORE_INDEX, Collator, ImageTransform, SupervisedDataset
-    from datagen.samples import load_many
+    from datagen.rundir.samples import load_many
 
     lf = tmp_path / "lf"
     code, _, err = run_cli(["adapt", "llama-factory", str(engine_run), "--out", str(lf)], capsys)

@@ -12,7 +12,7 @@ import shutil
 import datasets
 from export_fixtures import cc3m_chat, coco_run, llava_records, run_cli
 
-from datagen.export_hf import record_from_row
+from datagen.export.hf import record_from_row
 
 
 def _image_root(tmp_path, coco_mini):

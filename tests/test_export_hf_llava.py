@@ -14,9 +14,9 @@ import pytest
 from export_fixtures import run_cli, run_subprocess
 from llava_helpers import SCRIPT, scripted_server
 
-from datagen.export_hf import record_from_row
-from datagen.llava_run import llava_options
-from datagen.sources import SourceSpec, load_contexts
+from datagen.engine.generate import llava_options
+from datagen.export.hf import record_from_row
+from datagen.sources.load import SourceSpec, load_contexts
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import datasets
 from export_fixtures import MODEL, TEMPLATE_HASHES, cc3m_chat, coco_run, coco_val, llava_records, run_cli
 from PIL import Image
 
-from datagen.export_hf import record_from_row
+from datagen.export.hf import record_from_row
 
 
 def _load_parquet(out: Path, split: str = "train") -> datasets.Dataset:
@@ -186,7 +186,7 @@ def test_embedded_images_sharded_arrow_and_parquet(tmp_path, coco_mini, capsys):
 
 
 def test_byte_shards_cover_rows_contiguously():
-    from datagen.export_hf_write import _byte_shards
+    from datagen.export.hf_write import _byte_shards
 
     for sizes, limit in [([100] * 10, 250), ([5, 500, 5, 5], 100), ([1], 10), ([300, 1, 1, 300], 301)]:
         shards = _byte_shards(sizes, limit)
@@ -200,7 +200,7 @@ def test_byte_shards_cover_rows_contiguously():
 
 def test_unmodelled_fields_and_usage_keys_round_trip(coco_mini):
     """Fields without a column (and usage counters beyond the three modelled) survive via `extra`."""
-    from datagen.export_hf import build_dataset
+    from datagen.export.hf import build_dataset
 
     recs = llava_records(coco_mini)[:3]
     recs[0]["usage"] = {"prompt_tokens": 5, "completion_tokens": 7, "cached_tokens": 2}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from llava_helpers import run_cli, run_subprocess
 
-from datagen.jsonio import write_jsonl_atomic
+from datagen.common.jsonio import write_jsonl_atomic
 from datagen.records import llava_record_problems, make_conversations, placement_rng
 
 REPO = Path(__file__).resolve().parents[1]

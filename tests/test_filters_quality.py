@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from datagen.dedupe import DuplicateTracker
-from datagen.filters import (
+from datagen.records import make_conversations, placement_rng
+from datagen.tasks.base import Job
+from datagen.tasks.dedupe import DuplicateTracker
+from datagen.tasks.filters import (
     FILTER_NAMES,
     active_filters,
     first_rejection,
@@ -15,8 +17,6 @@ from datagen.filters import (
     repeated_question,
     short_turn,
 )
-from datagen.records import make_conversations, placement_rng
-from datagen.tasks.base import Job
 
 
 def job(task="conversation", sid="000000000001:conversation"):

@@ -11,11 +11,11 @@ import pytest
 from coco_contexts import contexts, raw_instances
 
 from datagen.errors import UsageError
-from datagen.grounded import format_box
-from datagen.grounded_nouns import COCO_CATEGORIES, NOUNS, noun
 from datagen.records import llava_record_problems
-from datagen.tasks import get_task
 from datagen.tasks.base import TaskOptions
+from datagen.tasks.grounded.nouns import COCO_CATEGORIES, NOUNS, noun
+from datagen.tasks.grounded.questions import format_box
+from datagen.tasks.registry import get_task
 
 TOL = 0.002  # normalised boxes are rounded to 3 decimals; centres may move by up to 0.001
 

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from coco_contexts import contexts
 
-import datagen.img2llm as img2llm
-from datagen.context import render_context
+import datagen.tasks.vqa.candidates as img2llm
 from datagen.errors import ConfigError, ParseError
-from datagen.img2llm import answer_candidates, candidates_block, parse_questions, rank_candidates
+from datagen.prompts.context import render_context
+from datagen.prompts.templates import load_template
 from datagen.records import llava_record_problems
-from datagen.tasks import get_task
 from datagen.tasks.base import TaskOptions
-from datagen.templates import load_template
+from datagen.tasks.registry import get_task
+from datagen.tasks.vqa.candidates import answer_candidates, candidates_block, parse_questions, rank_candidates
 
 
 def test_candidates_from_one_caption() -> None:
@@ -113,9 +113,9 @@ def test_missing_spacy_model_is_a_config_error(monkeypatch: pytest.MonkeyPatch) 
 def test_examples_file_feeds_vqa_answer(coco_mini: Path, tmp_path: Path) -> None:
     import json
 
-    from datagen.examples_picker import load_examples
-    from datagen.jsonio import write_jsonl_atomic
-    from datagen.vqa_files import VQA_EXAMPLES, write_run_outputs
+    from datagen.common.jsonio import write_jsonl_atomic
+    from datagen.tasks.vqa.files import VQA_EXAMPLES, write_run_outputs
+    from datagen.tasks.vqa.picker import load_examples
 
     task = get_task("img2llm_qa")
     recs = contexts(coco_mini, "train")[:5]

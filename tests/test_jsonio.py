@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from datagen.common.jsonio import JsonlAppender, iter_jsonl, read_json, write_json_atomic
 from datagen.errors import InputError
-from datagen.jsonio import JsonlAppender, iter_jsonl, read_json, write_json_atomic
 
 
 def test_read_json_truncated_names_file_and_position(tmp_path):
@@ -72,7 +72,7 @@ def test_write_json_atomic_keeps_old_file_on_failure(tmp_path):
 def test_atomic_writes_get_normal_file_mode(tmp_path):
     import os
 
-    from datagen.jsonio import write_jsonl_atomic
+    from datagen.common.jsonio import write_jsonl_atomic
 
     umask = os.umask(0o022)
     try:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from llava_helpers import BIRD, MIRROR, MOTO, SCRIPT, run_cli, scripted_server
 
-from datagen.llava_run import llava_options
+from datagen.engine.generate import llava_options
 from datagen.records import llava_record_problems
-from datagen.sources import SourceSpec, load_contexts
+from datagen.sources.load import SourceSpec, load_contexts
 
 REPO = Path(__file__).resolve().parents[1]
 

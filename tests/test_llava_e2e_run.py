@@ -18,13 +18,13 @@ from llava_helpers import (
     scripted_server,
 )
 
-from datagen.export_llava import export_llava
-from datagen.llava_run import llava_options, run_llava, select_tasks
-from datagen.parse import load_instructions, pick_instruction
+from datagen.common.resources import templates_root
+from datagen.engine.generate import llava_options, run_llava, select_tasks
+from datagen.export.llava import export_llava
 from datagen.records import llava_record_problems
-from datagen.resources import templates_root
-from datagen.sources import SourceSpec, load_contexts
-from datagen.stats import dataset_stats
+from datagen.review.stats import dataset_stats
+from datagen.sources.load import SourceSpec, load_contexts
+from datagen.tasks.llava.replies import load_instructions, pick_instruction
 
 
 @pytest.fixture

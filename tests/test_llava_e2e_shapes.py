@@ -9,11 +9,11 @@ from collections import Counter
 import pytest
 from fakeserver import Reply
 
-from datagen.export_llava import export_llava
-from datagen.llava_run import llava_options, run_llava
+from datagen.engine.generate import llava_options, run_llava
+from datagen.engine.runner import EngineConfig
+from datagen.export.llava import export_llava
 from datagen.records import llava_record_problems
-from datagen.runner import EngineConfig
-from datagen.sources import SourceSpec, load_contexts
+from datagen.sources.load import SourceSpec, load_contexts
 
 # (reply template, expected outcome). {i} makes every reply unique so only the intended
 # duplicates collide. Outcome: "ok", "parse", or "filter:<name>".

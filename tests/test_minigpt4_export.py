@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from datagen.cli import main
-from datagen.export_minigpt4 import CAPTIONS_FILE
+from datagen.export.minigpt4 import CAPTIONS_FILE
 
 IDS = ["000000126107", "000000165518", "000000229358"]
 CAPTIONS = {
@@ -226,7 +226,7 @@ def test_existing_output_needs_overwrite_and_is_replaced_whole(
 def test_failure_while_writing_leaves_no_partial_output(
     tmp_path: Path, image_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import datagen.export_minigpt4 as mod
+    import datagen.export.minigpt4 as mod
 
     real = mod._write_image
     calls = []

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from datagen.filters import active_filters, first_rejection
-from datagen.tasks import get_task
+from datagen.prompts.templates import load_template
 from datagen.tasks.base import TaskOptions
-from datagen.templates import load_template
+from datagen.tasks.filters import active_filters, first_rejection
+from datagen.tasks.registry import get_task
 
 
 @pytest.mark.parametrize("task_name", ["conversation", "detail_description", "complex_reasoning"])
 def test_bundled_examples_parse_and_pass_filters(task_name, coco_mini):
-    from datagen.sources import SourceSpec, load_contexts
+    from datagen.sources.load import SourceSpec, load_contexts
 
     task = get_task(task_name)
     tpl = load_template(task_name)

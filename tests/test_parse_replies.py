@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from datagen.errors import InputError, ParseError
-from datagen.parse import (
+from datagen.tasks.llava.replies import (
     load_instructions,
     parse_complex_reasoning,
     parse_conversation,

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from review_support import contexts_from_coco, make_run, raw_boxes, write_jsonl  # noqa: E402
 
 from datagen.cli import main  # noqa: E402
-from datagen.samples import load_many, read_id_list  # noqa: E402
+from datagen.rundir.samples import load_many, read_id_list  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

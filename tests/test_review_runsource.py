@@ -15,7 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from review_support import contexts_from_coco, make_run  # noqa: E402
 
-from datagen.jsonio import iter_jsonl  # noqa: E402
+from datagen.common.jsonio import iter_jsonl  # noqa: E402
 from datagen.review import build_review  # noqa: E402
 from datagen.review.runsource import spec_from_meta  # noqa: E402
 

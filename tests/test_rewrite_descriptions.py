@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from datagen.descriptions import (
+from datagen.errors import InputError
+from datagen.tasks.rewrite.descriptions import (
     read_descriptions,
     read_from_run,
     short_input_failure,
     split_short,
 )
-from datagen.errors import InputError
 
 LONG = "A white seagull flies low over a sandy beach while people walk near a boat at the water's edge."
 

@@ -10,7 +10,7 @@ import pytest
 from rewrite_samples import FLAWED, REAL_IDS, write_jsonl
 
 from datagen.cli import main
-from datagen.templates import load_template
+from datagen.prompts.templates import load_template
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from datagen import rewrite_filters as rf
-from datagen.tasks.caption_rewrite import clean_reply
+from datagen.tasks.rewrite import filters as rf
+from datagen.tasks.rewrite.task import clean_reply
 
 CLEAN = (
     "A man rides a motorcycle down a foggy road. The rider wears dark clothes, and the headlight of the "

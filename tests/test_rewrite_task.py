@@ -9,9 +9,9 @@ import pytest
 
 from datagen.errors import ParseError, UsageError
 from datagen.records import llava_record_problems
-from datagen.tasks import get_task
 from datagen.tasks.base import Job, TaskOptions
-from datagen.tasks.caption_rewrite import CaptionRewriteTask
+from datagen.tasks.registry import get_task
+from datagen.tasks.rewrite.task import CaptionRewriteTask
 
 SOURCE = (
     "A man rides a motorcycle down a foggy road. A man rides a motorcycle down a foggy road. The rider "

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from datagen.resources import templates_root
+from datagen.common.resources import templates_root
+from datagen.prompts.templates import load_template
 from datagen.tasks.base import TaskOptions
-from datagen.tasks.caption_rewrite import CaptionRewriteTask
-from datagen.templates import load_template
+from datagen.tasks.rewrite.task import CaptionRewriteTask
 
 ROWS = [
     {

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from contexthelpers import assert_one_line_error, run_cli
 
-from datagen.context import render_context
-from datagen.sources import SourceSpec, load_contexts
+from datagen.prompts.context import render_context
+from datagen.sources.load import SourceSpec, load_contexts
 
 
 def ann_paths(coco_mini: Path, split: str) -> tuple[Path, Path]:

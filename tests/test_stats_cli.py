@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from llava_helpers import run_cli
 
-from datagen.jsonio import write_jsonl_atomic
+from datagen.common.jsonio import write_jsonl_atomic
 from datagen.records import make_conversations, placement_rng
-from datagen.stats import LLAVA_158K_MIX, distribution
+from datagen.review.stats import LLAVA_158K_MIX, distribution
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from contexthelpers import TASKS, make_llava_layout
 
+from datagen.common.resources import templates_root
 from datagen.errors import TemplateError
-from datagen.resources import templates_root
-from datagen.templates import list_templates, load_template, render
+from datagen.prompts.templates import list_templates, load_template, render
 
 
 def test_llava_layout_loads_byte_for_byte(tmp_path):
@@ -135,8 +135,8 @@ def test_bundled_templates_follow_the_contract(bundled_data):
 
 def test_bundled_examples_are_real_coco_contexts(coco_mini):
     """The few-shot contexts are the exact contexts of real COCO-mini train images."""
-    from datagen.coco import build_coco_contexts
-    from datagen.context import render_context
+    from datagen.prompts.context import render_context
+    from datagen.sources.coco import build_coco_contexts
 
     recs, _ = build_coco_contexts(
         coco_mini / "annotations/captions_train2017.json", coco_mini / "annotations/instances_train2017.json"

@@ -10,7 +10,6 @@ torch = pytest.importorskip("torch")  # the `train` extra; CI installs it
 from export_fixtures import llava_records
 from train_fixtures import BLOCKS, build_tokenizer, ids
 
-from datagen.adapter.convert import pairs
 from datagen.adapter.torch_data import (
     IGNORE_INDEX,
     Collator,
@@ -19,6 +18,7 @@ from datagen.adapter.torch_data import (
     SupervisedDataset,
 )
 from datagen.errors import ConfigError, InputError
+from datagen.export.convert import pairs
 
 N_IMG = 16
 
@@ -59,7 +59,7 @@ def _expected_chatml(tok, rec, n_img=N_IMG):
 
 
 def _expected_blocks(tok, rec, n_img=N_IMG):
-    from datagen.adapter.convert import split_image_token
+    from datagen.export.convert import split_image_token
 
     out_ids, out_labels = [], []
     for q, a in pairs(rec):

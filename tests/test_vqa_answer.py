@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from coco_contexts import contexts
 
-from datagen.context import render_context
 from datagen.errors import InputError, ParseError, UsageError
+from datagen.prompts.context import render_context
+from datagen.prompts.templates import load_template
 from datagen.records import llava_record_problems
-from datagen.tasks import get_task
 from datagen.tasks.base import TaskOptions
-from datagen.tasks.vqa_answer import SHORT_ANSWER_HINT, short_answer
-from datagen.templates import load_template
+from datagen.tasks.registry import get_task
+from datagen.tasks.vqa.answer import SHORT_ANSWER_HINT, short_answer
 
 QUESTIONS = {
     "questions": [
@@ -179,8 +179,8 @@ def test_bad_inputs(coco_mini: Path, files: tuple[Path, Path], tmp_path: Path) -
 
 
 def test_run_outputs_from_results(coco_mini: Path, files: tuple[Path, Path], tmp_path: Path) -> None:
-    from datagen.jsonio import write_jsonl_atomic
-    from datagen.vqa_files import VQA_RESULTS, write_run_outputs
+    from datagen.common.jsonio import write_jsonl_atomic
+    from datagen.tasks.vqa.files import VQA_RESULTS, write_run_outputs
 
     q, _ = files
     task = get_task("vqa_answer")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from vqa_cli import Done, run_datagen
 
-from datagen.vqa_eval import question_accuracy
-from datagen.vqa_normalize import normalize_answer
+from datagen.tasks.vqa.accuracy import question_accuracy
+from datagen.tasks.vqa.normalize import normalize_answer
 
 
 def _ann(qid: int, answers: list[str], atype: str, qtype: str = "what") -> dict:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from datagen.errors import InputError
-from datagen.examples_picker import Example, ExamplePicker, load_examples
+from datagen.tasks.vqa.picker import Example, ExamplePicker, load_examples
 
 POOL = [
     Example("ctx0", "What color is the bus?", "red", 1),

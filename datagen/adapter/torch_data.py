@@ -20,9 +20,9 @@ from typing import Any
 import torch
 from PIL import Image
 
-from datagen.adapter.convert import pairs, to_trl
 from datagen.errors import ConfigError, InputError
-from datagen.export_images import check_images
+from datagen.export.convert import pairs, to_trl
+from datagen.export.images import check_images
 from datagen.records import IMAGE_TOKEN
 
 IGNORE_INDEX = -100

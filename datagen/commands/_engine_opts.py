@@ -11,8 +11,8 @@ from typing import Any
 
 import typer
 
-from datagen.engine_config import EngineConfig
-from datagen.shard import parse_shard
+from datagen.common.shard import parse_shard
+from datagen.engine.config import EngineConfig
 
 BATCH = typer.Option(
     False, "--batch", help="Use the OpenAI Batch API (half price, up to 24 h); re-run to resume polling."

@@ -104,8 +104,8 @@ def record_rejected_before(extra: dict[str, Any], out: Path, shard: tuple[int, i
     """Live/batch runs: write this shard's flagged descriptions to failures.jsonl before sending."""
     if "rejected_sources" not in extra:
         return
-    from datagen.rewrite_prefail import write_prefailures
-    from datagen.shard import in_shard
+    from datagen.common.shard import in_shard
+    from datagen.tasks.rewrite.prefail import write_prefailures
 
     mine = [f for f in extra["rejected_sources"] if in_shard(f["sample_id"], shard)]
     extra["rejected_sources"] = mine
@@ -117,7 +117,7 @@ def record_rejected_before(extra: dict[str, Any], out: Path, shard: tuple[int, i
 def record_rejected_after(extra: dict[str, Any], out: Path) -> None:
     """Add the flagged count to the run.json the engine just wrote."""
     if "rejected_sources" in extra:
-        from datagen.rewrite_prefail import count_prefailures
+        from datagen.tasks.rewrite.prefail import count_prefailures
 
         count_prefailures(out, len(extra["rejected_sources"]))
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from datagen.sources import SourceSpec
+from datagen.sources.load import SourceSpec
 
 COCO = typer.Option(None, "--coco", help="COCO root folder holding annotations/captions_SPLIT.json etc.")
 SPLIT = typer.Option(None, "--split", help="COCO split with --coco, e.g. val2017 or train2017.")

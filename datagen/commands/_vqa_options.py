@@ -86,7 +86,7 @@ def echo_notes(extra: dict[str, Any]) -> None:
 def check_model_free(names: list[str], *, dry_run: bool, batch: bool) -> None:
     """A task that needs no model (grounded_qa) has no requests to dry-run or batch."""
     from datagen.errors import UsageError
-    from datagen.tasks import get_task
+    from datagen.tasks.registry import get_task
 
     for name in names:
         if not get_task(name).uses_llm and (dry_run or batch):
@@ -105,7 +105,7 @@ def run_without_model(
     shard: tuple[int, int] | None = None,
 ) -> None:
     """Compute every sample of a model-free task (resumable, filtered, recorded like a live run)."""
-    from datagen.runner import run_direct
+    from datagen.engine.runner import run_direct
 
     stats = run_direct(task, [j.source for j in jobs], opts, out, shard=shard, meta=meta)
     typer.echo(
@@ -116,7 +116,7 @@ def run_without_model(
 
 def after_run(run_dir: Path) -> None:
     """Write `vqa_results.json` / `vqa_examples.jsonl` from the run's results, if it has such samples."""
-    from datagen.vqa_files import write_run_outputs
+    from datagen.tasks.vqa.files import write_run_outputs
 
     for path in write_run_outputs(run_dir):
         typer.echo(f"wrote {path}")

@@ -35,12 +35,13 @@ def adapt(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
 ) -> None:
     """Convert samples to a trainer's format (LLaVA, LLaMA-Factory, TRL, the_cauldron, MiniGPT-4)."""
-    from datagen.adapter import FORMATS, writers
-    from datagen.export_images import check_images
-    from datagen.export_llava import to_llava, write_llava_json
-    from datagen.export_minigpt4 import export_minigpt4
-    from datagen.jsonio import atomic_folder
-    from datagen.samples import load_many, read_id_list, refuse_overwriting_inputs
+    from datagen.adapter import FORMATS
+    from datagen.export import trainers as writers
+    from datagen.common.jsonio import atomic_folder
+    from datagen.export.images import check_images
+    from datagen.export.llava import to_llava, write_llava_json
+    from datagen.export.minigpt4 import export_minigpt4
+    from datagen.rundir.samples import load_many, read_id_list, refuse_overwriting_inputs
 
     if fmt not in FORMATS:
         raise UsageError(f"unknown format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")

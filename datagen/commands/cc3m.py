@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Pick a concept-balanced subset of CC3M by noun-phrase frequency and write it in LLaVA's layout."""
         from datagen.cc3m.pipeline import FilterOptions, run_filter
-        from datagen.shard import parse_shard
+        from datagen.common.shard import parse_shard
 
         opts = FilterOptions(
             input=input, out=out, min_freq=min_freq, max_per_phrase=max_per_phrase, seed=seed, sample_from=sample_from,

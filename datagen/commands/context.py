@@ -33,8 +33,8 @@ def context(
     ),
 ) -> None:
     """Turn annotations into context records (captions + normalised boxes), one JSON line per image."""
-    from datagen.jsonio import write_json_atomic, write_jsonl_atomic
-    from datagen.sources import find_record, load_contexts
+    from datagen.common.jsonio import write_json_atomic, write_jsonl_atomic
+    from datagen.sources.load import find_record, load_contexts
 
     if out is None and show is None:
         raise UsageError("nothing to do: pass --out contexts.jsonl, or --show ID --task TASK")
@@ -44,9 +44,9 @@ def context(
     if report is not None:
         write_json_atomic(report, rep.to_dict())
     if show is not None:
-        from datagen.context import render_context
-        from datagen.tasks import canonical_task_name
-        from datagen.templates import load_template
+        from datagen.prompts.context import render_context
+        from datagen.prompts.templates import load_template
+        from datagen.tasks.registry import canonical_task_name
 
         tpl = load_template(canonical_task_name(task), templates_dir)
         typer.echo(render_context(find_record(records, show), tpl.context_fields))

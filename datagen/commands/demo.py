@@ -1,6 +1,6 @@
 """`datagen demo`: the whole pipeline on the bundled COCO sample; no model needed, more with one.
 
-Steps live in `datagen/demo_steps.py`; this command only sequences and prints them.
+Steps live in `datagen/commands/demo_steps.py`; this command only sequences and prints them.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ def demo(
     """Build contexts for the bundled COCO images, generate grounded QA (no model), dry-run every LLM
     task, and export. With OPENAI_API_KEY / OPENAI_BASE_URL set, also generate a few real samples of
     each LLM task and score the VQA answers."""
-    from datagen import demo_steps as D
+    from datagen.commands import demo_steps as D
     from datagen.commands.generate import DEFAULT_MODEL
-    from datagen.context import render_context
-    from datagen.dryrun import GenerationParams, write_dry_run
+    from datagen.common.jsonio import write_jsonl_atomic
+    from datagen.common.resources import data_root
+    from datagen.engine.dryrun import GenerationParams, write_dry_run
     from datagen.errors import UsageError
-    from datagen.jsonio import write_jsonl_atomic
-    from datagen.resources import data_root
-    from datagen.sources import SourceSpec, load_contexts
+    from datagen.prompts.context import render_context
+    from datagen.sources.load import SourceSpec, load_contexts
 
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; pass a folder")

@@ -11,7 +11,7 @@ from datagen.errors import InputError
 
 
 def _rewrites(run: Path) -> list[dict[str, Any]]:
-    from datagen.samples import load_samples
+    from datagen.rundir.samples import load_samples
 
     recs = [r for r in load_samples(run, validate=False) if isinstance(r.get("source_text"), str)]
     if not recs:
@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.text import Text
 
-        from datagen.rewrite_diff import render_plain, render_rich, stats, word_ops
+        from datagen.tasks.rewrite.diff import render_plain, render_rich, stats, word_ops
 
         recs = _rewrites(run)
         if sample is not None:

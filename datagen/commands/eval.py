@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from datagen.jsonio import write_json_atomic
+from datagen.common.jsonio import write_json_atomic
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         """Standard VQA accuracy: min(#annotators who gave the answer / 3, 1), averaged over the
         leave-one-annotator-out subsets, after the standard answer normalisation; overall and per
         answer type."""
-        from datagen.vqa_eval import load_annotations, load_question_ids, load_results, score
+        from datagen.tasks.vqa.accuracy import load_annotations, load_question_ids, load_results, score
 
         res = load_results(results)
         anns = load_annotations(annotations)

@@ -43,8 +43,11 @@ def export_hf(
     private: bool = typer.Option(False, "--private", help="Create the Hub repo as private."),
 ) -> None:
     """Export samples as a Hugging Face dataset with an explicit schema and a dataset card."""
-    from datagen import card, export_hf, export_hf_write, export_hub
-    from datagen.samples import read_id_list, refuse_overwriting_inputs
+    from datagen.export import card
+    from datagen.export import hf as export_hf
+    from datagen.export import hf_write as export_hf_write
+    from datagen.export import hub as export_hub
+    from datagen.rundir.samples import read_id_list, refuse_overwriting_inputs
 
     token = None
     if push_to_hub:

@@ -26,7 +26,7 @@ def register(export_app: typer.Typer) -> None:
         ),
     ) -> None:
         """Write one JSON array of {id, image, conversations}, loadable by LLaVA's training loader as is."""
-        from datagen.export_llava import export_llava
+        from datagen.export.llava import export_llava
 
         summary = export_llava(inputs, out, per_task=per_task, exclude_ids_file=exclude_ids)
         for path, n in summary.written.items():

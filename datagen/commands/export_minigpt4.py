@@ -35,8 +35,8 @@ def register(export_app: typer.Typer) -> None:
         ),
     ) -> None:
         """Write DIR/filter_cap.json ({"annotations": [{"image_id", "caption"}]}) and DIR/image/<image_id>.jpg."""
-        from datagen.export_minigpt4 import export_minigpt4, problem_summary
-        from datagen.samples import load_many, read_id_list, refuse_overwriting_inputs
+        from datagen.export.minigpt4 import export_minigpt4, problem_summary
+        from datagen.rundir.samples import load_many, read_id_list, refuse_overwriting_inputs
 
         if link and copy:
             raise UsageError("--link and --copy exclude each other")

@@ -96,10 +96,10 @@ def generate(
     negatives: bool = V.NEGATIVES,
 ) -> None:
     """Generate samples for TASK from a source of images."""
-    from datagen.dryrun import GenerationParams, write_dry_run
-    from datagen.jobs import build_jobs
-    from datagen.llava_run import llava_options, prepare_tasks, resolve_limit, run_meta, select_tasks
-    from datagen.sources import load_contexts
+    from datagen.engine.dryrun import GenerationParams, write_dry_run
+    from datagen.engine.generate import llava_options, prepare_tasks, resolve_limit, run_meta, select_tasks
+    from datagen.engine.jobs import build_jobs
+    from datagen.sources.load import load_contexts
 
     names = select_tasks(task, tasks_opt)
     limit = resolve_limit(limit, limit_per_task)
@@ -132,7 +132,7 @@ def generate(
     jobs = build_jobs(names, opts, contexts, limit=limit)
     V.echo_notes(opts.extra)
     if not dry_run:
-        from datagen.runner import run_jobs
+        from datagen.engine.runner import run_jobs
 
         tasks = prepare_tasks(names, out)  # duplicate filters learn what `out` already holds
         # Paths are stored absolute so `review` and resumed runs find the sources from any folder.
@@ -153,7 +153,7 @@ def generate(
         if not tasks[names[0]].uses_llm:  # e.g. grounded_qa: answers computed, no model
             V.run_without_model(tasks[names[0]], jobs, opts, out, meta, shard=cfg.shard)
         elif batch:
-            from datagen.batch import run_batch
+            from datagen.engine.batch import run_batch
 
             run_batch(tasks, jobs, opts, cfg, out, meta=meta)
         else:
@@ -162,7 +162,7 @@ def generate(
         V.after_run(out)
         return
     if cfg.shard is not None:  # the same 1/N a live run of this shard would send
-        from datagen.shard import in_shard
+        from datagen.common.shard import in_shard
 
         kn = cfg.shard
         jobs = [j for j in jobs if in_shard(j.sample_id, kn)]

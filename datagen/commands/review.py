@@ -50,13 +50,13 @@ def review(
     rejected-ids.json` leaves them out.
     """
     from datagen.review import build_review
-    from datagen.samples import refuse_overwriting_inputs
+    from datagen.rundir.samples import refuse_overwriting_inputs
 
     refuse_overwriting_inputs([input, *contexts], [out])  # `--out RUN/results.jsonl` replaced the run
     records: list[dict] = []
     if any(x is not None for x in (coco, split, captions, instances)):
         # Captions and boxes straight from COCO annotation files, the same way `datagen context` builds them.
-        from datagen.sources import SourceSpec, load_contexts
+        from datagen.sources.load import SourceSpec, load_contexts
 
         spec = SourceSpec(
             coco=coco, split=split, captions=captions, instances=instances, skip_crowd=skip_crowd

@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables."),
     ) -> None:
         """Samples per task vs LLaVA-Instruct-158K's mix, turns, question/answer lengths, filter drops."""
-        from datagen.stats import dataset_stats
+        from datagen.review.stats import dataset_stats
 
         stats = dataset_stats(inputs)
         if as_json:

@@ -13,7 +13,7 @@ TEMPLATES_DIR = typer.Option(
 
 def list_cmd(templates_dir: Path | None = TEMPLATES_DIR) -> None:
     """List task template folders with their few-shot count, context fields and hash."""
-    from datagen.templates import list_templates, load_template
+    from datagen.prompts.templates import list_templates, load_template
 
     for name in list_templates(templates_dir):
         t = load_template(name, templates_dir)
@@ -27,8 +27,8 @@ def show_cmd(
     task: str = typer.Argument(..., help="Task name or alias."), templates_dir: Path | None = TEMPLATES_DIR
 ) -> None:
     """Print a task's system message and few-shot pairs as they will be sent."""
-    from datagen.tasks import canonical_task_name
-    from datagen.templates import load_template
+    from datagen.prompts.templates import load_template
+    from datagen.tasks.registry import canonical_task_name
 
     t = load_template(canonical_task_name(task), templates_dir)
     typer.echo(f"# {t.task} ({t.folder}, hash {t.hash}, context: {'+'.join(t.context_fields)})")

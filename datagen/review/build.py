@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from datagen.common.jsonio import write_text_atomic
 from datagen.errors import InputError
-from datagen.jsonio import write_text_atomic
 from datagen.review.gather import Card, Summary, gather
 from datagen.review.images import ImageRef, ImageResolver
 from datagen.review.page import render_page

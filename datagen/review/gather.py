@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from datagen.common.jsonio import iter_jsonl
 from datagen.errors import InputError
-from datagen.jsonio import iter_jsonl
 from datagen.records import llava_record_problems
-from datagen.runstore import FAILURES, RESULTS
-from datagen.samples import load_run_meta, load_samples
+from datagen.rundir.samples import load_run_meta, load_samples
+from datagen.rundir.store import FAILURES, RESULTS
 
 NO_TASK = "unknown"
 # Fields every generated record has; anything else that is a short string is shown as "extra".

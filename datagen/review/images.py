@@ -1,7 +1,7 @@
 """Review step 2: turn each card's image name into something the page can show.
 
 Names come from data files, so each is resolved under the user's image root and refused if it
-escapes it (`datagen.safepaths`). The page then either links the file by a path relative to where
+escapes it (`datagen.common.safepaths`). The page then either links the file by a path relative to where
 the HTML is written (small page, images stay on disk) or embeds a JPEG thumbnail as a data URI
 (`--embed`: one file to mail around). Each distinct image is read or encoded once.
 """
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from datagen.common.image_sizes import header_size
+from datagen.common.safepaths import resolve_under
 from datagen.errors import InputError
-from datagen.image_sizes import header_size
-from datagen.safepaths import resolve_under
 
 THUMB_MAX_SIDE = 512
 THUMB_QUALITY = 80

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from datagen.errors import DatagenError
-from datagen.sources import SourceSpec, load_contexts
+from datagen.sources.load import SourceSpec, load_contexts
 
 
 def _convert(value: str, kind: str, base_dirs: list[Path]) -> Any:

@@ -1,0 +1,139 @@
+"""Engine settings, request bodies and request keys: what a run sends and how it recognises finished work.
+
+A request key is a hash of everything that determines the reply (sample id, rendered messages,
+model, base URL, generation parameters), so a re-run skips exactly the samples whose request is
+unchanged and changing one parameter re-does only what it affects. The sample id is included so
+two samples whose prompts happen to be identical are still two samples. With several `--base-url`
+replicas only the first URL enters the key: replicas are assumed to serve the same model, and
+adding or dropping one must not throw away finished work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.parse
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from datagen.errors import ConfigError, UsageError
+from datagen.llm.remote import DEFAULT_BASE_URL
+from datagen.tasks.base import DEFAULT_MAX_TOKENS, Job, chat_body
+
+DEFAULT_TEMPERATURE = 0.7
+
+
+@dataclass
+class EngineConfig:
+    model: str = "gpt-4o-mini"
+    base_urls: list[str] = field(default_factory=list)  # empty: $OPENAI_BASE_URL, else OpenAI
+    api_key: str | None = None  # None: $OPENAI_API_KEY (a local server may need none)
+    max_tokens: int | None = None  # None: each task's default
+    temperature: float = DEFAULT_TEMPERATURE
+    seed: int | None = None
+    timeout: float = 120.0
+    concurrency: int = 32
+    rpm: float | None = None
+    tpm: float | None = None
+    max_attempts: int = 3  # asks per sample when the reply is truncated or does not parse
+    max_retries: int = 6  # HTTP retries per ask (429, 5xx, timeouts, dropped connections)
+    shard: tuple[int, int] | None = None  # (K, N), K in 0..N-1
+    quiet: bool = False
+    price_in: float | None = None
+    price_out: float | None = None
+
+    def __post_init__(self) -> None:
+        origin = "--base-url"
+        if not self.base_urls:
+            if os.environ.get("OPENAI_BASE_URL"):
+                origin = "OPENAI_BASE_URL"
+            self.base_urls = [os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL]
+        self.base_urls = [u.rstrip("/") for u in self.base_urls]
+        for u in self.base_urls:
+            # `localhost:8000/v1` (no scheme) would otherwise fail every request after its retries
+            parts = urllib.parse.urlsplit(u)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise UsageError(
+                    f"{origin} {u!r} is not an http:// or https:// URL",
+                    hint="e.g. http://localhost:8000/v1",
+                )
+        if self.api_key is None:
+            self.api_key = os.environ.get("OPENAI_API_KEY")
+        if self.concurrency < 1:
+            raise UsageError(f"--concurrency must be at least 1, got {self.concurrency}")
+        if self.max_attempts < 1:
+            raise UsageError(f"--max-attempts must be at least 1, got {self.max_attempts}")
+        for name in ("rpm", "tpm"):
+            v = getattr(self, name)
+            if v is not None and v <= 0:
+                raise UsageError(f"--{name} must be positive, got {v}")
+        if self.shard is not None:
+            k, n = self.shard
+            if n < 1 or not 0 <= k < n:
+                raise UsageError(f"--shard {k}/{n}: need N >= 1 and K in 0..N-1")
+
+    def check_can_send(self) -> None:
+        """Before any request: OpenAI itself always needs a key (a local server may not)."""
+        if not self.api_key and any("api.openai.com" in u for u in self.base_urls):
+            raise ConfigError(
+                "no API key for api.openai.com",
+                hint="set OPENAI_API_KEY, pass --base-url for a local OpenAI-compatible server, "
+                "or use --dry-run to only write the requests",
+            )
+
+    def public(self) -> dict[str, Any]:
+        """The config as recorded in run.json: everything except the API key."""
+        out = asdict(self)
+        out.pop("api_key")
+        out["api_key_set"] = bool(self.api_key)
+        out["shard"] = f"{self.shard[0]}/{self.shard[1]}" if self.shard else None
+        return out
+
+
+def request_body(job: Job, cfg: EngineConfig) -> dict[str, Any]:
+    """The chat-completions body a live run sends and a batch file holds."""
+    return chat_body(
+        job, model=cfg.model, max_tokens=cfg.max_tokens, temperature=cfg.temperature, seed=cfg.seed
+    )
+
+
+_PREFIX_CACHE: dict[tuple[tuple[Any, Any], ...], bytes] = {}
+_LAST_PREFIX: list[Any] = []  # [(role, content) pairs, digest] of the last prefix seen
+
+
+def _prefix_digest(messages: list[dict[str, Any]]) -> bytes:
+    """Digest of every message but the last. The system message and few-shot examples are the same
+    for every job of a task, so their digest is remembered (keyed by the strings themselves, whose
+    hashes Python caches): keys for 150K jobs then cost a few µs each instead of ~30."""
+    head = messages[:-1]
+    last = _LAST_PREFIX
+    if (
+        last
+        and len(last[0]) == len(head)
+        and all(m.get("content") is c and m.get("role") is r for m, (r, c) in zip(head, last[0], strict=True))
+    ):
+        return last[1]  # the very same strings as the previous job's (tasks reuse the template's)
+    prefix = tuple((m.get("role"), m.get("content")) for m in head)
+    d = _PREFIX_CACHE.get(prefix)
+    if d is None:
+        if len(_PREFIX_CACHE) > 256:  # bounded: a run has one prefix per task (or per few-shot choice)
+            _PREFIX_CACHE.clear()
+        h = hashlib.blake2b(digest_size=16)
+        for role, content in prefix:
+            h.update(f"{role}\x1f{content}\x1e".encode())
+        d = _PREFIX_CACHE[prefix] = h.digest()
+    _LAST_PREFIX[:] = [prefix, d]  # (found or new) the next job most likely shares these strings
+    return d
+
+
+def request_key(job: Job, cfg: EngineConfig, base_url: str) -> str:
+    """32 hex chars over sample id, model, base URL, generation parameters (exactly the values
+    `request_body` sends) and every message."""
+    msgs = job.messages
+    last = msgs[-1] if msgs else {}
+    max_tokens = cfg.max_tokens or job.max_tokens or DEFAULT_MAX_TOKENS
+    text = (
+        f"{job.sample_id}\x1e{cfg.model}\x1f{base_url}\x1f{max_tokens}\x1f"
+        f"{cfg.temperature}\x1f{cfg.seed}\x1e{last.get('role')}\x1f{last.get('content')}"
+    )
+    return hashlib.blake2b(_prefix_digest(msgs) + text.encode(), digest_size=16).hexdigest()

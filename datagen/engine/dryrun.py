@@ -1,0 +1,108 @@
+"""Dry run: write the exact requests a run would send as OpenAI Batch API input, and estimate cost.
+
+`RUN_DIR/requests.jsonl` gets one line per job: `{"custom_id": sample_id, "method": "POST",
+"url": "/v1/chat/completions", "body": {model, messages, max_tokens, temperature}}`, which is also
+what `openai batches create` accepts. Nothing is sent anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from datagen.common.jsonio import write_jsonl_atomic
+from datagen.llm.pricing import Price, price_for
+from datagen.llm.tokens import counter_for
+from datagen.rundir.store import REQUESTS
+from datagen.tasks.base import Job, chat_body
+
+BATCH_URL = "/v1/chat/completions"
+
+
+@dataclass
+class GenerationParams:
+    model: str
+    temperature: float = 0.7
+    max_tokens: int | None = None  # None = each task's default
+    seed: int | None = None  # sent as the API's `seed`, as live and --batch runs do
+
+
+@dataclass
+class DryRunSummary:
+    path: Path
+    requests: int
+    prompt_tokens: int
+    max_completion_tokens: int
+    token_method: str
+    price: Price | None
+    per_task: dict[str, int]
+
+    def lines(self) -> list[str]:
+        from datagen.llm.pricing import format_usd
+
+        tasks = ", ".join(f"{t} {n}" for t, n in self.per_task.items())
+        out = [
+            f"wrote {self.requests} requests ({tasks}) to {self.path}",
+            f"prompt tokens: {self.prompt_tokens:,} ({self.token_method}); "
+            f"completion tokens at most {self.max_completion_tokens:,} (max_tokens)",
+        ]
+        if self.price is not None:
+            p = self.price
+            out.append(
+                f"cost: prompts {format_usd(p.cost(self.prompt_tokens))}, at most "
+                f"{format_usd(p.cost(self.prompt_tokens, self.max_completion_tokens))} with full-length replies "
+                f"(half that with --batch); prices per 1M tokens in/out: "
+                f"${p.input_per_million}/${p.output_per_million} ({p.source})"
+            )
+        else:
+            out.append("cost: unknown price for this model (pass --price-in/--price-out, USD per 1M tokens)")
+        return out
+
+
+def request_body(job: Job, params: GenerationParams) -> dict[str, Any]:
+    """The chat-completions body for `job`: what a live run sends and a batch file contains."""
+    return chat_body(
+        job,
+        model=params.model,
+        max_tokens=params.max_tokens,
+        temperature=params.temperature,
+        seed=params.seed,
+    )
+
+
+def batch_line(job: Job, params: GenerationParams) -> dict[str, Any]:
+    return {"custom_id": job.sample_id, "method": "POST", "url": BATCH_URL, "body": request_body(job, params)}
+
+
+def write_dry_run(
+    jobs: Iterable[Job],
+    run_dir: str | Path,
+    params: GenerationParams,
+    *,
+    price_in: float | None = None,
+    price_out: float | None = None,
+) -> DryRunSummary:
+    """Write `run_dir/requests.jsonl` (atomically) and return counts, token estimate and price."""
+    counter = counter_for(params.model)
+    lines: list[dict[str, Any]] = []
+    prompt = completion = 0
+    per_task: dict[str, int] = {}
+    for job in jobs:
+        line = batch_line(job, params)
+        lines.append(line)
+        prompt += counter.messages(job.messages)
+        completion += line["body"]["max_tokens"]
+        per_task[job.task] = per_task.get(job.task, 0) + 1
+    path = Path(run_dir) / REQUESTS
+    write_jsonl_atomic(path, lines)
+    return DryRunSummary(
+        path=path,
+        requests=len(lines),
+        prompt_tokens=prompt,
+        max_completion_tokens=completion,
+        token_method=counter.method,
+        price=price_for(params.model, price_in, price_out),
+        per_task=per_task,
+    )

@@ -1,0 +1,302 @@
+"""Turn N jobs into N lines of results.jsonl / failures.jsonl as fast as the server allows.
+
+Step in the flow: tasks give `Job`s; the runner skips what the run directory already holds, sends
+the rest through `client.py` under the concurrency cap and the rate limiter, re-asks truncated or
+unparseable replies up to `max_attempts`, filters, and appends each outcome the moment it is known
+(so `kill -9` loses only requests in flight). `run.json` is rewritten every few seconds and at the end.
+
+Python API (what the CLI and other commands call)::
+
+    from datagen.engine.runner import EngineConfig, run_jobs
+    stats = run_jobs(task, jobs, TaskOptions(), EngineConfig(model="m", base_urls=[url]), "RUN_DIR")
+
+`task` is one Task or a {name: Task} mapping (jobs are matched by `job.task`). `run_direct` does the
+same for tasks that need no model (`uses_llm = False`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from datagen.common.shard import in_shard, parse_shard
+from datagen.engine.config import EngineConfig, request_body, request_key
+
+# LLM-free tasks run through the same store; re-exported so callers need one import.
+from datagen.engine.direct import run_direct  # noqa: E402,F401
+from datagen.engine.meta import new_run_id, price_pair, token_counter, write_run_meta
+from datagen.engine.outcome import failure_record, judge, result_record
+from datagen.engine.progress import ProgressDisplay, RunStats
+from datagen.errors import RemoteError
+from datagen.llm.client import ChatClient, ClientHooks, FatalRemote, RequestFailed
+from datagen.llm.ratelimit import RateLimiter
+from datagen.rundir.store import RunStore
+from datagen.tasks.base import Job, Task, TaskOptions
+
+__all__ = ["EngineConfig", "RunStats", "parse_shard", "prepare", "run_direct", "run_jobs"]
+
+META_EVERY = 5.0  # seconds between run.json rewrites during a run
+
+
+class Work:
+    """One job with its request key; the request body is only built for jobs actually sent."""
+
+    __slots__ = ("_body", "cfg", "job", "key")
+
+    def __init__(self, job: Job, key: str, cfg: EngineConfig) -> None:
+        self.job, self.key, self.cfg = job, key, cfg
+        self._body: dict[str, Any] | None = None
+
+    @property
+    def body(self) -> dict[str, Any]:
+        if self._body is None:
+            self._body = request_body(self.job, self.cfg)
+        return self._body
+
+
+def _task_map(tasks: Task | Mapping[str, Task]) -> dict[str, Task]:
+    return {tasks.name: tasks} if isinstance(tasks, Task) else dict(tasks)
+
+
+def prepare(jobs: Iterable[Job], cfg: EngineConfig) -> list[Work]:
+    """Shard and compute request keys (the first base URL stands for the replicas).
+
+    The cyclic GC is paused meanwhile: this loop only allocates acyclic objects, and with 150K live
+    jobs each collection walks all of them (a third of the resume time, measured)."""
+    base = cfg.base_urls[0]
+    out = []
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for job in jobs:
+            if cfg.shard is None or in_shard(job.sample_id, cfg.shard):
+                out.append(Work(job, request_key(job, cfg, base), cfg))
+    finally:
+        if was_enabled:
+            gc.enable()
+    return out
+
+
+def run_jobs(
+    tasks: Task | Mapping[str, Task],
+    jobs: Iterable[Job],
+    opts: TaskOptions,
+    cfg: EngineConfig,
+    run_dir: str | Path,
+    *,
+    meta: dict[str, Any] | None = None,
+) -> RunStats:
+    """Generate every job not already done in `run_dir`; returns the run's statistics."""
+    cfg.check_can_send()
+    return asyncio.run(_Run(_task_map(tasks), opts, cfg, RunStore(run_dir), meta or {}).main(jobs))
+
+
+class _Run:
+    def __init__(
+        self,
+        tasks: dict[str, Task],
+        opts: TaskOptions,
+        cfg: EngineConfig,
+        store: RunStore,
+        meta: dict[str, Any],
+    ) -> None:
+        self.tasks, self.opts, self.cfg, self.store, self.meta = tasks, opts, cfg, store, meta
+        pin, pout = price_pair(cfg.model, cfg.price_in, cfg.price_out)
+        self.stats = RunStats(price_in=pin, price_out=pout)
+        self.limiter = RateLimiter(cfg.rpm, cfg.tpm)
+        self.display = ProgressDisplay(self.stats, quiet=cfg.quiet)
+        self._count_tokens = token_counter(cfg.model)
+        self._avg_completion = 0.0  # running mean of completion tokens, for tpm estimates
+        self._template_hashes: dict[str, str] = {}
+        self.run_id = new_run_id()
+
+    async def main(self, jobs: Iterable[Job]) -> RunStats:
+        work = prepare(jobs, self.cfg)
+        for w in work:
+            self._template_hashes.setdefault(w.job.task, w.job.template_hash)
+        pending = self._resume(work)
+        self.store.open()
+        completed = False  # stays False when Ctrl-C or a fatal error ends the run early
+        try:
+            pending = self._rejudge_filtered(pending)
+            if pending:
+                await self._send_all(pending)
+            completed = True
+        finally:
+            self.store.close()
+            self.display.stop()
+            self._write_meta(final=completed)
+        self.display.summary()
+        return self.stats
+
+    # ---- resume -----------------------------------------------------------------------------------
+    def _resume(self, work: list[Work]) -> list[Work]:
+        done = self.store.done_keys()
+        keys = {w.key for w in work}
+        self._old_failures = {}
+        keep = []
+        for f in self.store.load_failures():
+            k = f.get("request_key")
+            if k in done:
+                continue  # succeeded since
+            if k in keys:
+                self._old_failures[k] = f  # retried (or re-judged) below
+            else:
+                keep.append(f)  # another shard's / parameter set's failure: not ours to touch
+        self.store.rewrite_failures(keep)
+        self.stats.total = len(work)
+        pending = [w for w in work if w.key not in done]
+        self.stats.skipped = len(work) - len(pending)
+        return pending
+
+    def _rejudge_filtered(self, pending: list[Work]) -> list[Work]:
+        """A sample rejected by a filter is not paid for twice: its stored reply is judged again
+        (so `--no-filter NAME` on a re-run recovers it) and only parse/request failures are re-sent."""
+        rest = []
+        for w in pending:
+            old = self._old_failures.get(w.key)
+            if old is None or old.get("stage") != "filter" or old.get("raw") is None:
+                rest.append(w)
+                continue
+            self._judge_and_store(w, str(old["raw"]), "stop", int(old.get("attempts", 1)), {})
+        return rest
+
+    # ---- sending ----------------------------------------------------------------------------------
+    async def _send_all(self, pending: list[Work]) -> None:
+        hooks = ClientHooks(on_failure=self._on_failure)
+        client = ChatClient(
+            self.cfg.base_urls,
+            api_key=self.cfg.api_key,
+            timeout=self.cfg.timeout,
+            max_connections=self.cfg.concurrency,
+            max_retries=self.cfg.max_retries,
+            hooks=hooks,
+        )
+        self.stats.started = time.monotonic()
+        self.display.start()
+        queue = iter(pending)
+        workers = [asyncio.create_task(self._worker(client, queue)) for _ in range(self.cfg.concurrency)]
+        ticker = asyncio.create_task(self._tick())
+        try:
+            done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+            for t in done:
+                if t.exception() is not None:
+                    raise t.exception()  # type: ignore[misc]
+        except FatalRemote as e:
+            raise RemoteError(f"{e}; model {self.cfg.model!r}; stopped before sending the rest") from None
+        finally:
+            for t in [*workers, ticker]:
+                t.cancel()
+            await asyncio.gather(*workers, ticker, return_exceptions=True)
+            await client.aclose()
+
+    async def _tick(self) -> None:
+        last_meta = time.monotonic()
+        while True:
+            await asyncio.sleep(0.25)
+            self.display.refresh()
+            if time.monotonic() - last_meta > META_EVERY:
+                self._write_meta(final=False)
+                last_meta = time.monotonic()
+
+    def _on_failure(self, f: RequestFailed) -> None:
+        self.stats.retries += 1
+        if f.status == 429:
+            self.stats.status_429 += 1
+            self.limiter.penalize(f.retry_after if f.retry_after is not None else 1.0)
+
+    async def _worker(self, client: ChatClient, queue: Any) -> None:
+        for w in queue:  # a shared iterator: each job is taken by exactly one worker
+            await self._process(client, w)
+
+    async def _process(self, client: ChatClient, w: Work) -> None:
+        usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        last_text: str | None = None
+        last_reason = ""
+        for attempt in range(1, self.cfg.max_attempts + 1):
+            est = self._estimate(w)
+
+            async def gate(est: int = est) -> None:
+                await self.limiter.acquire(est)
+
+            try:
+                c = await client.complete(w.body, gate)
+            except RequestFailed as f:
+                reason = client.redact(f.reason)
+                self._fail(w, "request", reason, attempt, last_text)
+                return
+            self._account(c.usage, c.headers, est, usage)
+            stage = self._judge_and_store(w, c.text, c.finish_reason, attempt, usage, final=False)
+            if stage != "parse":
+                return
+            last_text, last_reason = c.text, self._last_parse_reason
+            if attempt < self.cfg.max_attempts:
+                self.stats.reasked += 1
+        self._fail(w, "parse", last_reason, self.cfg.max_attempts, last_text)
+
+    def _estimate(self, w: Work) -> int:
+        if not self.limiter.tpm:
+            return 0
+        guess = self._avg_completion or w.body.get("max_tokens", 256) / 2
+        return self._count_tokens(w.job.messages) + int(guess)
+
+    def _account(self, u: dict[str, int], headers: dict[str, str], est: int, usage: dict[str, int]) -> None:
+        s = self.stats
+        p, c = int(u.get("prompt_tokens") or 0), int(u.get("completion_tokens") or 0)
+        s.requests += 1
+        s.prompt_tokens += p
+        s.completion_tokens += c
+        usage["prompt_tokens"] += p
+        usage["completion_tokens"] += c
+        self._avg_completion += (c - self._avg_completion) / min(s.requests, 100)
+        if est:
+            self.limiter.correct(est, p + c)
+        if headers:
+            self.limiter.observe(headers)
+
+    def _judge_and_store(
+        self, w: Work, text: str, finish: str, attempts: int, usage: dict[str, int], final: bool = True
+    ) -> str:
+        task = self.tasks[w.job.task]
+        v = judge(task, w.job, text, finish, self.opts)
+        if v.stage == "ok":
+            assert v.pairs is not None
+            rec = result_record(task, w.job, v.pairs, self.opts, model=self.cfg.model, usage=usage, key=w.key)
+            self.store.add_result(rec)
+            self.stats.ok += 1
+        elif v.stage == "filter":
+            self.stats.filtered[v.filter or "?"] += 1
+            self._fail(w, "filter", v.reason, attempts, text, filter_name=v.filter)
+        else:
+            self._last_parse_reason = v.reason
+            if final:
+                self._fail(w, "parse", v.reason, attempts, text)
+        return v.stage
+
+    def _fail(
+        self, w: Work, stage: str, reason: str, attempts: int, raw: str | None, filter_name: str | None = None
+    ) -> None:
+        rec = failure_record(
+            w.job, stage=stage, reason=reason, attempts=attempts, raw=raw, key=w.key, filter_name=filter_name
+        )
+        self.store.add_failure(rec)
+        self.stats.failed[stage] += 1
+
+    mode = "live"
+
+    def _write_meta(self, *, final: bool, batch: dict[str, Any] | None = None) -> None:
+        write_run_meta(
+            self.store,
+            self.cfg,
+            self.stats,
+            self._template_hashes,
+            self.meta,
+            final=final,
+            mode=self.mode,
+            run_id=self.run_id,
+            batch=batch,
+        )

@@ -1,0 +1,92 @@
+"""What one call to a model server can come back as, and how an HTTP status maps onto it.
+
+Step in the flow: `client.py` sends requests and turns every outcome into one of these: a
+`Completion`, a `RequestFailed` (one attempt failed; `retryable` says whether to try again), or a
+`FatalRemote` (the endpoint refuses the whole run). The runner and the Batch path handle them. Kept
+apart from `client.py` because none of it needs the openai SDK: the policy is readable and testable
+on its own, and the client module stays about sending.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+# Where requests go when neither --base-url nor $OPENAI_BASE_URL says otherwise. Defined here, away
+# from client.py, so option parsing does not import the openai SDK (~2 s).
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+@dataclass
+class Completion:
+    text: str
+    finish_reason: str
+    usage: dict[str, int]
+    headers: dict[str, str]
+    base_url: str
+
+
+class RequestFailed(Exception):
+    """One HTTP attempt failed. `retryable` decides whether tenacity tries again."""
+
+    def __init__(
+        self, reason: str, *, status: int | None = None, retryable: bool, retry_after: float | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class FatalRemote(Exception):
+    """The endpoint refuses the whole run (bad key, unknown model/URL, nothing listening)."""
+
+
+Gate = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class ClientHooks:
+    """Callbacks into the rate limiter / statistics: `on_failure` sees every failed attempt."""
+
+    on_failure: Callable[[RequestFailed], None] = field(default=lambda f: None)
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """`retry-after-ms` (OpenAI) wins over `retry-after` (seconds or an HTTP date)."""
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return float(ms) / 1000.0
+        except ValueError:
+            pass
+    ra = headers.get("retry-after")
+    if not ra:
+        return None
+    try:
+        return float(ra)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(ra) if ra else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def classify_status(
+    code: int, headers: Mapping[str, str], msg: str, *, base_url: str, answered: int
+) -> RequestFailed | FatalRemote:
+    """An HTTP error status → our retry decision. A 401/403/404 from an endpoint that has not
+    `answered` yet means the run is misconfigured (FatalRemote); later, a passing hiccup."""
+    if code in (401, 403, 404) and answered == 0:
+        what = {401: "the API key was refused", 403: "access denied", 404: "not found"}[code]
+        hint = {
+            401: "check OPENAI_API_KEY (or unset it for a local server)",
+            403: "check the key's permissions for this model",
+            404: "check --model and --base-url (it usually ends in /v1)",
+        }[code]
+        return FatalRemote(f"{base_url}: HTTP {code}, {what}: {msg} ({hint})")
+    retryable = code == 429 or code == 408 or code >= 500
+    return RequestFailed(
+        f"HTTP {code}: {msg}", status=code, retryable=retryable, retry_after=retry_after_seconds(headers)
+    )

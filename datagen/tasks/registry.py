@@ -1,0 +1,59 @@
+"""Every task by name: the one list the CLI, the engine and the docs read.
+
+Adding a task is one line here (plus its module and template folder). `register_task` adds one at
+run time, for plugins and tests. `llava` names LLaVA's three tasks together.
+"""
+
+from __future__ import annotations
+
+from datagen.errors import UsageError
+from datagen.tasks.base import Task
+from datagen.tasks.grounded.task import GroundedQATask
+from datagen.tasks.llava.task import ComplexReasoningTask, ConversationTask, DetailDescriptionTask
+from datagen.tasks.rewrite.task import CaptionRewriteTask
+from datagen.tasks.vqa.answer import VQAAnswerTask
+from datagen.tasks.vqa.img2llm import Img2LLMQATask
+
+TASKS: dict[str, type[Task]] = {
+    "conversation": ConversationTask,
+    "detail_description": DetailDescriptionTask,
+    "complex_reasoning": ComplexReasoningTask,
+    "caption_rewrite": CaptionRewriteTask,
+    "grounded_qa": GroundedQATask,
+    "vqa_answer": VQAAnswerTask,
+    "img2llm_qa": Img2LLMQATask,
+}
+ALIASES: dict[str, str] = {"detail": "detail_description", "reasoning": "complex_reasoning"}
+TASK_GROUPS: dict[str, list[str]] = {
+    "llava": ["conversation", "detail_description", "complex_reasoning"],
+}
+LLAVA_TASKS = TASK_GROUPS["llava"]
+
+
+def register_task(name: str, cls: type[Task]) -> None:
+    """Make `cls` available as task `name` (a plugin's own task, or a test's scripted one)."""
+    TASKS[name] = cls
+
+
+def task_names() -> list[str]:
+    return list(TASKS)
+
+
+def canonical_task_name(name: str) -> str:
+    name = ALIASES.get(name, name)
+    if name not in TASKS:
+        known = ", ".join([*TASKS, *ALIASES])
+        raise UsageError(f"unknown task '{name}'", hint=f"choose one of: {known}")
+    return name
+
+
+def expand_task_names(name: str) -> list[str]:
+    """`llava` → its three tasks; an alias → its canonical name; unknown names raise UsageError."""
+    if name in TASK_GROUPS:
+        return list(TASK_GROUPS[name])
+    return [canonical_task_name(name)]
+
+
+def get_task(name: str) -> Task:
+    """A fresh instance of the task called `name` (or an alias of it)."""
+    return TASKS[canonical_task_name(name)]()

@@ -1,0 +1,127 @@
+"""`vqa_answer` task (PICa-style): answer VQA v2 / OK-VQA questions from an image's text context.
+
+Per question, the prompt is our system message, then `--shots K` in-context examples (context +
+question → short answer), then the image's context and the question. With `--examples FILE` the
+shots are the K pool examples most similar to the question (`datagen/tasks/vqa/picker.py`); without
+it, the template folder's own few-shot pairs are used. Options in `TaskOptions.extra`: `questions`
+(required), `examples`, `shots`.
+
+Each accepted sample is a one-turn LLaVA record carrying `question_id` and `answer`, from which
+`datagen/tasks/vqa/files.py` writes `RUN_DIR/vqa_results.json` for `datagen eval vqa`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from datagen.errors import InputError, ParseError, UsageError
+from datagen.prompts.context import render_context
+from datagen.prompts.templates import load_template
+from datagen.tasks.base import FilterFn, Job, Message, QAPairs, Task, TaskOptions
+from datagen.tasks.vqa.files import load_questions
+from datagen.tasks.vqa.picker import ExamplePicker, load_examples
+
+DEFAULT_SHOTS = 4
+MAX_ANSWER_WORDS = 8
+# Appended to the question in the training record, so a model learns when a short answer is wanted.
+SHORT_ANSWER_HINT = "Reply with a single word or a short phrase."
+_PREFIX = re.compile(r"^\s*(?:the\s+)?(?:short\s+)?answer\s*(?:is)?\s*[:\-]\s*", re.IGNORECASE)
+
+
+def question_block(context: str, question: str) -> str:
+    """A context followed by its question: the user turn of a shot and of the final request."""
+    return context + "\n\nQuestion: " + question
+
+
+def short_answer(reply: str) -> str:
+    """The answer from a reply: first non-empty line, without an "Answer:" label, quotes or final stop."""
+    for line in reply.strip().splitlines():
+        # Chat models often bold the label ("**Answer:** dog"); asterisks are never part of an answer.
+        line = _PREFIX.sub("", line.replace("*", "").strip()).strip().strip("\"'`").strip()
+        line = line.rstrip(".!").strip()
+        if line:
+            return line
+    raise ParseError("empty reply: no answer")
+
+
+def _too_long(pairs: QAPairs, job: Job) -> str | None:
+    words = len(pairs[0][1].split())
+    return (
+        f"answer has {words} words (short answers only, at most {MAX_ANSWER_WORDS})"
+        if words > MAX_ANSWER_WORDS
+        else None
+    )
+
+
+class VQAAnswerTask(Task):
+    name = "vqa_answer"
+
+    def _shots(self, opts: TaskOptions) -> int:
+        shots = opts.extra.get("shots")
+        k = DEFAULT_SHOTS if shots is None else int(shots)
+        if k < 0:
+            raise UsageError(f"--shots must be 0 or more, got {k}")
+        return k
+
+    def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> Iterator[Job]:
+        qpath = opts.extra.get("questions")
+        if not qpath:
+            raise UsageError("vqa_answer needs --questions FILE (VQA v2 / OK-VQA questions JSON)")
+        k = self._shots(opts)
+        template = load_template(self.name, opts.templates_dir)
+        picker = ExamplePicker(load_examples(opts.extra["examples"])) if opts.extra.get("examples") else None
+        fixed = template.examples[:k]
+        by_image = {int(s["image_id"]): s for s in sources if s.get("image_id") is not None}
+        questions = load_questions(qpath)
+        if not questions:  # else the run "succeeds" with nothing sent and an empty vqa_results.json
+            raise InputError(f'{qpath}: no questions (its "questions" list is empty)')
+        matched = [q for q in questions if q["image_id"] in by_image]
+        if not matched:
+            raise InputError(
+                f"{qpath}: none of its {len(questions)} questions is about an image in the source",
+                hint="use the COCO split the questions belong to (e.g. val2014 questions with val2014 images)",
+            )
+        if len(matched) < len(questions):
+            # Expected with --limit or a subset of images; reported by the command, never silent.
+            opts.extra.setdefault("notes", []).append(
+                f"vqa_answer: {len(questions) - len(matched)} of {len(questions)} questions are about "
+                "images not in the source (or beyond --limit) and were left out"
+            )
+        for q in matched:
+            ctx = by_image[q["image_id"]]
+            messages: list[Message] = [{"role": "system", "content": template.system}]
+            if picker is not None:
+                shots = picker.pick(
+                    q["question"], k, seed=opts.seed, key=str(q["question_id"]), exclude_image=q["image_id"]
+                )
+                pairs = [(question_block(e.context, e.question), e.answer) for e in shots]
+            else:
+                pairs = fixed
+            for user, assistant in pairs:
+                messages.append({"role": "user", "content": user})
+                messages.append({"role": "assistant", "content": assistant})
+            context = render_context(ctx, template.context_fields)
+            messages.append({"role": "user", "content": question_block(context, q["question"])})
+            yield Job(
+                sample_id=f"{self.name}:{ctx['id']}:{q['question_id']}",
+                task=self.name,
+                messages=messages,
+                source={**ctx, "question_id": q["question_id"], "question": q["question"]},
+                template_hash=template.hash,
+                max_tokens=template.max_tokens,
+            )
+
+    def parse(self, reply: str, job: Job) -> QAPairs:
+        return [(job.source["question"], short_answer(reply))]
+
+    def filters(self) -> list[tuple[str, FilterFn]]:
+        return [("short_answer", _too_long)]
+
+    def to_record(self, pairs: QAPairs, job: Job, opts: TaskOptions) -> dict[str, Any]:
+        (question, answer), *_ = pairs
+        rec = super().to_record([(question + "\n" + SHORT_ANSWER_HINT, answer)], job, opts)
+        rec["question_id"] = job.source["question_id"]
+        rec["answer"] = answer
+        return rec

@@ -1,0 +1,98 @@
+"""VQA v2 / OK-VQA files: read questions, write the results format, collect a run's VQA outputs.
+
+- questions: `{"questions": [{"image_id", "question", "question_id"}, ...]}` (both datasets' layout);
+- results: `[{"question_id", "answer"}, ...]` — what the official evaluation and `datagen eval vqa` read;
+- examples pool (`img2llm_qa` writes, `vqa_answer --examples` reads): JSONL of
+  `{"context", "question", "answer", "image_id"}`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from datagen.common.jsonio import read_json, write_json_atomic, write_jsonl_atomic
+from datagen.errors import InputError
+from datagen.rundir.samples import load_samples
+from datagen.rundir.store import RESULTS
+
+VQA_RESULTS = "vqa_results.json"
+VQA_EXAMPLES = "vqa_examples.jsonl"
+
+
+def as_int(value: Any, what: str, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        raise InputError(f"{where}: {what} must be an integer, got {value!r}")
+    return int(value)
+
+
+def load_questions(path: str | Path) -> list[dict[str, Any]]:
+    """Questions in file order as `{"question_id": int, "image_id": int, "question": str}`."""
+    data = read_json(path)
+    qs = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(qs, list):
+        raise InputError(f'{path}: expected {{"questions": [...]}} (VQA v2 / OK-VQA questions file)')
+    out: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for i, q in enumerate(qs):
+        where = f"{path}: questions[{i}]"
+        if not isinstance(q, dict):
+            raise InputError(f"{where}: not an object")
+        qid = as_int(q.get("question_id"), "question_id", where)
+        image_id = as_int(q.get("image_id"), "image_id", where)
+        text = q.get("question")
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"{where} (question {qid}): 'question' must be a non-empty string")
+        if qid in seen:
+            raise InputError(f"{where}: question_id {qid} appears twice")
+        seen.add(qid)
+        out.append({"question_id": qid, "image_id": image_id, "question": text.strip()})
+    return out
+
+
+def _task_rows(run_dir: Path, task: str) -> list[dict[str, Any]]:
+    if not (run_dir / RESULTS).exists():
+        return []
+    return [obj for obj in load_samples(run_dir, validate=False) if obj.get("task") == task]
+
+
+def write_vqa_results(run_dir: str | Path) -> Path | None:
+    """`RUN_DIR/vqa_results.json` from the run's `vqa_answer` samples (None if it has none)."""
+    rd = Path(run_dir)
+    rows = _task_rows(rd, "vqa_answer")
+    if not rows:
+        return None
+    answers = {int(r["question_id"]): r["answer"] for r in rows if "question_id" in r and "answer" in r}
+    out = rd / VQA_RESULTS
+    write_json_atomic(out, [{"question_id": q, "answer": a} for q, a in sorted(answers.items())])
+    return out
+
+
+def write_vqa_examples(run_dir: str | Path) -> Path | None:
+    """`RUN_DIR/vqa_examples.jsonl` from the run's `img2llm_qa` samples (None if it has none)."""
+    rd = Path(run_dir)
+    rows = _task_rows(rd, "img2llm_qa")
+    if not rows:
+        return None
+    # A re-run with other settings (e.g. --temperature) adds a second sample for an image; keep the
+    # later one, as vqa_results.json does, so the pool does not hold every example twice.
+    latest = {r.get("sample_id", r.get("id")): r for r in rows}
+    examples = []
+    for r in latest.values():
+        for pair in r.get("qa_pairs", []):
+            examples.append(
+                {
+                    "context": r["qa_context"],
+                    "question": pair["question"],
+                    "answer": pair["answer"],
+                    "image_id": r.get("image_id"),
+                }
+            )
+    out = rd / VQA_EXAMPLES
+    write_jsonl_atomic(out, examples)
+    return out
+
+
+def write_run_outputs(run_dir: str | Path) -> list[Path]:
+    """Every VQA-side file a run's samples allow; called after a `generate` run (and by the demo)."""
+    return [p for p in (write_vqa_results(run_dir), write_vqa_examples(run_dir)) if p is not None]
