@@ -26,9 +26,9 @@ from datagen.common.jsonio import write_jsonl_atomic
 from datagen.common.resources import templates_root
 from datagen.errors import ParseError
 from datagen.export.llava import export_llava, write_llava_json
+from datagen.prompts.instructions import load_instructions, pick_instruction
 from datagen.tasks.base import Job, TaskOptions
 from datagen.tasks.filters import first_rejection
-from datagen.tasks.llava.replies import load_instructions, pick_instruction
 from datagen.tasks.llava.task import INSTRUCTION_KEY
 from datagen.tasks.registry import get_task
 

@@ -54,13 +54,6 @@ class ParseError(DatagenError):
     """A model reply does not have the shape the task expects. Counted as a failed attempt."""
 
 
-class FilterReject(DatagenError):
-    """A parsed sample was rejected by a quality filter; `name` is the filter's name."""
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(message)
-        self.name = name
-
 
 _SECRET_ENV_VARS = ("OPENAI_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 

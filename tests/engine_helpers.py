@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from datagen.errors import ParseError
-from datagen.tasks.base import Job, QAPairs, Task, TaskOptions
+from datagen.tasks.base import Job, JobSet, QAPairs, Task, TaskOptions
 
 
 class EchoQA(Task):
@@ -16,8 +16,7 @@ class EchoQA(Task):
     name = "echo_qa"
 
     def build_jobs(self, sources, opts):  # type: ignore[override]
-        for src in sources:
-            yield make_job(src["id"], src.get("text", ""))
+        return JobSet([make_job(src["id"], src.get("text", "")) for src in sources])
 
     def parse(self, reply: str, job: Job) -> QAPairs:
         lines = [x.strip() for x in reply.strip().splitlines() if x.strip()]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from fakeserver import Reply
 
-from datagen.engine.generate import select_tasks
 from datagen.engine.jobs import build_jobs
+from datagen.engine.options import select_tasks
 from datagen.engine.runner import EngineConfig
 
 MOTO, MIRROR, BIRD = "000000165518", "000000229358", "000000126107"

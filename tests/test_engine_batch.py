@@ -83,8 +83,8 @@ def test_batch_with_bad_key_is_a_clear_error(tmp_path):
 
 def test_dry_run_file_equals_what_batch_uploads(tmp_path, coco_mini):
     """--dry-run writes the same request lines a --batch run would upload (one body builder)."""
-    from datagen.engine.config import EngineConfig, request_body
-    from datagen.engine.dryrun import GenerationParams, batch_line
+    from datagen.engine.config import EngineConfig, GenerationParams, request_body
+    from datagen.engine.dryrun import batch_line
     from datagen.engine.jobs import build_jobs
     from datagen.sources.load import SourceSpec, load_contexts
     from datagen.tasks.base import TaskOptions
@@ -94,4 +94,4 @@ def test_dry_run_file_equals_what_batch_uploads(tmp_path, coco_mini):
     cfg = EngineConfig(model="m", base_urls=["http://127.0.0.1:1/v1"], temperature=0.3, seed=5, max_tokens=77)
     params = GenerationParams(model="m", temperature=0.3, max_tokens=77, seed=5)
     for job in jobs:
-        assert batch_line(job, params)["body"] == request_body(job, cfg)
+        assert batch_line(job.sample_id, request_body(job, params))["body"] == request_body(job, cfg)

@@ -14,7 +14,7 @@ import pytest
 from export_fixtures import run_cli, run_subprocess
 from llava_helpers import SCRIPT, scripted_server
 
-from datagen.engine.generate import llava_options
+from datagen.engine.options import llava_options
 from datagen.export.hf import record_from_row
 from datagen.sources.load import SourceSpec, load_contexts
 

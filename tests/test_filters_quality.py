@@ -7,10 +7,10 @@ import pytest
 from datagen.records import make_conversations, placement_rng
 from datagen.tasks.base import Job
 from datagen.tasks.dedupe import DuplicateTracker
-from datagen.tasks.filters import (
+from datagen.tasks.filters import first_rejection
+from datagen.tasks.llava.filters import (
     FILTER_NAMES,
     active_filters,
-    first_rejection,
     leak,
     non_alternating,
     refusal,

@@ -15,6 +15,7 @@ from datagen.records import llava_record_problems
 from datagen.tasks.base import TaskOptions
 from datagen.tasks.grounded.nouns import COCO_CATEGORIES, NOUNS, noun
 from datagen.tasks.grounded.questions import format_box
+from datagen.tasks.grounded.task import GroundedOptions
 from datagen.tasks.registry import get_task
 
 TOL = 0.002  # normalised boxes are rounded to 3 decimals; centres may move by up to 0.001
@@ -53,7 +54,7 @@ def test_every_answer_matches_the_raw_annotations(coco_mini: Path, split: str) -
     raw = _raw(coco_mini, split)
     truth = _truth(raw)
     task = get_task("grounded_qa")
-    opts = TaskOptions(seed=3, extra={"max_questions": 12, "margin": 0.1})
+    opts = TaskOptions(seed=3, task_options=[GroundedOptions(max_questions=12, margin=0.1)])
     kinds_seen: dict[str, int] = defaultdict(int)
     for rec in contexts(coco_mini, split):
         anns = truth[rec["image_id"]]
@@ -111,7 +112,7 @@ def test_crowd_only_category_is_present_but_never_counted(coco_mini: Path) -> No
         ],
     }
     task = get_task("grounded_qa")
-    qas = task.questions(rec, TaskOptions(extra={"max_questions": 50}))
+    qas = task.questions(rec, TaskOptions(task_options=[GroundedOptions(max_questions=50)]))
     assert not [qa for qa in qas if qa.kind == "count" and qa.subject == ("person",)]
     assert [qa for qa in qas if qa.kind == "count" and qa.subject == ("dog",)][0].value == 1
     assert [qa for qa in qas if qa.kind == "exists" and qa.subject == ("person",)]
@@ -135,9 +136,13 @@ def test_relations_respect_the_margin() -> None:
     }
     task = get_task("grounded_qa")
     for seed in range(20):
-        qas = task.questions(rec, TaskOptions(seed=seed, extra={"max_questions": 50, "margin": 0.15}))
+        qas = task.questions(
+            rec, TaskOptions(seed=seed, task_options=[GroundedOptions(max_questions=50, margin=0.15)])
+        )
         assert not [qa for qa in qas if qa.kind == "relation"]
-    qas = task.questions(rec, TaskOptions(seed=1, extra={"max_questions": 50, "margin": 0.05}))
+    qas = task.questions(
+        rec, TaskOptions(seed=1, task_options=[GroundedOptions(max_questions=50, margin=0.05)])
+    )
     (rel,) = [qa for qa in qas if qa.kind == "relation"]
     expected = {("cat", "dog"): "left", ("dog", "cat"): "right"}[rel.subject]
     assert rel.value == expected
@@ -173,16 +178,16 @@ def test_no_boxes_is_rejected_not_an_empty_record() -> None:
     pairs = task.direct_pairs(src, TaskOptions())
     assert pairs == []
     ((name, check),) = task.filters()
-    job = next(task.build_jobs([src], TaskOptions()))
+    job = task.build_jobs([src], TaskOptions()).jobs[0]
     assert name == "no_questions" and "no annotation-checkable question" in (check(pairs, job) or "")
 
 
 def test_bad_options_are_usage_errors() -> None:
     task = get_task("grounded_qa")
     with pytest.raises(UsageError, match="--margin"):
-        list(task.build_jobs([], TaskOptions(extra={"margin": 2})))
+        list(task.build_jobs([], TaskOptions(task_options=[GroundedOptions(margin=2)])))
     with pytest.raises(UsageError, match="--max-questions"):
-        list(task.build_jobs([], TaskOptions(extra={"max_questions": 0})))
+        list(task.build_jobs([], TaskOptions(task_options=[GroundedOptions(max_questions=0)])))
 
 
 def test_noun_table_covers_all_coco_categories(coco_mini: Path) -> None:
@@ -208,7 +213,7 @@ def test_noun_table_covers_all_coco_categories(coco_mini: Path) -> None:
 
 def test_detector_boxes_are_never_used() -> None:
     task = get_task("grounded_qa")
-    opts = TaskOptions(extra={"max_questions": 50})
+    opts = TaskOptions(task_options=[GroundedOptions(max_questions=50)])
     det = {"category": "dog", "bbox": [0.5, 0.5, 0.9, 0.9], "source": "detr.jsonl", "score": 0.9}
     mixed = {
         "id": "000000000004",
@@ -221,7 +226,7 @@ def test_detector_boxes_are_never_used() -> None:
     only_det = {"id": "000000000005", "image": "x.jpg", "boxes": [det]}
     assert task.direct_pairs(only_det, opts) == []
     ((_, check),) = task.filters()
-    job = next(task.build_jobs([only_det], opts))
+    job = task.build_jobs([only_det], opts).jobs[0]
     assert "boxes from detr.jsonl are not used" in (check([], job) or "")
 
 
@@ -238,7 +243,9 @@ def test_every_category_reads_correctly(category: str) -> None:
     task = get_task("grounded_qa")
     for rec, count in ((one, 1), (three, 3)):
         for seed in range(6):
-            for qa in task.questions(rec, TaskOptions(seed=seed, extra={"max_questions": 50})):
+            for qa in task.questions(
+                rec, TaskOptions(seed=seed, task_options=[GroundedOptions(max_questions=50)])
+            ):
                 text = f"{qa.question} {qa.answer}"
                 low = text.lower()
                 assert "  " not in text and not re.search(r"\ba [aeiou]|\ban [^aeiou]", low), text

@@ -14,7 +14,9 @@ from datagen.prompts.templates import load_template
 from datagen.records import llava_record_problems
 from datagen.tasks.base import TaskOptions
 from datagen.tasks.registry import get_task
+from datagen.tasks.vqa.answer import VQAOptions
 from datagen.tasks.vqa.candidates import answer_candidates, candidates_block, parse_questions, rank_candidates
+from datagen.tasks.vqa.img2llm import Img2LLMOptions
 
 
 def test_candidates_from_one_caption() -> None:
@@ -70,7 +72,7 @@ def test_parse_pairs_questions_with_their_numbered_answer() -> None:
 def test_jobs_and_records(coco_mini: Path) -> None:
     task = get_task("img2llm_qa")
     recs = contexts(coco_mini, "val")
-    opts = TaskOptions(seed=1, extra={"max_questions": 3})
+    opts = TaskOptions(seed=1, task_options=[Img2LLMOptions(max_questions=3)])
     jobs = list(task.build_jobs(recs, opts))
     assert [j.sample_id for j in jobs] == [f"img2llm_qa:{r['id']}" for r in recs]
     template = load_template("img2llm_qa")
@@ -95,9 +97,9 @@ def test_caption_less_images_are_reported_not_sent(coco_mini: Path) -> None:
     recs = contexts(coco_mini, "val")
     empty = {**recs[0], "id": "000000000042", "captions": ["..."]}
     opts = TaskOptions()
-    jobs = list(task.build_jobs([empty, *recs], opts))
-    assert [j.sample_id for j in jobs] == [f"img2llm_qa:{r['id']}" for r in recs]
-    assert "1 image(s) have no answer candidate" in opts.extra["notes"][0]
+    planned = task.build_jobs([empty, *recs], opts)
+    assert [j.sample_id for j in planned.jobs] == [f"img2llm_qa:{r['id']}" for r in recs]
+    assert "1 image(s) have no answer candidate" in planned.notes[0]
 
 
 def test_missing_spacy_model_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,7 +121,7 @@ def test_examples_file_feeds_vqa_answer(coco_mini: Path, tmp_path: Path) -> None
 
     task = get_task("img2llm_qa")
     recs = contexts(coco_mini, "train")[:5]
-    opts = TaskOptions(extra={"max_questions": 2})
+    opts = TaskOptions(task_options=[Img2LLMOptions(max_questions=2)])
     rows = []
     for job in task.build_jobs(recs, opts):
         cands = job.source["answer_candidates"]
@@ -144,7 +146,10 @@ def test_examples_file_feeds_vqa_answer(coco_mini: Path, tmp_path: Path) -> None
     )
     vqa = get_task("vqa_answer")
     (job,) = vqa.build_jobs(
-        recs, TaskOptions(extra={"questions": str(qfile), "examples": str(run / VQA_EXAMPLES), "shots": 3})
+        recs,
+        TaskOptions(
+            task_options=[VQAOptions(questions=str(qfile), examples=str(run / VQA_EXAMPLES), shots=3)]
+        ),
     )
     shots = [m["content"] for m in job.messages[1:-1:2]]
     assert len(shots) == 3 and all(recs[1]["captions"][0] not in s for s in shots)  # never its own image

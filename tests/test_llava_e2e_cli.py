@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from llava_helpers import BIRD, MIRROR, MOTO, SCRIPT, run_cli, scripted_server
 
-from datagen.engine.generate import llava_options
+from datagen.engine.options import llava_options
 from datagen.records import llava_record_problems
 from datagen.sources.load import SourceSpec, load_contexts
 

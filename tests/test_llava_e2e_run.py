@@ -19,12 +19,13 @@ from llava_helpers import (
 )
 
 from datagen.common.resources import templates_root
-from datagen.engine.generate import llava_options, run_llava, select_tasks
+from datagen.engine.generate import run_llava
+from datagen.engine.options import llava_options, select_tasks
 from datagen.export.llava import export_llava
+from datagen.prompts.instructions import load_instructions, pick_instruction
 from datagen.records import llava_record_problems
 from datagen.review.stats import dataset_stats
 from datagen.sources.load import SourceSpec, load_contexts
-from datagen.tasks.llava.replies import load_instructions, pick_instruction
 
 
 @pytest.fixture

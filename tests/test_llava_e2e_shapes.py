@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 from fakeserver import Reply
 
-from datagen.engine.generate import llava_options, run_llava
+from datagen.engine.generate import run_llava
+from datagen.engine.options import llava_options
 from datagen.engine.runner import EngineConfig
 from datagen.export.llava import export_llava
 from datagen.records import llava_record_problems

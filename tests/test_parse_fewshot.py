@@ -7,7 +7,8 @@ import pytest
 
 from datagen.prompts.templates import load_template
 from datagen.tasks.base import TaskOptions
-from datagen.tasks.filters import active_filters, first_rejection
+from datagen.tasks.filters import first_rejection
+from datagen.tasks.llava.filters import active_filters
 from datagen.tasks.registry import get_task
 
 

@@ -8,13 +8,8 @@ from pathlib import Path
 import pytest
 
 from datagen.errors import InputError, ParseError
-from datagen.tasks.llava.replies import (
-    load_instructions,
-    parse_complex_reasoning,
-    parse_conversation,
-    parse_detail,
-    pick_instruction,
-)
+from datagen.prompts.instructions import load_instructions, pick_instruction
+from datagen.tasks.llava.replies import parse_complex_reasoning, parse_conversation, parse_detail
 
 REPO = Path(__file__).resolve().parents[1]
 

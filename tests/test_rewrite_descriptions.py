@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from datagen.engine.outcome import rejected_record
 from datagen.errors import InputError
 from datagen.tasks.rewrite.descriptions import (
     read_descriptions,
     read_from_run,
-    short_input_failure,
+    short_input_rejection,
     split_short,
 )
 
@@ -193,13 +194,16 @@ def test_short_input_failure_line() -> None:
     ]
     keep, short = split_short(rows, 5)
     assert [r["id"] for r in keep] == ["2"] and [r["id"] for r in short] == ["1"]
-    assert short_input_failure(short[0], 5) == {
+    # the failures.jsonl line the engine writes for it (no request was made, so no request key)
+    assert rejected_record(short_input_rejection(short[0], 5)) == {
         "sample_id": "caption_rewrite:1",
         "id": "1",
+        "image": "1.jpg",
         "task": "caption_rewrite",
         "stage": "filter",
-        "filter": "too_short_input",
         "reason": "too_short_input: 2 words, fewer than --min-words 5",
+        "filter": "too_short_input",
         "attempts": 0,
         "raw": "A bird.",
+        "request_key": None,
     }

@@ -11,7 +11,7 @@ from datagen.errors import ParseError, UsageError
 from datagen.records import llava_record_problems
 from datagen.tasks.base import Job, TaskOptions
 from datagen.tasks.registry import get_task
-from datagen.tasks.rewrite.task import CaptionRewriteTask
+from datagen.tasks.rewrite.task import CaptionRewriteTask, RewriteOptions
 
 SOURCE = (
     "A man rides a motorcycle down a foggy road. A man rides a motorcycle down a foggy road. The rider "
@@ -120,31 +120,24 @@ def test_load_sources_reads_options_and_build_jobs_flags_short_inputs(tmp_path: 
         + "\n"
     )
     task = CaptionRewriteTask()
-    sink: list[dict] = []
-    opts = TaskOptions(
-        extra={
-            "descriptions": str(p),
-            "id_field": "file",
-            "text_field": "text",
-            "min_words": 5,
-            "rejected_sources": sink,
-        }
-    )
+    rewrite = RewriteOptions(descriptions=str(p), id_field="file", text_field="text", min_words=5)
+    opts = TaskOptions(task_options=[rewrite])
     rows = task.load_sources(opts)
     assert rows == [
         {"id": "a", "image": "a.jpg", "description": SOURCE},
         {"id": "b", "image": "b.jpg", "description": "Too short."},
     ]
-    jobs = list(task.build_jobs(rows, opts))
-    assert [j.sample_id for j in jobs] == ["caption_rewrite:a"]
-    assert [(f["id"], f["stage"], f["filter"]) for f in task.prefailures] == [
-        ("b", "filter", "too_short_input")
+    planned = task.build_jobs(rows, opts)
+    assert [j.sample_id for j in planned.jobs] == ["caption_rewrite:a"]
+    assert [(r.source["id"], r.task, r.filter) for r in planned.rejected] == [
+        ("b", "caption_rewrite", "too_short_input")
     ]
-    assert sink == task.prefailures
     # a --limit applied to the rows first: only the first description is considered at all
-    assert [j.sample_id for j in task.build_jobs(rows[1:], opts)] == [] and len(task.prefailures) == 1
-    opts.extra["min_words"] = 0
-    assert len(list(task.build_jobs(rows, opts))) == 2 and task.prefailures == []
+    later = task.build_jobs(rows[1:], opts)
+    assert later.jobs == [] and len(later.rejected) == 1
+    rewrite.min_words = 0
+    everything = task.build_jobs(rows, opts)
+    assert len(everything.jobs) == 2 and everything.rejected == []
 
 
 @pytest.mark.parametrize(
@@ -160,4 +153,4 @@ def test_load_sources_usage_errors(tmp_path: Path, extra: dict, message: str) ->
     if "descriptions" in extra:
         extra["descriptions"] = str(tmp_path / extra["descriptions"])
     with pytest.raises(UsageError, match=message):
-        CaptionRewriteTask().load_sources(TaskOptions(extra=extra))
+        CaptionRewriteTask().load_sources(TaskOptions(task_options=[RewriteOptions(**extra)]))

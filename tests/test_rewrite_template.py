@@ -8,7 +8,7 @@ from pathlib import Path
 from datagen.common.resources import templates_root
 from datagen.prompts.templates import load_template
 from datagen.tasks.base import TaskOptions
-from datagen.tasks.rewrite.task import CaptionRewriteTask
+from datagen.tasks.rewrite.task import CaptionRewriteTask, RewriteOptions
 
 ROWS = [
     {
@@ -37,7 +37,9 @@ def test_examples_obey_the_filters_they_teach() -> None:
     task = CaptionRewriteTask()
     tpl = load_template("caption_rewrite")
     for i, (caps, conv) in enumerate(tpl.examples):
-        job = next(task.build_jobs([{"id": str(i), "image": f"{i}.jpg", "description": caps}], TaskOptions()))
+        job = task.build_jobs([{"id": str(i), "image": f"{i}.jpg", "description": caps}], TaskOptions()).jobs[
+            0
+        ]
         pairs = task.parse(conv, job)
         assert [n for n, fn in task.filters() if fn(pairs, job)] == [], f"example {i} answer"
         flawed = [n for n, fn in task.filters() if fn(task.parse(caps, job), job)]
@@ -49,7 +51,7 @@ def test_examples_obey_the_filters_they_teach() -> None:
 
 def test_jobs_are_system_pairs_then_the_description() -> None:
     task = CaptionRewriteTask()
-    jobs = list(task.build_jobs(ROWS, TaskOptions(seed=3, extra={"min_words": 0})))
+    jobs = list(task.build_jobs(ROWS, TaskOptions(seed=3, task_options=[RewriteOptions(min_words=0)])))
     tpl = load_template("caption_rewrite")
     assert [j.sample_id for j in jobs] == ["caption_rewrite:000000165518", "caption_rewrite:2"]
     msgs = jobs[1].messages
@@ -59,7 +61,9 @@ def test_jobs_are_system_pairs_then_the_description() -> None:
     assert msgs[-1]["content"] == ROWS[1]["description"]  # braces and $ untouched
     assert all(j.template_hash == tpl.hash and j.max_tokens == 700 for j in jobs)
     assert all(j.source["instruction"] in tpl.instructions for j in jobs)
-    again = list(CaptionRewriteTask().build_jobs(ROWS, TaskOptions(seed=3, extra={"min_words": 0})))
+    again = list(
+        CaptionRewriteTask().build_jobs(ROWS, TaskOptions(seed=3, task_options=[RewriteOptions(min_words=0)]))
+    )
     assert [j.source["instruction"] for j in again] == [j.source["instruction"] for j in jobs]  # seeded
 
 
@@ -69,7 +73,7 @@ def test_user_templates_dir_replaces_the_prompt(tmp_path: Path) -> None:
     (own / "system_message.txt").write_text("Fix the paragraph.")
     (own / "000_caps.txt").write_text("A cat. A cat.")
     (own / "000_conv.txt").write_text("A cat.")
-    job = next(CaptionRewriteTask().build_jobs(ROWS[:1], TaskOptions(templates_dir=str(tmp_path))))
+    job = CaptionRewriteTask().build_jobs(ROWS[:1], TaskOptions(templates_dir=str(tmp_path))).jobs[0]
     assert [m["content"] for m in job.messages] == [
         "Fix the paragraph.",
         "A cat. A cat.",

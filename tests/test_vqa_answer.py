@@ -14,7 +14,7 @@ from datagen.prompts.templates import load_template
 from datagen.records import llava_record_problems
 from datagen.tasks.base import TaskOptions
 from datagen.tasks.registry import get_task
-from datagen.tasks.vqa.answer import SHORT_ANSWER_HINT, short_answer
+from datagen.tasks.vqa.answer import SHORT_ANSWER_HINT, VQAOptions, short_answer
 
 QUESTIONS = {
     "questions": [
@@ -48,13 +48,14 @@ def test_jobs_with_picked_shots(coco_mini: Path, files: tuple[Path, Path]) -> No
     q, ex = files
     task = get_task("vqa_answer")
     recs = contexts(coco_mini, "val")
-    opts = TaskOptions(extra={"questions": str(q), "examples": str(ex), "shots": 2})
-    jobs = list(task.build_jobs(recs, opts))
+    opts = TaskOptions(task_options=[VQAOptions(questions=str(q), examples=str(ex), shots=2)])
+    planned = task.build_jobs(recs, opts)
+    jobs = planned.jobs
     assert [j.sample_id for j in jobs] == [
         "vqa_answer:000000229358:2293580",
         "vqa_answer:000000165518:1655180",
     ]  # the unknown image is left out...
-    assert opts.extra["notes"] == [  # ...and reported
+    assert planned.notes == [  # ...and reported
         "vqa_answer: 1 of 3 questions are about images not in the source (or beyond --limit) and were left out"
     ]
     man, umbrella = jobs
@@ -79,7 +80,9 @@ def test_jobs_with_picked_shots(coco_mini: Path, files: tuple[Path, Path]) -> No
 def test_jobs_without_examples_use_the_template_pairs(coco_mini: Path, files: tuple[Path, Path]) -> None:
     q, _ = files
     task = get_task("vqa_answer")
-    jobs = list(task.build_jobs(contexts(coco_mini, "val"), TaskOptions(extra={"questions": str(q)})))
+    jobs = list(
+        task.build_jobs(contexts(coco_mini, "val"), TaskOptions(task_options=[VQAOptions(questions=str(q))]))
+    )
     template = load_template("vqa_answer")
     assert len(template.examples) >= 2
     assert jobs[0].messages[1:-1] == [
@@ -88,7 +91,9 @@ def test_jobs_without_examples_use_the_template_pairs(coco_mini: Path, files: tu
         for m in ({"role": "user", "content": caps}, {"role": "assistant", "content": conv})
     ]
     zero = list(
-        task.build_jobs(contexts(coco_mini, "val"), TaskOptions(extra={"questions": str(q), "shots": 0}))
+        task.build_jobs(
+            contexts(coco_mini, "val"), TaskOptions(task_options=[VQAOptions(questions=str(q), shots=0)])
+        )
     )
     assert [m["role"] for m in zero[0].messages] == ["system", "user"]
 
@@ -110,7 +115,9 @@ def test_shot_choice_is_seeded(coco_mini: Path, files: tuple[Path, Path], tmp_pa
     recs = contexts(coco_mini, "val")
 
     def shots(seed: int) -> list[str]:
-        opts = TaskOptions(seed=seed, extra={"questions": str(q), "examples": str(pool), "shots": 4})
+        opts = TaskOptions(
+            seed=seed, task_options=[VQAOptions(questions=str(q), examples=str(pool), shots=4)]
+        )
         job = list(task.build_jobs(recs, opts))[1]
         return [m["content"] for m in job.messages if m["role"] == "assistant"]
 
@@ -143,7 +150,7 @@ def test_empty_reply_is_a_parse_error() -> None:
 def test_record_and_filter(coco_mini: Path, files: tuple[Path, Path]) -> None:
     q, _ = files
     task = get_task("vqa_answer")
-    opts = TaskOptions(extra={"questions": str(q)})
+    opts = TaskOptions(task_options=[VQAOptions(questions=str(q))])
     job = list(task.build_jobs(contexts(coco_mini, "val"), opts))[0]
     pairs = task.parse("mirror", job)
     (name, check), *_ = task.filters()
@@ -162,20 +169,20 @@ def test_bad_inputs(coco_mini: Path, files: tuple[Path, Path], tmp_path: Path) -
     with pytest.raises(UsageError, match="--questions"):
         list(task.build_jobs(recs, TaskOptions()))
     with pytest.raises(UsageError, match="--shots"):
-        list(task.build_jobs(recs, TaskOptions(extra={"questions": str(q), "shots": -1})))
+        list(task.build_jobs(recs, TaskOptions(task_options=[VQAOptions(questions=str(q), shots=-1)])))
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"questions": [{"image_id": 5, "question": "Why?", "question_id": 50}]}))
     with pytest.raises(InputError, match="none of its 1 questions"):
-        list(task.build_jobs(recs, TaskOptions(extra={"questions": str(other)})))
+        list(task.build_jobs(recs, TaskOptions(task_options=[VQAOptions(questions=str(other))])))
     other.write_text(json.dumps({"questions": [{"image_id": 5, "question": "", "question_id": 50}]}))
     with pytest.raises(InputError, match=r"questions\[0\].*non-empty string"):
-        list(task.build_jobs(recs, TaskOptions(extra={"questions": str(other)})))
+        list(task.build_jobs(recs, TaskOptions(task_options=[VQAOptions(questions=str(other))])))
     other.write_text(json.dumps({"questions": []}))  # used to give an empty run with exit 0
     with pytest.raises(InputError, match="other.json: no questions"):
-        list(task.build_jobs(recs, TaskOptions(extra={"questions": str(other)})))
+        list(task.build_jobs(recs, TaskOptions(task_options=[VQAOptions(questions=str(other))])))
     other.write_text(json.dumps([1, 2]))
     with pytest.raises(InputError, match="expected"):
-        list(task.build_jobs(recs, TaskOptions(extra={"questions": str(other)})))
+        list(task.build_jobs(recs, TaskOptions(task_options=[VQAOptions(questions=str(other))])))
 
 
 def test_run_outputs_from_results(coco_mini: Path, files: tuple[Path, Path], tmp_path: Path) -> None:
@@ -184,7 +191,7 @@ def test_run_outputs_from_results(coco_mini: Path, files: tuple[Path, Path], tmp
 
     q, _ = files
     task = get_task("vqa_answer")
-    opts = TaskOptions(extra={"questions": str(q)})
+    opts = TaskOptions(task_options=[VQAOptions(questions=str(q))])
     rows = []
     for job, answer in zip(
         task.build_jobs(contexts(coco_mini, "val"), opts), ["mirror", "blue"], strict=True

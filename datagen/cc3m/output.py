@@ -19,8 +19,8 @@ from datagen.cc3m.reader import iter_selected
 from datagen.common.jsonio import atomic_writer, write_json_atomic
 from datagen.common.resources import templates_root
 from datagen.errors import ConfigError, InputError
+from datagen.prompts.instructions import load_instructions as load_instruction_list
 from datagen.records import IMAGE_TOKEN
-from datagen.tasks.llava.replies import load_instructions as load_instruction_list
 
 DEFAULT_ID_PREFIX = "GCC_train_"
 

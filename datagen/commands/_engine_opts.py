@@ -12,7 +12,15 @@ from typing import Any
 import typer
 
 from datagen.common.shard import parse_shard
-from datagen.engine.config import EngineConfig
+from datagen.engine.config import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MODEL,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TIMEOUT,
+    EngineConfig,
+)
 
 BATCH = typer.Option(
     False, "--batch", help="Use the OpenAI Batch API (half price, up to 24 h); re-run to resume polling."
@@ -23,18 +31,30 @@ BASE_URL = typer.Option(
     help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default $OPENAI_BASE_URL, else OpenAI). "
     "Repeat to spread requests over several replicas.",
 )
-CONCURRENCY = typer.Option(32, "--concurrency", min=1, help="Requests in flight at most.")
+CONCURRENCY = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", min=1, help="Requests in flight at most.")
 RPM = typer.Option(None, "--rpm", min=0.001, help="Client-side limit: requests per minute.")
 TPM = typer.Option(None, "--tpm", min=1.0, help="Client-side limit: tokens per minute (prompt + reply).")
-TIMEOUT = typer.Option(120.0, "--timeout", min=0.1, help="Seconds to wait for one reply before retrying.")
+TIMEOUT = typer.Option(
+    DEFAULT_TIMEOUT, "--timeout", min=0.1, help="Seconds to wait for one reply before retrying."
+)
 MAX_ATTEMPTS = typer.Option(
-    3, "--max-attempts", min=1, help="Asks per sample when a reply is cut off or does not parse."
+    DEFAULT_MAX_ATTEMPTS,
+    "--max-attempts",
+    min=1,
+    help="Asks per sample when a reply is cut off or does not parse.",
 )
 MAX_RETRIES = typer.Option(
-    6, "--max-retries", min=0, help="HTTP retries per ask (429, 5xx, timeouts, dropped connections)."
+    DEFAULT_MAX_RETRIES,
+    "--max-retries",
+    min=0,
+    help="HTTP retries per ask (429, 5xx, timeouts, dropped connections).",
 )
 SHARD = typer.Option(
     None, "--shard", help="K/N: take a deterministic 1/N of the samples (K = 0..N-1), e.g. for a Slurm array."
+)
+MODEL = typer.Option(DEFAULT_MODEL, "--model", help="Model name as the server knows it.")
+TEMPERATURE = typer.Option(
+    DEFAULT_TEMPERATURE, "--temperature", min=0.0, max=2.0, help="Sampling temperature."
 )
 QUIET = typer.Option(False, "--quiet", help="No progress display or summary table.")
 NO_FILTER = typer.Option(None, "--no-filter", help="Disable a quality filter by name (repeatable).")

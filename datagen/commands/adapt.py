@@ -36,8 +36,8 @@ def adapt(
 ) -> None:
     """Convert samples to a trainer's format (LLaVA, LLaMA-Factory, TRL, the_cauldron, MiniGPT-4)."""
     from datagen.adapter import FORMATS
-    from datagen.export import trainers as writers
     from datagen.common.jsonio import atomic_folder
+    from datagen.export import trainers as writers
     from datagen.export.images import check_images
     from datagen.export.llava import to_llava, write_llava_json
     from datagen.export.minigpt4 import export_minigpt4

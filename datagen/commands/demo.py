@@ -20,10 +20,10 @@ def demo(
     task, and export. With OPENAI_API_KEY / OPENAI_BASE_URL set, also generate a few real samples of
     each LLM task and score the VQA answers."""
     from datagen.commands import demo_steps as D
-    from datagen.commands.generate import DEFAULT_MODEL
     from datagen.common.jsonio import write_jsonl_atomic
     from datagen.common.resources import data_root
-    from datagen.engine.dryrun import GenerationParams, write_dry_run
+    from datagen.engine.config import DEFAULT_MODEL, GenerationParams
+    from datagen.engine.dryrun import write_dry_run
     from datagen.errors import UsageError
     from datagen.prompts.context import render_context
     from datagen.sources.load import SourceSpec, load_contexts

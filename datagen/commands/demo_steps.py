@@ -20,6 +20,7 @@ from datagen.errors import ConfigError, RemoteError
 from datagen.rundir.samples import is_run_dir, load_many
 from datagen.tasks.base import Job, TaskOptions
 from datagen.tasks.registry import get_task
+from datagen.tasks.vqa.answer import VQAOptions
 
 LLAVA_TASKS = ["conversation", "detail_description", "complex_reasoning"]
 VQA_TASKS = ["vqa_answer", "img2llm_qa"]
@@ -35,7 +36,7 @@ def demo_annotations() -> Path:
 
 
 def demo_options(seed: int = 0) -> TaskOptions:
-    return TaskOptions(seed=seed, extra={"questions": str(demo_questions())})
+    return TaskOptions(seed=seed, task_options=[VQAOptions(questions=str(demo_questions()))])
 
 
 def live_requested() -> bool:
@@ -60,7 +61,7 @@ def llm_jobs(records: list[dict[str, Any]], opts: TaskOptions) -> tuple[list[Job
     notes: list[str] = []
     for name in LLAVA_TASKS + VQA_TASKS:
         try:
-            jobs += build_jobs([name], opts, lambda: records)
+            jobs += build_jobs([name], opts, lambda: records).jobs
         except ConfigError as e:  # e.g. img2llm_qa without spaCy
             notes.append(f"{name} left out: {e}")
     return jobs, notes
@@ -96,27 +97,28 @@ def summary(run_dirs: list[Path], requests: int, requests_path: Path) -> str:
 def live(records: list[dict[str, Any]], out: Path, model: str) -> list[str]:
     """A few real samples of each LLM task, VQA answers scored against the demo annotations."""
     from datagen.engine.runner import EngineConfig, run_jobs
+    from datagen.rundir.store import RunStore
     from datagen.tasks.vqa.accuracy import load_annotations, load_results, score
-    from datagen.tasks.vqa.files import write_run_outputs
 
     subset = records[:LIVE_IMAGES]
     lines: list[str] = []
     cfg = EngineConfig(model=model, concurrency=4, quiet=True)
     for name in LLAVA_TASKS + VQA_TASKS:
         opts = demo_options()
+        task = get_task(name)
         try:
-            jobs = build_jobs([name], opts, lambda: subset)
+            jobs = build_jobs({name: task}, opts, lambda: subset).jobs
         except ConfigError as e:
             lines.append(f"{name}: left out ({e})")
             continue
         run_dir = out / "live" / name
         try:
-            stats = run_jobs(get_task(name), jobs, opts, cfg, run_dir)
+            stats = run_jobs(task, jobs, opts, cfg, run_dir)
         except (RemoteError, ConfigError) as e:
             # unreachable server, refused key, unknown model: the offline steps are still worth showing
             lines.append(f"live generation stopped: {e}")
             break
-        write_run_outputs(run_dir)
+        task.after_run(RunStore(run_dir))
         lines.append(f"{name}: {stats.ok} samples, {sum(stats.failed.values())} failed -> {run_dir}")
         results = run_dir / "vqa_results.json"
         if results.exists():

@@ -3,18 +3,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import typer
 
 from datagen.commands import _engine_opts as E
-from datagen.commands import _rewrite_opts as R
 from datagen.commands import _sources as S
-from datagen.commands import _vqa_options as V
-from datagen.errors import UsageError
-
-DEFAULT_MODEL = "gpt-4o-mini"
+from datagen.commands import _task_opts as T
 
 
 def generate(
@@ -38,7 +33,7 @@ def generate(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Write RUN_DIR/requests.jsonl (Batch API input); send nothing."
     ),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", help="Model name as the server knows it."),
+    model: str = E.MODEL,
     limit: int | None = typer.Option(
         None, "--limit", min=1, help="Use only the first N source rows per task."
     ),
@@ -48,7 +43,7 @@ def generate(
     max_tokens: int | None = typer.Option(
         None, "--max-tokens", min=1, help="Reply length cap (default: per task)."
     ),
-    temperature: float = typer.Option(0.7, "--temperature", min=0.0, max=2.0, help="Sampling temperature."),
+    temperature: float = E.TEMPERATURE,
     seed: int = typer.Option(0, "--seed", help="Seed for every random choice (e.g. where <image> goes)."),
     price_in: float | None = typer.Option(None, "--price-in", min=0.0, help="USD per 1M prompt tokens."),
     price_out: float | None = typer.Option(
@@ -81,95 +76,47 @@ def generate(
         "--image-token",
         help="Where <image> goes in the first question: first | last | random (seeded).",
     ),
-    descriptions: Path | None = R.DESCRIPTIONS,
-    from_run: Path | None = R.FROM_RUN,
-    id_field: str | None = R.ID_FIELD,
-    text_field: str | None = R.TEXT_FIELD,
-    min_words: int | None = R.MIN_WORDS,
-    min_ratio: float | None = R.MIN_RATIO,
-    questions: Path | None = V.QUESTIONS,
-    examples: Path | None = V.EXAMPLES,
-    shots: int | None = V.SHOTS,
-    margin: float | None = V.MARGIN,
-    max_questions: int | None = V.MAX_QUESTIONS,
-    min_region: float | None = V.MIN_REGION,
-    negatives: bool = V.NEGATIVES,
+    descriptions: Path | None = T.DESCRIPTIONS,
+    from_run: Path | None = T.FROM_RUN,
+    id_field: str | None = T.ID_FIELD,
+    text_field: str | None = T.TEXT_FIELD,
+    min_words: int | None = T.MIN_WORDS,
+    min_ratio: float | None = T.MIN_RATIO,
+    questions: Path | None = T.QUESTIONS,
+    examples: Path | None = T.EXAMPLES,
+    shots: int | None = T.SHOTS,
+    margin: float | None = T.MARGIN,
+    max_questions: int | None = T.MAX_QUESTIONS,
+    min_region: float | None = T.MIN_REGION,
+    negatives: bool | None = T.NEGATIVES,
 ) -> None:
     """Generate samples for TASK from a source of images."""
-    from datagen.engine.dryrun import GenerationParams, write_dry_run
-    from datagen.engine.generate import llava_options, prepare_tasks, resolve_limit, run_meta, select_tasks
-    from datagen.engine.jobs import build_jobs
-    from datagen.sources.load import load_contexts
+    given = dict(locals())
+    from datagen.engine.generate import run_generate
+    from datagen.engine.options import resolve_limit, run_mode, select_tasks, task_options
 
     names = select_tasks(task, tasks_opt)
-    limit = resolve_limit(limit, limit_per_task)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file; it must be a run directory")
-    spec = S.source_spec(locals())
-    extra = R.rewrite_extra(
-        names, spec.given(), descriptions, from_run, id_field, text_field, min_words, min_ratio
-    )
-    extra.update(V.vqa_extra(questions, examples, shots, margin, max_questions, min_region, negatives))
-    opts = llava_options(
-        task_names=names,
+    opts = task_options(
+        names,
         templates_dir=templates_dir,
         seed=seed,
         image_token=image_token,
         no_filter=no_filter or [],
         instructions=instructions,
+        flags={name: given[name] for name in T.TASK_FLAGS},
     )
-    opts.extra.update(extra)
-    cfg = E.engine_config(locals())
-
-    def contexts() -> list[dict]:
-        records, report = load_contexts(spec)
-        S.echo_report(report.lines())
-        return records
-
-    if dry_run and batch:
-        raise UsageError("--dry-run and --batch exclude each other", hint="pick one")
-    V.check_model_free(names, dry_run=dry_run, batch=batch)
-    jobs = build_jobs(names, opts, contexts, limit=limit)
-    V.echo_notes(opts.extra)
-    if not dry_run:
-        from datagen.engine.runner import run_jobs
-
-        tasks = prepare_tasks(names, out)  # duplicate filters learn what `out` already holds
-        # Paths are stored absolute so `review` and resumed runs find the sources from any folder.
-        source = {
-            k: str(v.absolute() if isinstance(v, Path) else v)
-            for k, v in dataclasses.asdict(spec).items()
-            if v is not None
-        }
-        meta = {
-            "task": task,
-            "tasks": names,
-            "source": source,
-            "limit": limit,
-            **run_meta(opts, limit),
-            **R.rewrite_meta(extra),
-        }
-        R.record_rejected_before(extra, out, cfg.shard)
-        if not tasks[names[0]].uses_llm:  # e.g. grounded_qa: answers computed, no model
-            V.run_without_model(tasks[names[0]], jobs, opts, out, meta, shard=cfg.shard)
-        elif batch:
-            from datagen.engine.batch import run_batch
-
-            run_batch(tasks, jobs, opts, cfg, out, meta=meta)
-        else:
-            run_jobs(tasks, jobs, opts, cfg, out, meta=meta)
-        R.record_rejected_after(extra, out)
-        V.after_run(out)
-        return
-    if cfg.shard is not None:  # the same 1/N a live run of this shard would send
-        from datagen.common.shard import in_shard
-
-        kn = cfg.shard
-        jobs = [j for j in jobs if in_shard(j.sample_id, kn)]
-    params = GenerationParams(model=model, temperature=temperature, max_tokens=max_tokens, seed=seed)
-    summary = write_dry_run(jobs, out, params, price_in=price_in, price_out=price_out)
-    R.echo_rejected(extra, "not in requests.jsonl")
-    for line in summary.lines():
+    result = run_generate(
+        names,
+        source=S.source_spec(given),
+        opts=opts,
+        cfg=E.engine_config(given),
+        out=out,
+        mode=run_mode(dry_run=dry_run, batch=batch),
+        limit=resolve_limit(limit, limit_per_task),
+        requested=task,
+        note=lambda text: typer.echo(text, err=True),
+    )
+    for line in result.lines:
         typer.echo(line)
 
 

@@ -20,16 +20,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from datagen.common.jsonio import write_jsonl_atomic
+from datagen.engine.config import EngineConfig
+from datagen.engine.dryrun import batch_line
 from datagen.engine.progress import RunStats
-from datagen.engine.runner import Work, _Run, _task_map, prepare
+from datagen.engine.runner import LiveRun
+from datagen.engine.work import Work, task_map
 from datagen.errors import RemoteError
 from datagen.llm.client import ChatClient, FatalRemote, RequestFailed
-from datagen.rundir.store import REQUESTS, RunStore
-from datagen.tasks.base import Job, Task, TaskOptions
+from datagen.llm.pricing import BATCH_DISCOUNT
+from datagen.rundir.store import RunStore
+from datagen.tasks.base import Job, Rejected, Task, TaskOptions
 
 TERMINAL = ("completed", "failed", "expired", "cancelled")
-BATCH_DISCOUNT = 0.5
 POLL_FIRST, POLL_MAX, POLL_GROWTH = 5.0, 60.0, 1.5
 
 
@@ -37,30 +39,29 @@ def run_batch(
     tasks: Task | Mapping[str, Task],
     jobs: Iterable[Job],
     opts: TaskOptions,
-    cfg: Any,
+    cfg: EngineConfig,
     run_dir: str | Path,
     *,
     meta: dict[str, Any] | None = None,
+    rejected: Iterable[Rejected] = (),
     poll_first: float | None = None,
 ) -> RunStats:
     """Generate the jobs not yet done in `run_dir` through one Batch API job (or resume polling it)."""
     cfg.check_can_send()
-    run = _BatchRun(_task_map(tasks), opts, cfg, RunStore(run_dir), meta or {})
+    run = BatchRun(task_map(tasks), opts, cfg, RunStore(run_dir), meta or {})
     if poll_first is None:  # tests and impatient users: DATAGEN_BATCH_POLL=seconds
         poll_first = float(os.environ.get("DATAGEN_BATCH_POLL", POLL_FIRST))
     run.poll_first = poll_first
-    return asyncio.run(run.main_batch(jobs))
+    return asyncio.run(run.main_batch(jobs, rejected))
 
 
-class _BatchRun(_Run):
+class BatchRun(LiveRun):
     mode = "batch"
     poll_first = POLL_FIRST
 
-    async def main_batch(self, jobs: Iterable[Job]) -> RunStats:
+    async def main_batch(self, jobs: Iterable[Job], rejected: Iterable[Rejected] = ()) -> RunStats:
         self.stats.batch_discount = BATCH_DISCOUNT
-        work = prepare(jobs, self.cfg)
-        for w in work:
-            self._template_hashes.setdefault(w.job.task, w.job.template_hash)
+        work = self.start(jobs, rejected)
         state = self.store.read_meta().get("batch") or {}
         pending = self._resume(work)
         self.store.open()
@@ -99,14 +100,7 @@ class _BatchRun(_Run):
             self.display.console.print(text)
 
     async def _submit(self, client: ChatClient, pending: list[Work]) -> dict[str, Any]:
-        path = self.store.dir / REQUESTS
-        write_jsonl_atomic(
-            path,
-            (
-                {"custom_id": w.key, "method": "POST", "url": "/v1/chat/completions", "body": w.body}
-                for w in pending
-            ),
-        )
+        path = self.store.write_requests(batch_line(w.key, w.body) for w in pending)
         file_id = await client.upload_batch_file(path)
         batch = await client.create_batch(file_id, metadata={"datagen_run": str(self.store.dir.name)[:64]})
         state = {

@@ -1,5 +1,9 @@
 """Engine settings, request bodies and request keys: what a run sends and how it recognises finished work.
 
+`GenerationParams` is what shapes a reply (model, temperature, max_tokens, seed): the one
+generation config of live runs, `--batch` and `--dry-run`, and `request_body` the one builder of
+the chat-completions body all three send or write. `EngineConfig` adds how requests are sent.
+
 A request key is a hash of everything that determines the reply (sample id, rendered messages,
 model, base URL, generation parameters), so a re-run skips exactly the samples whose request is
 unchanged and changing one parameter re-does only what it affects. The sample id is included so
@@ -17,26 +21,39 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from datagen.errors import ConfigError, UsageError
-from datagen.llm.remote import DEFAULT_BASE_URL
-from datagen.tasks.base import DEFAULT_MAX_TOKENS, Job, chat_body
+from datagen.llm.remote import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from datagen.tasks.base import Job
 
+# Every engine default, defined once (the CLI's option defaults read these).
+DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TEMPERATURE = 0.7
+DEFAULT_MAX_TOKENS = 1024  # reply cap when neither --max-tokens nor the task's template sets one
+DEFAULT_CONCURRENCY = 32
+DEFAULT_MAX_ATTEMPTS = 3
 
 
 @dataclass
-class EngineConfig:
-    model: str = "gpt-4o-mini"
+class GenerationParams:
+    """What shapes a reply: sent in every request body and hashed into every request key."""
+
+    model: str = DEFAULT_MODEL
+    temperature: float = DEFAULT_TEMPERATURE
+    max_tokens: int | None = None  # None: each task's default
+    seed: int | None = None  # sent as the API's `seed`
+
+
+@dataclass
+class EngineConfig(GenerationParams):
+    """How a live or batch run sends its requests (and, inherited, what shapes the replies)."""
+
     base_urls: list[str] = field(default_factory=list)  # empty: $OPENAI_BASE_URL, else OpenAI
     api_key: str | None = None  # None: $OPENAI_API_KEY (a local server may need none)
-    max_tokens: int | None = None  # None: each task's default
-    temperature: float = DEFAULT_TEMPERATURE
-    seed: int | None = None
-    timeout: float = 120.0
-    concurrency: int = 32
+    timeout: float = DEFAULT_TIMEOUT
+    concurrency: int = DEFAULT_CONCURRENCY
     rpm: float | None = None
     tpm: float | None = None
-    max_attempts: int = 3  # asks per sample when the reply is truncated or does not parse
-    max_retries: int = 6  # HTTP retries per ask (429, 5xx, timeouts, dropped connections)
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS  # asks per sample when the reply is truncated or does not parse
+    max_retries: int = DEFAULT_MAX_RETRIES  # HTTP retries per ask (429, 5xx, timeouts, dropped connections)
     shard: tuple[int, int] | None = None  # (K, N), K in 0..N-1
     quiet: bool = False
     price_in: float | None = None
@@ -90,11 +107,23 @@ class EngineConfig:
         return out
 
 
-def request_body(job: Job, cfg: EngineConfig) -> dict[str, Any]:
-    """The chat-completions body a live run sends and a batch file holds."""
-    return chat_body(
-        job, model=cfg.model, max_tokens=cfg.max_tokens, temperature=cfg.temperature, seed=cfg.seed
-    )
+def reply_cap(job: Job, params: GenerationParams) -> int:
+    """`max_tokens` of `job`'s request: --max-tokens, else the task template's, else the default."""
+    return params.max_tokens or job.max_tokens or DEFAULT_MAX_TOKENS
+
+
+def request_body(job: Job, params: GenerationParams) -> dict[str, Any]:
+    """The chat-completions body for `job`: the one shape a live run sends, a batch file holds and
+    a dry run writes (so `--dry-run` output is exactly what `--batch` would upload)."""
+    body: dict[str, Any] = {
+        "model": params.model,
+        "messages": job.messages,
+        "max_tokens": reply_cap(job, params),
+        "temperature": params.temperature,
+    }
+    if params.seed is not None:
+        body["seed"] = params.seed
+    return body
 
 
 _PREFIX_CACHE: dict[tuple[tuple[Any, Any], ...], bytes] = {}
@@ -126,12 +155,12 @@ def _prefix_digest(messages: list[dict[str, Any]]) -> bytes:
     return d
 
 
-def request_key(job: Job, cfg: EngineConfig, base_url: str) -> str:
+def request_key(job: Job, cfg: GenerationParams, base_url: str) -> str:
     """32 hex chars over sample id, model, base URL, generation parameters (exactly the values
     `request_body` sends) and every message."""
     msgs = job.messages
     last = msgs[-1] if msgs else {}
-    max_tokens = cfg.max_tokens or job.max_tokens or DEFAULT_MAX_TOKENS
+    max_tokens = reply_cap(job, cfg)
     text = (
         f"{job.sample_id}\x1e{cfg.model}\x1f{base_url}\x1f{max_tokens}\x1f"
         f"{cfg.temperature}\x1f{cfg.seed}\x1e{last.get('role')}\x1f{last.get('content')}"

@@ -7,6 +7,7 @@ stage "filter"/"parse", run.json, resume by key) without any request: pairs come
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable
@@ -15,19 +16,27 @@ from typing import Any
 
 from datagen.common.shard import in_shard
 from datagen.engine.meta import new_run_id, write_run_meta
-from datagen.engine.outcome import failure_record, result_record
+from datagen.engine.outcome import failure_record, judge_pairs, record_rejected, result_record
 from datagen.engine.progress import RunStats
 from datagen.errors import ParseError
 from datagen.rundir.store import RunStore
-from datagen.tasks.base import Job, Task, TaskOptions
+from datagen.tasks.base import Job, Rejected, Task, TaskOptions
 
 
-def options_fingerprint(opts: TaskOptions) -> str:
-    """The task options that can change a model-free sample (filters excluded: they are re-applied)."""
+def options_fingerprint(task: Task, opts: TaskOptions) -> str:
+    """The task options that can change a model-free sample (filters excluded: they are re-applied):
+    the shared ones, and the task family's own as given (its `given()`, else all its fields)."""
+    extra: dict[str, Any] = {}
+    if task.options_type is not None:
+        mine: Any = opts.of(task.options_type)
+        given = getattr(mine, "given", None)
+        extra = given() if callable(given) else dataclasses.asdict(mine)
+    if opts.instructions is not None:
+        extra["instructions"] = opts.instructions
     relevant = {
         "seed": opts.seed,
         "image_token": opts.image_token,
-        "extra": {k: v for k, v in sorted(opts.extra.items()) if k != "notes"},
+        "extra": dict(sorted(extra.items())),
         "templates_dir": opts.templates_dir,
     }
     return hashlib.blake2b(
@@ -43,12 +52,13 @@ def run_direct(
     *,
     shard: tuple[int, int] | None = None,
     meta: dict[str, Any] | None = None,
+    rejected: Iterable[Rejected] = (),
 ) -> RunStats:
     """Tasks with `uses_llm = False`: compute pairs without a model, filter, and store like a live run
     (sample id `<task>:<source id>`). The key hashes the source row and the options that change the
     output (`options_fingerprint`), so an edited row or a new `--seed` is redone, nothing else."""
     store = RunStore(run_dir)
-    fp = options_fingerprint(opts)
+    fp = options_fingerprint(task, opts)
     items = []
     for src in sources:
         sid = f"{task.name}:{src.get('id')}"
@@ -59,6 +69,8 @@ def run_direct(
     ours = {key for _, _, key in items}
     store.rewrite_failures([f for f in store.load_failures() if f.get("request_key") not in ours | done])
     stats = RunStats(total=len(items))
+    record_rejected(store, {task.name: task}, rejected, shard, stats)
+    task.prepare(store)
     store.open()
     try:
         for sid, src, key in items:
@@ -74,20 +86,19 @@ def run_direct(
                 )
                 stats.failed["parse"] += 1
                 continue
-            rejected = next(
-                (
-                    (n, why)
-                    for n, fn in task.filters()
-                    if n not in opts.disabled_filters and (why := fn(pairs, job))
-                ),
-                None,
-            )
-            if rejected:
-                name, why = rejected
+            verdict = judge_pairs(task, job, pairs, opts)
+            if verdict.stage == "filter":
+                name = verdict.filter or "?"
                 stats.filtered[name] += 1
                 stats.failed["filter"] += 1
                 rec = failure_record(
-                    job, stage="filter", reason=str(why), attempts=0, raw=None, key=key, filter_name=name
+                    job,
+                    stage="filter",
+                    reason=verdict.reason,
+                    attempts=0,
+                    raw=None,
+                    key=key,
+                    filter_name=name,
                 )
                 store.add_failure(rec)
                 continue

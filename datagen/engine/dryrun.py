@@ -1,8 +1,9 @@
 """Dry run: write the exact requests a run would send as OpenAI Batch API input, and estimate cost.
 
 `RUN_DIR/requests.jsonl` gets one line per job: `{"custom_id": sample_id, "method": "POST",
-"url": "/v1/chat/completions", "body": {model, messages, max_tokens, temperature}}`, which is also
-what `openai batches create` accepts. Nothing is sent anywhere.
+"url": "/v1/chat/completions", "body": {model, messages, max_tokens, temperature, seed}}`, which is
+also what `openai batches create` accepts (the body is `config.request_body`'s, as live runs send
+it). Nothing is sent anywhere.
 """
 
 from __future__ import annotations
@@ -12,21 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datagen.common.jsonio import write_jsonl_atomic
-from datagen.llm.pricing import Price, price_for
+from datagen.engine.config import GenerationParams, request_body
+from datagen.llm.pricing import BATCH_DISCOUNT, Price, price_for
 from datagen.llm.tokens import counter_for
-from datagen.rundir.store import REQUESTS
-from datagen.tasks.base import Job, chat_body
+from datagen.rundir.store import RunStore
+from datagen.tasks.base import Job
 
 BATCH_URL = "/v1/chat/completions"
-
-
-@dataclass
-class GenerationParams:
-    model: str
-    temperature: float = 0.7
-    max_tokens: int | None = None  # None = each task's default
-    seed: int | None = None  # sent as the API's `seed`, as live and --batch runs do
 
 
 @dataclass
@@ -53,7 +46,7 @@ class DryRunSummary:
             out.append(
                 f"cost: prompts {format_usd(p.cost(self.prompt_tokens))}, at most "
                 f"{format_usd(p.cost(self.prompt_tokens, self.max_completion_tokens))} with full-length replies "
-                f"(half that with --batch); prices per 1M tokens in/out: "
+                f"({BATCH_DISCOUNT:.0%} of that with --batch); prices per 1M tokens in/out: "
                 f"${p.input_per_million}/${p.output_per_million} ({p.source})"
             )
         else:
@@ -61,19 +54,9 @@ class DryRunSummary:
         return out
 
 
-def request_body(job: Job, params: GenerationParams) -> dict[str, Any]:
-    """The chat-completions body for `job`: what a live run sends and a batch file contains."""
-    return chat_body(
-        job,
-        model=params.model,
-        max_tokens=params.max_tokens,
-        temperature=params.temperature,
-        seed=params.seed,
-    )
-
-
-def batch_line(job: Job, params: GenerationParams) -> dict[str, Any]:
-    return {"custom_id": job.sample_id, "method": "POST", "url": BATCH_URL, "body": request_body(job, params)}
+def batch_line(custom_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """One Batch API input line (what `requests.jsonl` holds, and what `--batch` uploads)."""
+    return {"custom_id": custom_id, "method": "POST", "url": BATCH_URL, "body": body}
 
 
 def write_dry_run(
@@ -90,13 +73,12 @@ def write_dry_run(
     prompt = completion = 0
     per_task: dict[str, int] = {}
     for job in jobs:
-        line = batch_line(job, params)
+        line = batch_line(job.sample_id, request_body(job, params))
         lines.append(line)
         prompt += counter.messages(job.messages)
         completion += line["body"]["max_tokens"]
         per_task[job.task] = per_task.get(job.task, 0) + 1
-    path = Path(run_dir) / REQUESTS
-    write_jsonl_atomic(path, lines)
+    path = RunStore(run_dir).write_requests(lines)
     return DryRunSummary(
         path=path,
         requests=len(lines),

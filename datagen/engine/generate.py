@@ -1,112 +1,120 @@
-"""Run LLaVA's instruction tasks against a model: the library behind `datagen generate llava|conversation|...`.
+"""The one entry point behind `datagen generate`: tasks + source + options → a run directory.
 
-Step in the flow: context records → the three LLaVA tasks' jobs (`--tasks`, `--limit-per-task`) →
-the engine (`runner.run_jobs`) → `RUN_DIR/results.jsonl` / `failures.jsonl` / `run.json`. This module
-adds what is specific to LLaVA around the engine: which tasks, the per-task options
-(`--instructions`, `--image-token`, `--no-filter`), and teaching the duplicate filter the samples a
-resumed run already holds. The CLI stays a thin shell over `llava_options` + `run_llava`.
+Step in the flow: the chosen tasks build their jobs from the source (context records, or their own
+input), then the run goes one of four ways: written as Batch API requests only (`dry-run`), sent
+live (`runner`), sent through the Batch API (`batch`), or computed without a model (`direct`, for
+tasks with `uses_llm = False`). Inputs a task refused before any call are recorded as failures on
+every path; each task's `after_run` writes its side files. Nothing here names a task: adding one is
+its module, a registry line and a template folder (docs/architecture.md).
+
+Python API::
+
+    from datagen.engine.generate import run_llava
+    from datagen.engine.options import llava_options
+    stats = run_llava(["conversation"], lambda: contexts, llava_options(), cfg, "RUN_DIR")
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from datagen.common.shard import in_shard
+from datagen.engine.config import EngineConfig, GenerationParams
+from datagen.engine.dryrun import DryRunSummary, write_dry_run
 from datagen.engine.jobs import build_jobs
-from datagen.engine.runner import EngineConfig, RunStats, run_jobs
+from datagen.engine.options import run_meta
+from datagen.engine.progress import RunStats
 from datagen.errors import UsageError
-from datagen.tasks.base import Task, TaskOptions
-from datagen.tasks.llava.replies import load_instructions
-from datagen.tasks.llava.task import resume_duplicates
-from datagen.tasks.registry import LLAVA_TASKS, canonical_task_name, expand_task_names, get_task
+from datagen.rundir.store import RunStore
+from datagen.sources.load import SourceSpec, load_contexts
+from datagen.tasks.base import JobSet, Rejected, Task, TaskOptions
+from datagen.tasks.registry import get_task
 
-IMAGE_TOKEN_CHOICES = ("first", "last", "random")
-
-
-def select_tasks(task: str, tasks: str | None = None) -> list[str]:
-    """`llava` (optionally narrowed by `--tasks a,b`) or one task name → canonical task names."""
-    if task != "llava":
-        if tasks:
-            raise UsageError("--tasks only goes with `generate llava`", hint=f"got task '{task}'")
-        return expand_task_names(task)
-    if not tasks:
-        return list(LLAVA_TASKS)
-    chosen: list[str] = []
-    for part in (p.strip() for p in tasks.split(",")):
-        if not part:
-            continue
-        name = canonical_task_name(part)
-        if name not in LLAVA_TASKS:
-            raise UsageError(
-                f"--tasks: '{part}' is not a LLaVA task", hint=f"choose from {', '.join(LLAVA_TASKS)}"
-            )
-        if name not in chosen:
-            chosen.append(name)
-    if not chosen:
-        raise UsageError("--tasks is empty", hint=f"e.g. --tasks {','.join(LLAVA_TASKS)}")
-    return chosen
+Note = Callable[[str], None]
 
 
-def resolve_limit(limit: int | None, limit_per_task: int | None) -> int | None:
-    """`--limit` and `--limit-per-task` mean the same (first N source rows per task); accept either."""
-    if limit is not None and limit_per_task is not None and limit != limit_per_task:
-        raise UsageError(f"--limit {limit} and --limit-per-task {limit_per_task} disagree", hint="give one")
-    return limit_per_task if limit_per_task is not None else limit
+@dataclass
+class GenerateResult:
+    """What a `generate` run did: lines for stdout, and the stats of each kind of run it made."""
+
+    lines: list[str] = field(default_factory=list)
+    stats: list[RunStats] = field(default_factory=list)
+    dry_run: DryRunSummary | None = None
 
 
-def llava_options(
+def run_generate(
+    task_names: list[str],
     *,
-    task_names: list[str] | None = None,
-    templates_dir: str | Path | None = None,
-    seed: int = 0,
-    image_token: str = "random",
-    no_filter: Iterable[str] = (),
-    instructions: str | Path | None = None,
-) -> TaskOptions:
-    """Validated TaskOptions (bad values are one-line usage/input errors before any request).
+    source: SourceSpec,
+    opts: TaskOptions,
+    cfg: EngineConfig | GenerationParams,
+    out: str | Path,
+    mode: str = "live",
+    limit: int | None = None,
+    requested: str | None = None,
+    note: Note = lambda _: None,
+) -> GenerateResult:
+    """Build every job of `task_names` and run them in `mode` ("live", "batch" or "dry-run") into
+    `out`; `note` receives what the user should read on stderr (skip report, notes, refusals)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; it must be a run directory")
+    tasks = {name: get_task(name) for name in task_names}
+    _check_inputs(tasks, source, mode)
+    shard = cfg.shard if isinstance(cfg, EngineConfig) else None
 
-    `--no-filter` names are checked against the filters of `task_names` (default: the LLaVA tasks).
-    """
-    if image_token not in IMAGE_TOKEN_CHOICES:
-        raise UsageError(
-            f"--image-token {image_token!r} is not one of {', '.join(IMAGE_TOKEN_CHOICES)}",
-        )
-    extra: dict[str, Any] = {}
-    if instructions is not None:
-        load_instructions(instructions)  # fail now, before any request, if the list is unusable
-        extra["instructions"] = str(instructions)
-    known = {name for t in task_names or LLAVA_TASKS for name, _ in get_task(t).filters()}
-    disabled = set(no_filter)
-    for name in sorted(disabled - known):
-        raise UsageError(
-            f"--no-filter: unknown filter '{name}'", hint=f"choose from: {', '.join(sorted(known))}"
-        )
-    return TaskOptions(
-        templates_dir=str(templates_dir) if templates_dir is not None else None,
-        seed=seed,
-        image_token=image_token,
-        disabled_filters=disabled,
-        extra=extra,
-    )
+    def contexts() -> list[dict[str, Any]]:
+        records, report = load_contexts(source)
+        lines = report.lines()
+        if lines:
+            note("skipped or adjusted while reading the source:")
+            for line in lines:
+                note(f"  {line}")
+        return records
 
-
-def prepare_tasks(task_names: list[str], run_dir: str | Path) -> dict[str, Task]:
-    """Fresh task objects for a run, their duplicate filters taught what `run_dir` already holds."""
-    tasks: dict[str, Task] = {name: get_task(name) for name in task_names}
-    resume_duplicates(tasks, run_dir)
-    return tasks
-
-
-def run_meta(opts: TaskOptions, limit: int | None) -> dict[str, Any]:
-    """The task options worth recording in run.json's config."""
-    return {
-        "limit_per_task": limit,
-        "image_token": opts.image_token,
-        "task_seed": opts.seed,
-        "disabled_filters": sorted(opts.disabled_filters),
-        "instructions": opts.extra.get("instructions"),
+    planned = build_jobs(tasks, opts, contexts, limit=limit)
+    for text in planned.notes:
+        note(f"note: {text}")
+    mine = [r for r in planned.rejected if in_shard(r.sample_id, shard)]
+    if mode == "dry-run":
+        return _dry_run(tasks, planned, mine, cfg, out, shard, note)
+    _say_rejected(tasks, mine, "listed in failures.jsonl", note)
+    meta = {
+        "task": requested or task_names[0],
+        "tasks": task_names,
+        "source": _absolute(source),
+        "limit": limit,
     }
+    meta.update(run_meta(opts, limit))
+    result = GenerateResult()
+    direct = {n: t for n, t in tasks.items() if not t.uses_llm}
+    llm = {n: t for n, t in tasks.items() if t.uses_llm}
+    for name, task in direct.items():
+        result.stats.append(_run_direct(task, planned, mine, opts, out, shard, meta))
+        s = result.stats[-1]
+        result.lines.append(
+            f"{name}: {s.ok} samples written, {sum(s.failed.values())} failed, {s.skipped} already done -> {out}"
+        )
+    if llm:
+        assert isinstance(cfg, EngineConfig)
+        jobs = [j for j in planned.jobs if j.task in llm]
+        refused = [r for r in mine if r.task in llm]
+        if mode == "batch":
+            from datagen.engine.batch import run_batch
+
+            result.stats.append(run_batch(llm, jobs, opts, cfg, out, meta=meta, rejected=refused))
+        else:
+            from datagen.engine.runner import run_jobs
+
+            result.stats.append(run_jobs(llm, jobs, opts, cfg, out, meta=meta, rejected=refused))
+    store = RunStore(out)
+    for task in tasks.values():
+        result.lines += [f"wrote {path}" for path in task.after_run(store)]
+    return result
 
 
 def run_llava(
@@ -120,7 +128,70 @@ def run_llava(
     meta: dict[str, Any] | None = None,
 ) -> RunStats:
     """Generate every not-yet-done sample of `task_names` into `run_dir`; returns the run's stats."""
-    jobs = build_jobs(task_names, opts, contexts, limit=limit_per_task)
-    tasks = prepare_tasks(task_names, run_dir)
+    from datagen.engine.runner import run_jobs
+
+    tasks = {name: get_task(name) for name in task_names}
+    planned = build_jobs(tasks, opts, contexts, limit=limit_per_task)
     meta = {"tasks": task_names, **run_meta(opts, limit_per_task), **(meta or {})}
-    return run_jobs(tasks, jobs, opts, cfg, run_dir, meta=meta)
+    return run_jobs(tasks, planned.jobs, opts, cfg, run_dir, meta=meta, rejected=planned.rejected)
+
+
+def _check_inputs(tasks: dict[str, Task], source: SourceSpec, mode: str) -> None:
+    for name, task in tasks.items():
+        if task.own_input and source.given():
+            raise UsageError(f"{name} reads {task.own_input}, not COCO/context sources", hint=task.input_hint)
+        if not task.uses_llm and mode != "live":
+            flag = "--dry-run" if mode == "dry-run" else "--batch"
+            raise UsageError(
+                f"{name} needs no model, so there is nothing to {flag}", hint=f"run it without {flag}"
+            )
+
+
+def _say_rejected(tasks: dict[str, Task], rejected: list[Rejected], where: str, note: Note) -> None:
+    for name, task in tasks.items():
+        theirs = [r for r in rejected if r.task == name]
+        if theirs:
+            note(task.describe_rejected(theirs, where))
+
+
+def _dry_run(
+    tasks: dict[str, Task],
+    planned: JobSet,
+    rejected: list[Rejected],
+    params: GenerationParams,
+    out: Path,
+    shard: tuple[int, int] | None,
+    note: Note,
+) -> GenerateResult:
+    jobs = [j for j in planned.jobs if in_shard(j.sample_id, shard)]  # what this shard would send
+    price_in = getattr(params, "price_in", None)
+    price_out = getattr(params, "price_out", None)
+    summary = write_dry_run(jobs, out, params, price_in=price_in, price_out=price_out)
+    _say_rejected(tasks, rejected, "not in requests.jsonl", note)
+    return GenerateResult(lines=summary.lines(), dry_run=summary)
+
+
+def _run_direct(
+    task: Task,
+    planned: JobSet,
+    rejected: list[Rejected],
+    opts: TaskOptions,
+    out: Path,
+    shard: tuple[int, int] | None,
+    meta: dict[str, Any],
+) -> RunStats:
+    from datagen.engine.direct import run_direct
+
+    sources = [j.source for j in planned.jobs if j.task == task.name]
+    refused = [r for r in rejected if r.task == task.name]
+    return run_direct(task, sources, opts, out, shard=shard, meta=meta, rejected=refused)
+
+
+def _absolute(spec: SourceSpec) -> dict[str, str]:
+    """The source as run.json records it: paths absolute, so `review` and resumed runs find it
+    from any folder."""
+    return {
+        k: str(v.absolute() if isinstance(v, Path) else v)
+        for k, v in dataclasses.asdict(spec).items()
+        if v is not None
+    }

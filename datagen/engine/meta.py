@@ -87,6 +87,11 @@ def write_run_meta(
         }
     )
     config = {**(cfg.public() if cfg is not None else {}), **extra}
+    # Inputs refused before any call are failures (stage filter) like any other, counted by filter.
+    failed, filters = dict(stats.failed), dict(stats.filtered)
+    for name, n in stats.precall.items():
+        failed["filter"] = failed.get("filter", 0) + n
+        filters[name] = filters.get(name, 0) + n
     known_costs = [r["cost_usd"] for r in runs if r.get("cost_usd") is not None]
     meta = {
         "datagen_version": __version__,
@@ -97,9 +102,10 @@ def write_run_meta(
             "samples": stats.total,
             "done": stats.skipped + stats.ok,
             "succeeded_this_run": stats.ok,
-            "failed": dict(stats.failed),
+            "failed": failed,
+            "flagged_before_call": sum(stats.precall.values()),
         },
-        "filters": dict(stats.filtered),
+        "filters": filters,
         "tokens": {
             "prompt": sum(int(r.get("prompt_tokens", 0)) for r in runs),
             "completion": sum(int(r.get("completion_tokens", 0)) for r in runs),

@@ -24,6 +24,8 @@ class RunStats:
     ok: int = 0
     failed: collections.Counter[str] = field(default_factory=collections.Counter)  # by stage
     filtered: collections.Counter[str] = field(default_factory=collections.Counter)  # by filter name
+    # inputs the task refused before any call, by filter name (in failures.jsonl, not in `total`)
+    precall: collections.Counter[str] = field(default_factory=collections.Counter)
     reasked: int = 0  # truncated / unparseable replies asked again
     requests: int = 0  # HTTP attempts that got an answer we could use
     retries: int = 0

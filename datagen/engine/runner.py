@@ -17,68 +17,39 @@ same for tasks that need no model (`uses_llm = False`).
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from datagen.common.shard import in_shard, parse_shard
-from datagen.engine.config import EngineConfig, request_body, request_key
+from datagen.common.shard import parse_shard
+from datagen.engine.config import EngineConfig
 
 # LLM-free tasks run through the same store; re-exported so callers need one import.
-from datagen.engine.direct import run_direct  # noqa: E402,F401
+from datagen.engine.direct import run_direct  # noqa: F401
 from datagen.engine.meta import new_run_id, price_pair, token_counter, write_run_meta
-from datagen.engine.outcome import failure_record, judge, result_record
+from datagen.engine.outcome import failure_record, judge, record_rejected, result_record
 from datagen.engine.progress import ProgressDisplay, RunStats
+from datagen.engine.work import Work, prepare, task_map
 from datagen.errors import RemoteError
 from datagen.llm.client import ChatClient, ClientHooks, FatalRemote, RequestFailed
 from datagen.llm.ratelimit import RateLimiter
 from datagen.rundir.store import RunStore
-from datagen.tasks.base import Job, Task, TaskOptions
+from datagen.tasks.base import Job, Rejected, Task, TaskOptions
 
-__all__ = ["EngineConfig", "RunStats", "parse_shard", "prepare", "run_direct", "run_jobs"]
+__all__ = [
+    "EngineConfig",
+    "LiveRun",
+    "RunStats",
+    "Work",
+    "parse_shard",
+    "prepare",
+    "run_direct",
+    "run_jobs",
+    "task_map",
+]
 
 META_EVERY = 5.0  # seconds between run.json rewrites during a run
-
-
-class Work:
-    """One job with its request key; the request body is only built for jobs actually sent."""
-
-    __slots__ = ("_body", "cfg", "job", "key")
-
-    def __init__(self, job: Job, key: str, cfg: EngineConfig) -> None:
-        self.job, self.key, self.cfg = job, key, cfg
-        self._body: dict[str, Any] | None = None
-
-    @property
-    def body(self) -> dict[str, Any]:
-        if self._body is None:
-            self._body = request_body(self.job, self.cfg)
-        return self._body
-
-
-def _task_map(tasks: Task | Mapping[str, Task]) -> dict[str, Task]:
-    return {tasks.name: tasks} if isinstance(tasks, Task) else dict(tasks)
-
-
-def prepare(jobs: Iterable[Job], cfg: EngineConfig) -> list[Work]:
-    """Shard and compute request keys (the first base URL stands for the replicas).
-
-    The cyclic GC is paused meanwhile: this loop only allocates acyclic objects, and with 150K live
-    jobs each collection walks all of them (a third of the resume time, measured)."""
-    base = cfg.base_urls[0]
-    out = []
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for job in jobs:
-            if cfg.shard is None or in_shard(job.sample_id, cfg.shard):
-                out.append(Work(job, request_key(job, cfg, base), cfg))
-    finally:
-        if was_enabled:
-            gc.enable()
-    return out
 
 
 def run_jobs(
@@ -89,13 +60,17 @@ def run_jobs(
     run_dir: str | Path,
     *,
     meta: dict[str, Any] | None = None,
+    rejected: Iterable[Rejected] = (),
 ) -> RunStats:
     """Generate every job not already done in `run_dir`; returns the run's statistics."""
     cfg.check_can_send()
-    return asyncio.run(_Run(_task_map(tasks), opts, cfg, RunStore(run_dir), meta or {}).main(jobs))
+    run = LiveRun(task_map(tasks), opts, cfg, RunStore(run_dir), meta or {})
+    return asyncio.run(run.main(jobs, rejected))
 
 
-class _Run:
+class LiveRun:
+    """One invocation's run over a run directory: resume, send, judge, record, report."""
+
     def __init__(
         self,
         tasks: dict[str, Task],
@@ -114,10 +89,8 @@ class _Run:
         self._template_hashes: dict[str, str] = {}
         self.run_id = new_run_id()
 
-    async def main(self, jobs: Iterable[Job]) -> RunStats:
-        work = prepare(jobs, self.cfg)
-        for w in work:
-            self._template_hashes.setdefault(w.job.task, w.job.template_hash)
+    async def main(self, jobs: Iterable[Job], rejected: Iterable[Rejected] = ()) -> RunStats:
+        work = self.start(jobs, rejected)
         pending = self._resume(work)
         self.store.open()
         completed = False  # stays False when Ctrl-C or a fatal error ends the run early
@@ -132,6 +105,16 @@ class _Run:
             self._write_meta(final=completed)
         self.display.summary()
         return self.stats
+
+    def start(self, jobs: Iterable[Job], rejected: Iterable[Rejected]) -> list[Work]:
+        """Shard and key the jobs, record the refused inputs, let each task see the run directory."""
+        work = prepare(jobs, self.cfg)
+        for w in work:
+            self._template_hashes.setdefault(w.job.task, w.job.template_hash)
+        record_rejected(self.store, self.tasks, rejected, self.cfg.shard, self.stats)
+        for task in self.tasks.values():
+            task.prepare(self.store)
+        return work
 
     # ---- resume -----------------------------------------------------------------------------------
     def _resume(self, work: list[Work]) -> list[Work]:

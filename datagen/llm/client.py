@@ -38,6 +38,8 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from datagen.errors import redact
 from datagen.llm.remote import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
     ClientHooks,
     Completion,
     FatalRemote,
@@ -146,9 +148,9 @@ class ChatClient:
         base_urls: list[str],
         *,
         api_key: str | None,
-        timeout: float = 120.0,
+        timeout: float = DEFAULT_TIMEOUT,
         max_connections: int = 64,
-        max_retries: int = 6,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         hooks: ClientHooks | None = None,
     ) -> None:
         self._key = api_key or "no-key"  # local servers accept anything; the SDK wants a string

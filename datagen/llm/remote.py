@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 # Where requests go when neither --base-url nor $OPENAI_BASE_URL says otherwise. Defined here, away
 # from client.py, so option parsing does not import the openai SDK (~2 s).
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_TIMEOUT = 120.0  # seconds to wait for one reply before retrying
+DEFAULT_MAX_RETRIES = 6  # HTTP retries per ask (429, 5xx, timeouts, dropped connections)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from typing import Any
 
 from datagen.common.resources import templates_root
 from datagen.errors import TemplateError
+from datagen.prompts.instructions import instruction_lines
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -130,14 +131,6 @@ def _read_pairs(folder: Path) -> list[tuple[str, str]]:
                 )
         pairs.append((_read_text(parts["caps"]), _read_text(parts["conv"])))
     return pairs
-
-
-def instruction_lines(text: str) -> list[str]:
-    """The instructions in an instruction list file's text: one per non-blank line, `#` lines are
-    comments, a leading BOM is ignored. The one rule for every list (task.toml's, --instructions,
-    CC3M's brief instructions)."""
-    lines = [ln.strip() for ln in text.removeprefix("\ufeff").splitlines()]
-    return [ln for ln in lines if ln and not ln.startswith("#")]
 
 
 def _read_instructions(path_str: str) -> list[str]:

@@ -1,7 +1,8 @@
-"""`datagen review`: a self-contained HTML page for looking at generated samples beside their images.
+"""Look at what a run made: `datagen review`'s self-contained HTML page and `datagen stats`.
 
-Flow: `gather` (samples, failures, run.json, contexts) → `images` (resolve under ROOT, link or embed)
-→ `card` / `page` (escaped HTML, inline CSS/JS) → one file written atomically.
+Page flow: `gather` (samples, failures, run.json, contexts) → `images` (resolve under ROOT, link or
+embed) → `payload` / `page` (escaped HTML, inline CSS/JS) → one file written atomically (`build`).
+`stats` computes the task mix, turn counts, lengths and filter drops.
 """
 
 from datagen.review.build import ReviewResult, build_review

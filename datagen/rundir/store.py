@@ -1,7 +1,9 @@
-"""The run directory on disk: append-only results/failures, resume keys, and `run.json`.
+"""The run directory on disk, and its one owner: every file name and every read and write of
+results.jsonl, failures.jsonl, requests.jsonl, run.json and the tasks' side files goes through here.
 
-Step in the flow: the runner asks which request keys are already done, appends each finished
-sample (or failure) as one flushed JSON line, and rewrites `run.json` atomically now and then.
+Step in the flow: the engine asks which request keys are already done, appends each finished
+sample (or failure) as one flushed JSON line, and rewrites `run.json` atomically now and then;
+tasks write their side files (`vqa_results.json`, ...) and read earlier results through `RunStore`.
 
 Resume must be fast over big runs (150K lines in well under a second here), so `done_keys` does
 not decode JSON: it finds `"request_key": "<hex>"` with one regex over the file's bytes. That is
@@ -14,6 +16,7 @@ next opened for appending (`JsonlAppender`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ RESULTS = "results.jsonl"
 FAILURES = "failures.jsonl"
 RUN_META = "run.json"
 REQUESTS = "requests.jsonl"
+RUN_FILES = (RESULTS, FAILURES, RUN_META, REQUESTS)
 
 _KEY_RE = re.compile(rb'"request_key": ?"([0-9a-f]{8,64})"')
 
@@ -44,13 +48,30 @@ class RunStore:
         self.results_path = self.dir / RESULTS
         self.failures_path = self.dir / FAILURES
         self.meta_path = self.dir / RUN_META
+        self.requests_path = self.dir / REQUESTS
         self._results: JsonlAppender | None = None
         self._failures: JsonlAppender | None = None
+        self._by_task: dict[str, list[dict[str, Any]]] | None = None
 
+    # ---- results and failures -------------------------------------------------------------------
     def done_keys(self) -> set[str]:
         """Request keys of every complete line in results.jsonl."""
         data = complete_bytes(self.results_path)
         return {m.decode() for m in _KEY_RE.findall(data)}
+
+    def load_results(self) -> list[dict[str, Any]]:
+        """Every complete line of results.jsonl, in file order (no validation)."""
+        if not self.results_path.exists():
+            return []
+        return [obj for _, obj in iter_jsonl(self.results_path, tolerate_torn_tail=True)]
+
+    def results_by_task(self) -> dict[str, list[dict[str, Any]]]:
+        """results.jsonl grouped by task, read once per `RunStore` (several tasks of one run share it)."""
+        if self._by_task is None:
+            self._by_task = {}
+            for rec in self.load_results():
+                self._by_task.setdefault(str(rec.get("task", "")), []).append(rec)
+        return self._by_task
 
     def load_failures(self) -> list[dict[str, Any]]:
         if not self.failures_path.exists():
@@ -61,6 +82,22 @@ class RunStore:
         """Replace failures.jsonl (atomically) before a re-run retries the rest."""
         if keep or self.failures_path.exists():
             write_jsonl_atomic(self.failures_path, keep)
+
+    def replace_precall_failures(self, tasks: dict[str, Iterable[str]], lines: list[dict[str, Any]]) -> None:
+        """Record inputs refused before any call: drop the earlier such lines of these tasks
+        (`tasks` maps a task to its pre-call filter names) and any older line for a sample refused
+        now (it was sent before, under other settings), then add `lines`. One line per sample."""
+        names = {t: set(f) for t, f in tasks.items()}
+        now = {f.get("sample_id") for f in lines}
+        old = self.load_failures()
+        kept = [
+            r
+            for r in old
+            if r.get("sample_id") not in now and r.get("filter") not in names.get(str(r.get("task")), ())
+        ]
+        if lines or len(kept) != len(old):
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.rewrite_failures(kept + lines)
 
     def open(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -81,6 +118,13 @@ class RunStore:
         assert self._failures is not None, "RunStore.open() first"
         self._failures.write(record)
 
+    # ---- requests.jsonl (dry run, Batch API input) -----------------------------------------------
+    def write_requests(self, lines: Iterable[dict[str, Any]]) -> Path:
+        """Write requests.jsonl atomically (the OpenAI Batch API input format); returns its path."""
+        write_jsonl_atomic(self.requests_path, lines)
+        return self.requests_path
+
+    # ---- run.json ---------------------------------------------------------------------------------
     def read_meta(self) -> dict[str, Any]:
         if not self.meta_path.exists():
             return {}
@@ -89,3 +133,20 @@ class RunStore:
 
     def write_meta(self, meta: dict[str, Any]) -> None:
         write_json_atomic(self.meta_path, meta)
+
+    # ---- task side files --------------------------------------------------------------------------
+    def side_file(self, name: str) -> Path:
+        """The path of a task's side file (e.g. `vqa_results.json`); names never leave the run dir."""
+        if not name or "/" in name or "\\" in name or name.startswith(".") or name in RUN_FILES:
+            raise ValueError(f"not a side-file name: {name!r}")
+        return self.dir / name
+
+    def write_side_json(self, name: str, obj: Any) -> Path:
+        path = self.side_file(name)
+        write_json_atomic(path, obj)
+        return path
+
+    def write_side_jsonl(self, name: str, rows: Iterable[dict[str, Any]]) -> Path:
+        path = self.side_file(name)
+        write_jsonl_atomic(path, rows)
+        return path

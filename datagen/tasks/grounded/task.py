@@ -1,18 +1,19 @@
 """`grounded_qa` task: several annotation-checked questions per image as one multi-turn LLaVA record.
 
 Needs no model (`uses_llm = False`): the engine calls `direct_pairs` for each context record instead
-of sending a request, then applies `filters()` as for any sample. Task-specific options arrive in `TaskOptions.extra`: `max_questions`, `margin`,
-`min_region`, `negatives` (see `datagen/tasks/grounded/questions.py`).
+of sending a request, then applies `filters()` as for any sample. Its settings are one
+`GroundedOptions` (`--max-questions`, `--margin`, `--min-region`, `--negatives`; see `questions.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from datagen.errors import UsageError
 from datagen.records import placement_rng
-from datagen.tasks.base import FilterFn, Job, QAPairs, Task, TaskOptions
+from datagen.tasks.base import FilterFn, Job, JobSet, QAPairs, Task, TaskOptions
 from datagen.tasks.grounded.questions import (
     ANNOTATION_SOURCE,
     GroundedQA,
@@ -21,44 +22,66 @@ from datagen.tasks.grounded.questions import (
 )
 
 
-def settings_from(opts: TaskOptions) -> GroundedSettings:
-    """Validated settings from `opts.extra` (missing keys keep the defaults)."""
-    extra = opts.extra
-    default = GroundedSettings()
-    max_q = extra.get("max_questions")
-    margin = extra.get("margin")
-    min_region = extra.get("min_region")
-    s = GroundedSettings(
-        max_questions=default.max_questions if max_q is None else int(max_q),
-        margin=default.margin if margin is None else float(margin),
-        min_region=default.min_region if min_region is None else float(min_region),
-        negatives=bool(extra.get("negatives", default.negatives)),
-    )
-    if s.max_questions < 1:
-        raise UsageError(f"--max-questions must be at least 1, got {s.max_questions}")
-    if not 0.0 <= s.margin < 1.0:
-        raise UsageError(f"--margin must be between 0 and 1 (a fraction of the image size), got {s.margin}")
-    if not 0.0 <= s.min_region < 1.0:
-        raise UsageError(f"--min-region must be between 0 and 1, got {s.min_region}")
-    return s
+@dataclass
+class GroundedOptions:
+    """grounded_qa's settings as given; None keeps the default of `GroundedSettings`."""
+
+    META_KEY = "grounded"  # run.json config records these under this key
+
+    max_questions: int | None = None
+    margin: float | None = None
+    min_region: float | None = None
+    negatives: bool | None = None
+
+    def settings(self) -> GroundedSettings:
+        """Validated settings (one-line usage errors for values out of range)."""
+        d = GroundedSettings()
+        s = GroundedSettings(
+            max_questions=d.max_questions if self.max_questions is None else int(self.max_questions),
+            margin=d.margin if self.margin is None else float(self.margin),
+            min_region=d.min_region if self.min_region is None else float(self.min_region),
+            negatives=d.negatives if self.negatives is None else bool(self.negatives),
+        )
+        if s.max_questions < 1:
+            raise UsageError(f"--max-questions must be at least 1, got {s.max_questions}")
+        if not 0.0 <= s.margin < 1.0:
+            raise UsageError(
+                f"--margin must be between 0 and 1 (a fraction of the image size), got {s.margin}"
+            )
+        if not 0.0 <= s.min_region < 1.0:
+            raise UsageError(f"--min-region must be between 0 and 1, got {s.min_region}")
+        return s
+
+    def given(self) -> dict[str, Any]:
+        """The settings that shape the questions, as the key of a model-free sample hashes them."""
+        out: dict[str, Any] = {"negatives": self.settings().negatives}
+        for name in ("max_questions", "margin", "min_region"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        return out
 
 
 class GroundedQATask(Task):
     name = "grounded_qa"
     uses_llm = False
+    options_type = GroundedOptions
 
     def sample_id(self, source: dict[str, Any]) -> str:
         return str(source.get("id", source.get("image_id")))
 
-    def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> Iterator[Job]:
+    def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> JobSet:
         """One message-less job per image, so the engine can key, resume and record it like the others."""
-        settings_from(opts)  # fail on bad options before any work
-        for src in sources:
-            yield Job(sample_id=f"{self.name}:{self.sample_id(src)}", task=self.name, messages=[], source=src)
+        opts.of(GroundedOptions).settings()  # fail on bad options before any work
+        return JobSet(
+            [
+                Job(sample_id=f"{self.name}:{self.sample_id(s)}", task=self.name, messages=[], source=s)
+                for s in sources
+            ]
+        )
 
     def questions(self, source: dict[str, Any], opts: TaskOptions) -> list[GroundedQA]:
         rng = placement_rng(opts.seed, f"{self.name}:{self.sample_id(source)}")
-        return grounded_questions(source, rng, settings_from(opts))
+        return grounded_questions(source, rng, opts.of(GroundedOptions).settings())
 
     def direct_pairs(self, source: dict[str, Any], opts: TaskOptions) -> QAPairs:
         return [(qa.question, qa.answer) for qa in self.questions(source, opts)]

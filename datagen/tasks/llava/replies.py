@@ -19,13 +19,9 @@ first-character test before the label regex runs.
 
 from __future__ import annotations
 
-import random
 import re
-from pathlib import Path
 
-from datagen.errors import InputError, ParseError
-from datagen.prompts.templates import instruction_lines
-from datagen.records import placement_rng
+from datagen.errors import ParseError
 
 QAPairs = list[tuple[str, str]]
 
@@ -173,32 +169,3 @@ def parse_detail(reply: str, question: str) -> QAPairs:
     if _label_of(text.split("\n", 1)[0]) is not None:
         raise ParseError("expected a prose description, got a 'Question:'/'Answer:' block")
     return [(question, text)]
-
-
-def load_instructions(path: str | Path) -> list[str]:
-    """A user's instruction list file (`--instructions`): see `templates.instruction_lines`."""
-    p = Path(path)
-    try:
-        raw = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such instruction list", hint="check the --instructions path") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a folder, expected an instruction list file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{p}: not UTF-8 text", hint="re-save the instruction list as UTF-8") from None
-    items = instruction_lines(raw)
-    if not items:
-        raise InputError(
-            f"{p}: no instructions in the list (only blank or # lines)", hint="put one instruction per line"
-        )
-    return items
-
-
-def pick_instruction(instructions: list[str], seed: int, sample_id: str) -> str:
-    """The instruction for one sample: seeded per sample, so it does not depend on run order.
-
-    The RNG key is suffixed so this draw is independent of the `<image>` placement draw that
-    `records.placement_rng(seed, sample_id)` makes for the same sample.
-    """
-    rng: random.Random = placement_rng(seed, f"{sample_id}#instruction")
-    return instructions[rng.randrange(len(instructions))]

@@ -17,6 +17,7 @@ from typing import Any
 from datagen.common.jsonio import iter_csv_rows, iter_jsonl, read_json
 from datagen.errors import InputError
 from datagen.rundir.store import RESULTS
+from datagen.tasks.base import Rejected
 
 ID_FIELDS = ("image_id", "image", "id")
 TEXT_FIELDS = ("caption", "description")
@@ -187,16 +188,14 @@ def split_short(
     return keep, short
 
 
-def short_input_failure(row: dict[str, str], min_words: int) -> dict[str, Any]:
-    """The `failures.jsonl` line for a description flagged before any call."""
+def short_input_rejection(row: dict[str, str], min_words: int) -> Rejected:
+    """A description refused before any call (too short to be worth a paid rewrite)."""
     n = word_count(row["description"])
-    return {
-        "sample_id": f"{TASK}:{row['id']}",
-        "id": row["id"],
-        "task": TASK,
-        "stage": "filter",
-        "filter": SHORT_INPUT_FILTER,
-        "reason": f"{SHORT_INPUT_FILTER}: {n} words, fewer than --min-words {min_words}",
-        "attempts": 0,
-        "raw": row["description"],
-    }
+    return Rejected(
+        sample_id=f"{TASK}:{row['id']}",
+        task=TASK,
+        source=row,
+        filter=SHORT_INPUT_FILTER,
+        reason=f"{SHORT_INPUT_FILTER}: {n} words, fewer than --min-words {min_words}",
+        raw=row["description"],
+    )

@@ -1,28 +1,31 @@
 """`caption_rewrite`: MiniGPT-4-style cleaning of long machine-written image descriptions.
 
-Flow: `load_sources` reads the descriptions (a file, or an earlier run's detail descriptions) and
-sets aside those too short to be worth a call; `build_jobs` sends each description as the final
-user message after our few-shot template (flawed paragraph → fixed paragraph); `parse` takes the
-reply as the corrected paragraph; the rule filters in `rewrite_filters` reject replies that are not
-a clean English paragraph. The record pairs a description request (human) with the corrected
-paragraph (gpt) and keeps the original text in `source_text` for `datagen diff` and export.
+Flow: `load_sources` reads the descriptions (a file, or an earlier run's detail descriptions);
+`build_jobs` refuses those too short to be worth a call (`Rejected`, recorded by the engine) and
+sends each other description as the final user message after our few-shot template (flawed
+paragraph → fixed paragraph); `parse` takes the reply as the corrected paragraph; the rule filters
+in `filters` reject replies that are not a clean English paragraph. The record pairs a description
+request (human) with the corrected paragraph (gpt) and keeps the original text in `source_text` for `datagen diff` and export.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from datagen.errors import ParseError, UsageError
+from datagen.prompts.instructions import load_instructions
+from datagen.prompts.templates import TaskTemplate, load_template
 from datagen.records import make_conversations, placement_rng
-from datagen.tasks.base import FilterFn, Job, QAPairs, Task, TaskOptions
-from datagen.tasks.llava.replies import load_instructions
+from datagen.tasks.base import FilterFn, Job, JobSet, QAPairs, Rejected, Task, TaskOptions
 from datagen.tasks.rewrite import filters as rf
 from datagen.tasks.rewrite.descriptions import (
     DEFAULT_MIN_WORDS,
+    SHORT_INPUT_FILTER,
     read_descriptions,
     read_from_run,
-    short_input_failure,
+    short_input_rejection,
     split_short,
 )
 
@@ -30,6 +33,43 @@ DEFAULT_MIN_RATIO = 0.5
 # Used when a user's --templates-dir folder has no instruction list of its own.
 FALLBACK_INSTRUCTION = "Describe this image in detail."
 _QUOTES = {'"': '"', "\u201c": "\u201d", "'": "'"}
+
+
+@dataclass
+class RewriteOptions:
+    """caption_rewrite's input and settings (`--descriptions`, `--from-run`, ...); None = default."""
+
+    META_KEY = "rewrite"  # run.json config records these under this key
+
+    descriptions: str | None = None
+    from_run: str | None = None
+    id_field: str | None = None
+    text_field: str | None = None
+    min_words: int | None = None
+    min_ratio: float | None = None
+
+    def check_input(self) -> None:
+        """Exactly one input, and field names only where they mean something."""
+        if (self.descriptions is None) == (self.from_run is None):
+            raise UsageError("caption_rewrite needs exactly one of --descriptions FILE or --from-run RUN_DIR")
+        if self.from_run is not None and (self.id_field or self.text_field):
+            raise UsageError("--id-field/--text-field apply to --descriptions files, not --from-run")
+        self.check()
+
+    def check(self) -> None:
+        """One-line usage errors for the settings, before anything is sent."""
+        if self.min_words is not None and self.min_words < 0:
+            raise UsageError(f"--min-words must be 0 or more, got {self.min_words}")
+        if self.min_ratio is not None and not 0 <= self.min_ratio <= 1:
+            raise UsageError(f"--min-ratio must be between 0 and 1, got {self.min_ratio}")
+
+    @property
+    def words(self) -> int:
+        return DEFAULT_MIN_WORDS if self.min_words is None else int(self.min_words)
+
+    @property
+    def ratio(self) -> float:
+        return DEFAULT_MIN_RATIO if self.min_ratio is None else float(self.min_ratio)
 
 
 def clean_reply(reply: str) -> str:
@@ -47,14 +87,6 @@ def clean_reply(reply: str) -> str:
     return text
 
 
-def _min_words(opts: TaskOptions) -> int:
-    value = opts.extra.get("min_words")
-    n = DEFAULT_MIN_WORDS if value is None else int(value)
-    if n < 0:
-        raise UsageError(f"--min-words must be 0 or more, got {n}")
-    return n
-
-
 def _min_ratio(job: Job) -> float:
     value = job.source.get("min_ratio")
     return DEFAULT_MIN_RATIO if value is None else float(value)
@@ -62,63 +94,63 @@ def _min_ratio(job: Job) -> float:
 
 class CaptionRewriteTask(Task):
     name = "caption_rewrite"
+    options_type = RewriteOptions
+    own_input = "descriptions"
+    input_hint = "use --descriptions FILE or --from-run RUN_DIR"
+    precall_filters = (SHORT_INPUT_FILTER,)
 
     def __init__(self) -> None:
-        # Descriptions flagged before any call, as failures.jsonl lines (written by rewrite_prefail).
-        self.prefailures: list[dict[str, Any]] = []
-        self._template: Any = None
+        self._template: TaskTemplate | None = None
 
     def load_sources(self, opts: TaskOptions) -> list[dict[str, Any]]:
-        extra = opts.extra
-        path, run = extra.get("descriptions"), extra.get("from_run")
-        if bool(path) == bool(run):
-            raise UsageError("caption_rewrite needs exactly one of --descriptions FILE or --from-run RUN_DIR")
-        if path:
-            rows = read_descriptions(path, id_field=extra.get("id_field"), text_field=extra.get("text_field"))
-        else:
-            rows = read_from_run(str(run))
-        _min_words(opts)  # a bad value fails before anything else happens
-        return list(rows)
+        o = opts.of(RewriteOptions)
+        o.check_input()  # bad values fail before anything is read
+        if o.descriptions:
+            return list(read_descriptions(o.descriptions, id_field=o.id_field, text_field=o.text_field))
+        return list(read_from_run(str(o.from_run)))
 
-    def template(self, opts: TaskOptions) -> Any:
+    def template(self, opts: TaskOptions) -> TaskTemplate:
         if self._template is None:
-            from datagen.prompts.templates import load_template
-
             self._template = load_template(self.name, opts.templates_dir)
         return self._template
 
-    def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> Iterator[Job]:
-        """Jobs for descriptions long enough to rewrite; shorter ones become `prefailures` (and go to
-        `opts.extra["rejected_sources"]` when the caller passes a list there) instead of requests.
+    def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> JobSet:
+        """Jobs for descriptions long enough to rewrite; shorter ones are refused before any call.
         Splitting here, not in load_sources, keeps `--limit N` meaning the first N descriptions."""
-        min_words = _min_words(opts)
-        keep, short = split_short(list(sources), min_words)
-        self.prefailures = [short_input_failure(r, min_words) for r in short]
-        sink = opts.extra.get("rejected_sources")
-        if isinstance(sink, list):  # the generate command records these in failures.jsonl
-            sink.extend(self.prefailures)
-        ratio = opts.extra.get("min_ratio")
-        min_ratio = DEFAULT_MIN_RATIO if ratio is None else float(ratio)
-        if not 0 <= min_ratio <= 1:
-            raise UsageError(f"--min-ratio must be between 0 and 1, got {min_ratio}")
+        o = opts.of(RewriteOptions)
+        o.check()
+        keep, short = split_short(list(sources), o.words)
+        out = JobSet(rejected=[short_input_rejection(r, o.words) for r in short])
         tpl = self.template(opts)
         # --instructions FILE (shared with the LLaVA tasks) wins over the template's list.
-        path = opts.extra.get("instructions")
+        path = opts.instructions
         choices = load_instructions(path) if path else list(tpl.instructions) or [FALLBACK_INSTRUCTION]
         for row in keep:
             sample_id = f"{self.name}:{row['id']}"
             # The human turn of the record: a description request, drawn per sample (seeded). It is
             # not sent to the model, so it does not enter the request key.
             question = placement_rng(opts.seed, "instruction:" + sample_id).choice(choices)
-            yield Job(
-                sample_id=sample_id,
-                task=self.name,
-                messages=tpl.messages(row["description"]),
-                # The job carries its own filter setting: the engine may judge it with another instance.
-                source={**row, "instruction": question, "min_ratio": min_ratio},
-                template_hash=tpl.hash,
-                max_tokens=tpl.max_tokens,
+            out.jobs.append(
+                Job(
+                    sample_id=sample_id,
+                    task=self.name,
+                    messages=tpl.messages(row["description"]),
+                    # The job carries its own filter setting: the engine may judge it with another instance.
+                    source={**row, "instruction": question, "min_ratio": o.ratio},
+                    template_hash=tpl.hash,
+                    max_tokens=tpl.max_tokens,
+                )
             )
+        return out
+
+    def describe_rejected(self, rejected: list[Rejected], where: str, limit: int = 5) -> str:
+        ids = ", ".join(str(r.source["id"]) for r in rejected[:limit]) + (
+            ", ..." if len(rejected) > limit else ""
+        )
+        return (
+            f"{len(rejected)} description(s) flagged {SHORT_INPUT_FILTER}, not sent ({ids}); {where} "
+            "(--min-words 0 sends everything)"
+        )
 
     def parse(self, reply: str, job: Job) -> QAPairs:
         text = clean_reply(reply)

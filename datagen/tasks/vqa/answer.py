@@ -3,24 +3,27 @@
 Per question, the prompt is our system message, then `--shots K` in-context examples (context +
 question → short answer), then the image's context and the question. With `--examples FILE` the
 shots are the K pool examples most similar to the question (`datagen/tasks/vqa/picker.py`); without
-it, the template folder's own few-shot pairs are used. Options in `TaskOptions.extra`: `questions`
-(required), `examples`, `shots`.
+it, the template folder's own few-shot pairs are used. Settings: one `VQAOptions` (`questions`,
+required, `examples`, `shots`).
 
-Each accepted sample is a one-turn LLaVA record carrying `question_id` and `answer`, from which
-`datagen/tasks/vqa/files.py` writes `RUN_DIR/vqa_results.json` for `datagen eval vqa`.
+Each accepted sample is a one-turn LLaVA record carrying `question_id` and `answer`; after the run,
+`after_run` writes `RUN_DIR/vqa_results.json` from them for `datagen eval vqa`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from datagen.errors import InputError, ParseError, UsageError
 from datagen.prompts.context import render_context
 from datagen.prompts.templates import load_template
-from datagen.tasks.base import FilterFn, Job, Message, QAPairs, Task, TaskOptions
-from datagen.tasks.vqa.files import load_questions
+from datagen.rundir.store import RunStore
+from datagen.tasks.base import FilterFn, Job, JobSet, Message, QAPairs, Task, TaskOptions
+from datagen.tasks.vqa.files import load_questions, write_vqa_results
 from datagen.tasks.vqa.picker import ExamplePicker, load_examples
 
 DEFAULT_SHOTS = 4
@@ -55,23 +58,37 @@ def _too_long(pairs: QAPairs, job: Job) -> str | None:
     )
 
 
-class VQAAnswerTask(Task):
-    name = "vqa_answer"
+@dataclass
+class VQAOptions:
+    """vqa_answer's inputs: the questions to answer, an optional examples pool, shots per question."""
 
-    def _shots(self, opts: TaskOptions) -> int:
-        shots = opts.extra.get("shots")
-        k = DEFAULT_SHOTS if shots is None else int(shots)
+    META_KEY = "vqa"  # run.json config records these under this key
+
+    questions: str | None = None
+    examples: str | None = None
+    shots: int | None = None
+
+    @property
+    def k(self) -> int:
+        k = DEFAULT_SHOTS if self.shots is None else int(self.shots)
         if k < 0:
             raise UsageError(f"--shots must be 0 or more, got {k}")
         return k
 
-    def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> Iterator[Job]:
-        qpath = opts.extra.get("questions")
+
+class VQAAnswerTask(Task):
+    name = "vqa_answer"
+    options_type = VQAOptions
+
+    def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> JobSet:
+        o = opts.of(VQAOptions)
+        qpath = o.questions
         if not qpath:
             raise UsageError("vqa_answer needs --questions FILE (VQA v2 / OK-VQA questions JSON)")
-        k = self._shots(opts)
+        k = o.k
         template = load_template(self.name, opts.templates_dir)
-        picker = ExamplePicker(load_examples(opts.extra["examples"])) if opts.extra.get("examples") else None
+        picker = ExamplePicker(load_examples(o.examples)) if o.examples else None
+        out = JobSet()
         fixed = template.examples[:k]
         by_image = {int(s["image_id"]): s for s in sources if s.get("image_id") is not None}
         questions = load_questions(qpath)
@@ -85,7 +102,7 @@ class VQAAnswerTask(Task):
             )
         if len(matched) < len(questions):
             # Expected with --limit or a subset of images; reported by the command, never silent.
-            opts.extra.setdefault("notes", []).append(
+            out.notes.append(
                 f"vqa_answer: {len(questions) - len(matched)} of {len(questions)} questions are about "
                 "images not in the source (or beyond --limit) and were left out"
             )
@@ -104,14 +121,17 @@ class VQAAnswerTask(Task):
                 messages.append({"role": "assistant", "content": assistant})
             context = render_context(ctx, template.context_fields)
             messages.append({"role": "user", "content": question_block(context, q["question"])})
-            yield Job(
-                sample_id=f"{self.name}:{ctx['id']}:{q['question_id']}",
-                task=self.name,
-                messages=messages,
-                source={**ctx, "question_id": q["question_id"], "question": q["question"]},
-                template_hash=template.hash,
-                max_tokens=template.max_tokens,
+            out.jobs.append(
+                Job(
+                    sample_id=f"{self.name}:{ctx['id']}:{q['question_id']}",
+                    task=self.name,
+                    messages=messages,
+                    source={**ctx, "question_id": q["question_id"], "question": q["question"]},
+                    template_hash=template.hash,
+                    max_tokens=template.max_tokens,
+                )
             )
+        return out
 
     def parse(self, reply: str, job: Job) -> QAPairs:
         return [(job.source["question"], short_answer(reply))]
@@ -125,3 +145,7 @@ class VQAAnswerTask(Task):
         rec["question_id"] = job.source["question_id"]
         rec["answer"] = answer
         return rec
+
+    def after_run(self, run: RunStore) -> list[Path]:
+        written = write_vqa_results(run)
+        return [written] if written else []

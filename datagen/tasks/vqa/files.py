@@ -11,10 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from datagen.common.jsonio import read_json, write_json_atomic, write_jsonl_atomic
+from datagen.common.jsonio import read_json
 from datagen.errors import InputError
-from datagen.rundir.samples import load_samples
-from datagen.rundir.store import RESULTS
+from datagen.rundir.store import RunStore
 
 VQA_RESULTS = "vqa_results.json"
 VQA_EXAMPLES = "vqa_examples.jsonl"
@@ -50,28 +49,20 @@ def load_questions(path: str | Path) -> list[dict[str, Any]]:
     return out
 
 
-def _task_rows(run_dir: Path, task: str) -> list[dict[str, Any]]:
-    if not (run_dir / RESULTS).exists():
-        return []
-    return [obj for obj in load_samples(run_dir, validate=False) if obj.get("task") == task]
-
-
-def write_vqa_results(run_dir: str | Path) -> Path | None:
+def write_vqa_results(run: RunStore) -> Path | None:
     """`RUN_DIR/vqa_results.json` from the run's `vqa_answer` samples (None if it has none)."""
-    rd = Path(run_dir)
-    rows = _task_rows(rd, "vqa_answer")
+    rows = run.results_by_task().get("vqa_answer", [])
     if not rows:
         return None
     answers = {int(r["question_id"]): r["answer"] for r in rows if "question_id" in r and "answer" in r}
-    out = rd / VQA_RESULTS
-    write_json_atomic(out, [{"question_id": q, "answer": a} for q, a in sorted(answers.items())])
-    return out
+    return run.write_side_json(
+        VQA_RESULTS, [{"question_id": q, "answer": a} for q, a in sorted(answers.items())]
+    )
 
 
-def write_vqa_examples(run_dir: str | Path) -> Path | None:
+def write_vqa_examples(run: RunStore) -> Path | None:
     """`RUN_DIR/vqa_examples.jsonl` from the run's `img2llm_qa` samples (None if it has none)."""
-    rd = Path(run_dir)
-    rows = _task_rows(rd, "img2llm_qa")
+    rows = run.results_by_task().get("img2llm_qa", [])
     if not rows:
         return None
     # A re-run with other settings (e.g. --temperature) adds a second sample for an image; keep the
@@ -88,11 +79,10 @@ def write_vqa_examples(run_dir: str | Path) -> Path | None:
                     "image_id": r.get("image_id"),
                 }
             )
-    out = rd / VQA_EXAMPLES
-    write_jsonl_atomic(out, examples)
-    return out
+    return run.write_side_jsonl(VQA_EXAMPLES, examples)
 
 
 def write_run_outputs(run_dir: str | Path) -> list[Path]:
-    """Every VQA-side file a run's samples allow; called after a `generate` run (and by the demo)."""
-    return [p for p in (write_vqa_results(run_dir), write_vqa_examples(run_dir)) if p is not None]
+    """Every VQA-side file a run's samples allow (what the two VQA tasks' `after_run` write)."""
+    run = RunStore(run_dir)
+    return [p for p in (write_vqa_results(run), write_vqa_examples(run)) if p is not None]

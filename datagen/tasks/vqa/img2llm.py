@@ -2,23 +2,27 @@
 
 Per image: rank answer candidates from the captions (`datagen/tasks/vqa/candidates.py`), send the context and
 the numbered candidates with our few-shot template, and pair each numbered question in the reply
-with its candidate. Options in `TaskOptions.extra`: `max_questions` (candidates per image, default 5).
+with its candidate. Settings: one `Img2LLMOptions` (`max_questions`: candidates per image, default 5).
 
 Each accepted sample is a multi-turn LLaVA record that also carries `qa_context` (the text the model
-saw) and `qa_pairs`; `datagen/tasks/vqa/files.py` turns those into `RUN_DIR/vqa_examples.jsonl`, an
-`--examples` pool for `vqa_answer`.
+saw) and `qa_pairs`; `after_run` turns those into `RUN_DIR/vqa_examples.jsonl`, an `--examples`
+pool for `vqa_answer`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from datagen.errors import UsageError
 from datagen.prompts.context import render_context
 from datagen.prompts.templates import load_template
-from datagen.tasks.base import FilterFn, Job, QAPairs, Task, TaskOptions
+from datagen.rundir.store import RunStore
+from datagen.tasks.base import FilterFn, Job, JobSet, QAPairs, Task, TaskOptions
 from datagen.tasks.vqa.candidates import answer_candidates, candidates_block, parse_questions
+from datagen.tasks.vqa.files import write_vqa_examples
 
 DEFAULT_CANDIDATES = 5
 
@@ -28,11 +32,21 @@ def _repeated_question(pairs: QAPairs, job: Job) -> str | None:
     return "the same question was written for two answers" if len(set(questions)) < len(questions) else None
 
 
+@dataclass
+class Img2LLMOptions:
+    """img2llm_qa's settings: answer candidates per image (`--max-questions`)."""
+
+    META_KEY = "img2llm"  # run.json config records these under this key
+
+    max_questions: int | None = None
+
+
 class Img2LLMQATask(Task):
     name = "img2llm_qa"
+    options_type = Img2LLMOptions
 
-    def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> Iterator[Job]:
-        limit = opts.extra.get("max_questions")
+    def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> JobSet:
+        limit = opts.of(Img2LLMOptions).max_questions
         k = DEFAULT_CANDIDATES if limit is None else int(limit)
         if k < 1:
             raise UsageError(f"--max-questions must be at least 1, got {k}")
@@ -40,10 +54,11 @@ class Img2LLMQATask(Task):
         records = list(sources)
         ranked = answer_candidates(records, k)
         empty = [str(rec.get("id")) for rec, cands in zip(records, ranked, strict=True) if not cands]
+        out = JobSet()
         if empty:
             # Nothing in the captions to ask about: no request is sent for these images, and the
-            # command reports them (it prints `opts.extra["notes"]`) instead of writing empty samples.
-            opts.extra.setdefault("notes", []).append(
+            # command reports them (it prints the notes) instead of writing empty samples.
+            out.notes.append(
                 f"img2llm_qa: {len(empty)} image(s) have no answer candidate in their captions and were "
                 f"left out (first: {empty[0]})"
             )
@@ -51,14 +66,17 @@ class Img2LLMQATask(Task):
             if not cands:
                 continue
             context = render_context(rec, template.context_fields)
-            yield Job(
-                sample_id=f"{self.name}:{rec.get('id', rec.get('image_id'))}",
-                task=self.name,
-                messages=template.messages(context + "\n\n" + candidates_block(cands)),
-                source={**rec, "answer_candidates": cands, "qa_context": context},
-                template_hash=template.hash,
-                max_tokens=template.max_tokens,
+            out.jobs.append(
+                Job(
+                    sample_id=f"{self.name}:{rec.get('id', rec.get('image_id'))}",
+                    task=self.name,
+                    messages=template.messages(context + "\n\n" + candidates_block(cands)),
+                    source={**rec, "answer_candidates": cands, "qa_context": context},
+                    template_hash=template.hash,
+                    max_tokens=template.max_tokens,
+                )
             )
+        return out
 
     def parse(self, reply: str, job: Job) -> QAPairs:
         return parse_questions(reply, job.source["answer_candidates"])
@@ -72,3 +90,7 @@ class Img2LLMQATask(Task):
         rec["qa_context"] = job.source["qa_context"]
         rec["qa_pairs"] = [{"question": q, "answer": a} for q, a in pairs]
         return rec
+
+    def after_run(self, run: RunStore) -> list[Path]:
+        written = write_vqa_examples(run)
+        return [written] if written else []

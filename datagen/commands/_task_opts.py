@@ -1,0 +1,95 @@
+"""`generate` options of the task families (caption_rewrite's input, the grounded / VQA settings).
+
+Each flag's name is a field of one task family's options dataclass (`--min-words` →
+`RewriteOptions.min_words`); the engine matches them by name (`engine.options.family_options`), so
+adding a task option is one field there and one declaration here. Unset flags stay None and keep
+the task's default.
+"""
+
+from __future__ import annotations
+
+import typer
+
+DESCRIPTIONS = typer.Option(
+    None,
+    "--descriptions",
+    help="caption_rewrite: descriptions to clean (.jsonl, .json array or MiniGPT-4 filter_cap.json, .csv/.tsv).",
+)
+
+FROM_RUN = typer.Option(
+    None, "--from-run", help="caption_rewrite: rewrite the detail descriptions of an earlier run directory."
+)
+
+ID_FIELD = typer.Option(
+    None, "--id-field", help="caption_rewrite: id column (default image_id, image or id)."
+)
+
+TEXT_FIELD = typer.Option(
+    None, "--text-field", help="caption_rewrite: text column (default caption or description)."
+)
+
+MIN_WORDS = typer.Option(
+    None,
+    "--min-words",
+    min=0,
+    help="caption_rewrite: report descriptions under N words instead of sending them (10).",
+)
+
+MIN_RATIO = typer.Option(
+    None,
+    "--min-ratio",
+    min=0.0,
+    max=1.0,
+    help="caption_rewrite: reject rewrites keeping less than this share of the (de-duplicated) words (0.5).",
+)
+
+QUESTIONS = typer.Option(
+    None,
+    "--questions",
+    help="vqa_answer: VQA v2 / OK-VQA questions JSON to answer (required for vqa_answer).",
+)
+
+EXAMPLES = typer.Option(
+    None,
+    "--examples",
+    help="vqa_answer: pool of {context, question, answer} examples (JSONL/JSON, e.g. an img2llm_qa "
+    "run's vqa_examples.jsonl); shots are the most similar ones. Default: the template's own examples.",
+)
+
+SHOTS = typer.Option(None, "--shots", min=0, help="vqa_answer: in-context examples per question (default 4).")
+
+MARGIN = typer.Option(
+    None,
+    "--margin",
+    min=0.0,
+    max=0.99,
+    help="grounded_qa: min distance between box centres (fraction of image size) for left/right/above/below (default 0.1).",
+)
+
+MAX_QUESTIONS = typer.Option(
+    None,
+    "--max-questions",
+    min=1,
+    help="grounded_qa: questions per image (default 6); img2llm_qa: answer candidates per image (default 5).",
+)
+
+MIN_REGION = typer.Option(
+    None,
+    "--min-region",
+    min=0.0,
+    max=0.99,
+    help="grounded_qa: min box area (fraction of the image) for 'what is in this region?' (default 0.01).",
+)
+
+NEGATIVES = typer.Option(
+    None,
+    "--negatives/--no-negatives",
+    help="grounded_qa: also ask about categories absent from the image (answer 'No').",
+)
+
+
+# Every flag above, by the field name it fills; `generate` passes exactly these on.
+TASK_FLAGS = (
+    "descriptions", "from_run", "id_field", "text_field", "min_words", "min_ratio",
+    "questions", "examples", "shots", "margin", "max_questions", "min_region", "negatives",
+)  # fmt: skip

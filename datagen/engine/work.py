@@ -1,0 +1,55 @@
+"""The engine's unit of work: a job with its request key, sharded and keyed before anything is sent.
+
+Shared by live and Batch API runs (`runner`, `batch`); keys are `config.request_key`, bodies
+`config.request_body`, built only for the jobs actually sent.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from datagen.common.shard import in_shard
+from datagen.engine.config import EngineConfig, request_body, request_key
+from datagen.tasks.base import Job, Task
+
+
+class Work:
+    """One job with its request key; the request body is only built for jobs actually sent."""
+
+    __slots__ = ("_body", "cfg", "job", "key")
+
+    def __init__(self, job: Job, key: str, cfg: EngineConfig) -> None:
+        self.job, self.key, self.cfg = job, key, cfg
+        self._body: dict[str, Any] | None = None
+
+    @property
+    def body(self) -> dict[str, Any]:
+        if self._body is None:
+            self._body = request_body(self.job, self.cfg)
+        return self._body
+
+
+def task_map(tasks: Task | Mapping[str, Task]) -> dict[str, Task]:
+    """One task or a {name: task} mapping, as the mapping (jobs find their task by `job.task`)."""
+    return {tasks.name: tasks} if isinstance(tasks, Task) else dict(tasks)
+
+
+def prepare(jobs: Iterable[Job], cfg: EngineConfig) -> list[Work]:
+    """Shard and compute request keys (the first base URL stands for the replicas).
+
+    The cyclic GC is paused meanwhile: this loop only allocates acyclic objects, and with 150K live
+    jobs each collection walks all of them (a third of the resume time, measured)."""
+    base = cfg.base_urls[0]
+    out = []
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for job in jobs:
+            if cfg.shard is None or in_shard(job.sample_id, cfg.shard):
+                out.append(Work(job, request_key(job, cfg, base), cfg))
+    finally:
+        if was_enabled:
+            gc.enable()
+    return out
