@@ -16,6 +16,8 @@ import click
 import typer
 
 from datagen import __version__
+from datagen.commands import adapt, cc3m, context, demo, diff, export, generate, review, stats, templates
+from datagen.commands import eval as eval_cmd
 from datagen.errors import DatagenError, redact
 
 app = typer.Typer(
@@ -27,20 +29,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-# Command modules, each exposing `register(app)`. Order is the order in `datagen --help`.
-COMMAND_MODULES: list[str] = [
-    "datagen.commands.demo",
-    "datagen.commands.context",
-    "datagen.commands.generate",
-    "datagen.commands.templates",
-    "datagen.commands.export",
-    "datagen.commands.cc3m",
-    "datagen.commands.adapt",
-    "datagen.commands.review",
-    "datagen.commands.stats",
-    "datagen.commands.diff",
-    "datagen.commands.eval",
-]
+# Command modules, each exposing `register(app)`. Order is the order in `datagen --help`. They import
+# the library lazily inside each command, so `datagen --help` stays fast.
+COMMAND_MODULES = [demo, context, generate, templates, export, cc3m, adapt, review, stats, diff, eval_cmd]
 
 
 def _version(value: bool) -> None:
@@ -61,8 +52,8 @@ def _root(
         os.environ["DATAGEN_DEBUG"] = "1"
 
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(_name).register(app)
+for _module in COMMAND_MODULES:
+    _module.register(app)
 
 
 def _click_classes(name: str) -> tuple[type[BaseException], ...]:

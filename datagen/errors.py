@@ -54,7 +54,6 @@ class ParseError(DatagenError):
     """A model reply does not have the shape the task expects. Counted as a failed attempt."""
 
 
-
 _SECRET_ENV_VARS = ("OPENAI_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 
 

@@ -75,7 +75,7 @@ def exports(run_dirs: list[Path], out: Path) -> list[str]:
     from datagen.export.hf_write import write_export
     from datagen.export.llava import export_llava
 
-    summary = export_llava(inputs, out / "llava_instruct.json")
+    summary = export_llava(inputs, out / "llava_instruct.json", overwrite=True)  # a re-run replaces its own
     lines.append(f"LLaVA JSON: {summary.total} samples -> {out / 'llava_instruct.json'}")
     plan = export_hf.plan_export(export_hf.read_inputs(inputs), by_task=True)
     counts = write_export(plan, out / "hf_dataset", fmt="arrow", overwrite=True)

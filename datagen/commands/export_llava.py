@@ -24,11 +24,14 @@ def register(export_app: typer.Typer) -> None:
             "--exclude-ids",
             help="JSON array (as downloaded from `datagen review`) or text file of ids / sample ids to drop.",
         ),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
     ) -> None:
         """Write one JSON array of {id, image, conversations}, loadable by LLaVA's training loader as is."""
         from datagen.export.llava import export_llava
 
-        summary = export_llava(inputs, out, per_task=per_task, exclude_ids_file=exclude_ids)
+        summary = export_llava(
+            inputs, out, per_task=per_task, exclude_ids_file=exclude_ids, overwrite=overwrite
+        )
         for path, n in summary.written.items():
             typer.echo(f"wrote {n} samples to {path}", err=True)
         mix = ", ".join(f"{task}: {n}" for task, n in sorted(summary.per_task.items()))

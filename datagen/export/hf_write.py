@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from datagen.common.jsonio import atomic_folder
 from datagen.errors import UsageError
 from datagen.export.hf import DEFAULT_SHARD_SIZE, ExportPlan, build_dataset, import_datasets
+from datagen.export.outputs import claim_output
 
 if TYPE_CHECKING:
     import datasets
@@ -43,10 +44,7 @@ def write_export(
     except ValueError:
         raise UsageError(f"--max-shard-size '{max_shard_size}' is not a size like 500MB") from None
     out_p = Path(out)
-    if out_p.exists() and (not out_p.is_dir() or any(out_p.iterdir())) and not overwrite:
-        raise UsageError(
-            f"{out_p} already exists and is not empty", hint="choose another --out or add --overwrite"
-        )
+    claim_output(out_p, overwrite=overwrite, folder=True)
     ds.disable_progress_bars()  # one summary line from the CLI instead of per-shard bars
     with atomic_folder(out_p) as tmp:
         # Text-only tables (image = file name) are cheap: the card's statistics come from them, and

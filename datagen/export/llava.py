@@ -22,6 +22,7 @@ from typing import Any
 
 from datagen.common.jsonio import atomic_writer, gc_paused
 from datagen.errors import InputError
+from datagen.export.outputs import claim_output
 from datagen.rundir.samples import load_many, read_id_list, refuse_overwriting_inputs
 
 LLAVA_KEYS = ("id", "image", "conversations")
@@ -82,6 +83,7 @@ def export_llava(
     *,
     per_task: bool = False,
     exclude_ids_file: str | Path | None = None,
+    overwrite: bool = False,
 ) -> ExportSummary:
     """Read samples from `inputs` (minus excluded ids) and write LLaVA-Instruct JSON to `out`."""
     inputs = list(inputs)
@@ -95,6 +97,8 @@ def export_llava(
     out_path = Path(out)
     targets = [per_task_path(out_path, t) for t in summary.per_task] if per_task else [out_path]
     refuse_overwriting_inputs(inputs, targets)
+    for target in targets:
+        claim_output(target, overwrite=overwrite, folder=False)
     if not per_task:
         summary.written[out_path] = write_llava_json(out_path, (to_llava(r) for r in records))
         return summary

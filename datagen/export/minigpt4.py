@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 from datagen.common.jsonio import atomic_folder, write_json_atomic
 from datagen.common.safepaths import PathEscapeError, resolve_under
-from datagen.errors import DatagenError, InputError, UsageError
+from datagen.errors import DatagenError, InputError
+from datagen.export.outputs import claim_output
 
 CAPTIONS_FILE = "filter_cap.json"
 IMAGE_DIR = "image"
@@ -134,12 +135,7 @@ def write_export(
 ) -> None:
     """Write `filter_cap.json` and `image/` into `out_dir` all at once (temp folder + rename)."""
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise UsageError(
-            f"{out}: folder exists and is not empty", hint="pick a new --out or pass --overwrite"
-        )
+    claim_output(out, overwrite=overwrite, folder=True)
     try:
         with atomic_folder(out) as tmp:
             if plan.images:

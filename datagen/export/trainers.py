@@ -6,7 +6,6 @@ resolved and checked (`export_images.check_images`); a writer only lays the file
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +22,6 @@ LLAMA_FACTORY_TAGS = {
     "user_tag": "user",
     "assistant_tag": "assistant",
 }
-
-
-def shuffled(records: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
-    """A seeded shuffle that does not touch the caller's list (same seed, same order)."""
-    out = list(records)
-    random.Random(seed).shuffle(out)
-    return out
 
 
 def write_llama_factory(

@@ -1,0 +1,82 @@
+"""The shared export flow: inputs → checked records → one format's writer (`datagen adapt`, and
+`datagen export` for every format without a planner of its own).
+
+Order matters for the user: the inputs are read and checked first (a bad input is reported before
+anything else), then the outputs are claimed under the one overwrite rule, then images are
+resolved and checked (every problem reported at once, nothing written), then the writer runs.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from datagen.errors import UsageError
+from datagen.export.images import check_images
+from datagen.export.outputs import claim_output, load_records
+from datagen.export.registry import get_format
+
+
+@dataclass
+class ExportResult:
+    written: int
+    skipped_images: str = ""  # what --skip-missing dropped, for one stderr line
+    notes: list[str] = field(default_factory=list)
+
+
+def shuffled(records: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
+    """A seeded shuffle that does not touch the caller's list (same seed, same order)."""
+    out = list(records)
+    random.Random(seed).shuffle(out)
+    return out
+
+
+def run_export(
+    fmt_name: str,
+    inputs: Iterable[str | Path],
+    out: str | Path,
+    *,
+    images: str | Path | None = None,
+    skip_missing: bool = False,
+    exclude_ids: str | Path | None = None,
+    tasks: Iterable[str] = (),
+    shuffle: bool = False,
+    seed: int = 0,
+    overwrite: bool = False,
+    options: dict[str, Any] | None = None,
+) -> ExportResult:
+    """Write the records of `inputs` to `out` in format `fmt_name`; returns how many were written."""
+    fmt = get_format(fmt_name, flow_only=True)
+    assert fmt.write is not None
+    opts = dict(options or {})
+    out = Path(out)
+    if fmt.needs_images and images is None:
+        raise UsageError(f"{fmt.name} needs --images ROOT (it copies the image files)")
+    if fmt.layout == "merge":
+        name = str(opts.get("name", "datagen"))
+        if not name or name.startswith(".") or "/" in name or "\\" in name:
+            # it becomes the file `<out>/<name>.json`: `../x` would write outside --out
+            raise UsageError(f"--name {name!r}: give a plain dataset name (no '/', not starting with '.')")
+    targets = fmt.outputs(out, opts)
+    records = load_records(
+        inputs, targets, exclude_ids=exclude_ids, replaces_folder=fmt.layout == "folder", tasks=tasks
+    )
+    if not records:
+        raise UsageError("no records left to adapt (inputs empty, or every record excluded/filtered)")
+    for target in fmt.claims(out, opts):
+        claim_output(target, overwrite=overwrite, folder=fmt.layout == "folder")
+    if shuffle:
+        records = shuffled(records, seed)
+    result = ExportResult(0)
+    paths = None
+    if images is not None:
+        check = check_images(records, images, skip=skip_missing)
+        if check.dropped:
+            result.skipped_images = f"Skipped {check.dropped} rows: {check.summary(images)}"
+        records, paths = check.records, check.paths
+    opts.update(images=images, skip_missing=skip_missing)
+    result.written = fmt.write(records, paths, out, opts)
+    return result
