@@ -1,11 +1,27 @@
 """`datagen adapt FORMAT INPUT... --out PATH`: samples → the files a trainer reads (thin CLI shell
-over `export.flow.run_export`; the formats are `export.registry.FORMATS`)."""
+over `export.flow.run_export`; the formats are `export.registry.FORMATS`).
+
+The options are declared once here; `datagen export <format>` reuses them for every registry format
+without a command of its own."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
+
+INPUTS = typer.Argument(..., help="Run dirs, results.jsonl files or LLaVA JSON arrays.")
+OUT = typer.Option(..., "--out", help="Output file (llava) or folder (the other formats).")
+IMAGES = typer.Option(None, "--images", help="Image root: check images (trl/cauldron: embed them).")
+SKIP_MISSING = typer.Option(False, "--skip-missing", help="Drop rows whose image is missing/refused.")
+EXCLUDE_IDS = typer.Option(None, "--exclude-ids", help="JSON list (or lines) of ids to leave out.")
+TASK = typer.Option(None, "--task", help="Keep only records of this task (repeatable).")
+SHUFFLE = typer.Option(False, "--shuffle", help="Shuffle the merged records.")
+SEED = typer.Option(0, "--seed", help="Seed for --shuffle.")
+NAME = typer.Option("datagen", "--name", help="llama-factory: dataset name in dataset_info.json.")
+SOURCE = typer.Option(None, "--source", help="cauldron: value of `source` (default: the task).")
+LINK = typer.Option(False, "--link", help="minigpt4: symlink images instead of copying.")
+OVERWRITE = typer.Option(False, "--overwrite", help="Replace an existing output.")
 
 
 def register(app: typer.Typer) -> None:
@@ -16,22 +32,18 @@ def adapt(
     fmt: str = typer.Argument(
         ..., metavar="FORMAT", help="llava | llama-factory | trl | cauldron | minigpt4"
     ),
-    inputs: list[Path] = typer.Argument(..., help="Run dirs, results.jsonl files or LLaVA JSON arrays."),
-    out: Path = typer.Option(..., "--out", help="Output file (llava) or folder (the other formats)."),
-    images: Path = typer.Option(
-        None, "--images", help="Image root: check images (trl/cauldron: embed them)."
-    ),
-    skip_missing: bool = typer.Option(
-        False, "--skip-missing", help="Drop rows whose image is missing/refused."
-    ),
-    exclude_ids: Path = typer.Option(None, "--exclude-ids", help="JSON list (or lines) of ids to leave out."),
-    task: list[str] = typer.Option(None, "--task", help="Keep only records of this task (repeatable)."),
-    shuffle: bool = typer.Option(False, "--shuffle", help="Shuffle the merged records."),
-    seed: int = typer.Option(0, "--seed", help="Seed for --shuffle."),
-    name: str = typer.Option("datagen", "--name", help="llama-factory: dataset name in dataset_info.json."),
-    source: str = typer.Option(None, "--source", help="cauldron: value of `source` (default: the task)."),
-    link: bool = typer.Option(False, "--link", help="minigpt4: symlink images instead of copying."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
+    inputs: list[Path] = INPUTS,
+    out: Path = OUT,
+    images: Path | None = IMAGES,
+    skip_missing: bool = SKIP_MISSING,
+    exclude_ids: Path | None = EXCLUDE_IDS,
+    task: list[str] | None = TASK,
+    shuffle: bool = SHUFFLE,
+    seed: int = SEED,
+    name: str = NAME,
+    source: str | None = SOURCE,
+    link: bool = LINK,
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Convert samples to a trainer's format (LLaVA, LLaMA-Factory, TRL, the_cauldron, MiniGPT-4)."""
     from datagen.export.flow import run_export

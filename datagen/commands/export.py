@@ -33,30 +33,22 @@ def register(app: typer.Typer) -> None:
 
 
 def _shared_command(fmt: str):  # type: ignore[no-untyped-def]
-    def command(
-        inputs: list[Path] = typer.Argument(..., help="Run dirs, results.jsonl files or LLaVA JSON arrays."),
-        out: Path = typer.Option(..., "--out", help="Output folder."),
-        images: Path = typer.Option(
-            None, "--images", help="Image root: check images (trl/cauldron: embed them)."
-        ),
-        skip_missing: bool = typer.Option(
-            False, "--skip-missing", help="Drop rows whose image is missing/refused."
-        ),
-        exclude_ids: Path = typer.Option(
-            None, "--exclude-ids", help="JSON list (or lines) of ids to leave out."
-        ),
-        task: list[str] = typer.Option(None, "--task", help="Keep only records of this task (repeatable)."),
-        shuffle: bool = typer.Option(False, "--shuffle", help="Shuffle the merged records."),
-        seed: int = typer.Option(0, "--seed", help="Seed for --shuffle."),
-        name: str = typer.Option(
-            "datagen", "--name", help="llama-factory: dataset name in dataset_info.json."
-        ),
-        source: str = typer.Option(None, "--source", help="cauldron: value of `source` (default: the task)."),
-        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
-    ) -> None:
-        from datagen.commands.adapt import adapt
+    from datagen.commands import adapt as A
 
-        adapt(
+    def command(
+        inputs: list[Path] = A.INPUTS,
+        out: Path = A.OUT,
+        images: Path | None = A.IMAGES,
+        skip_missing: bool = A.SKIP_MISSING,
+        exclude_ids: Path | None = A.EXCLUDE_IDS,
+        task: list[str] | None = A.TASK,
+        shuffle: bool = A.SHUFFLE,
+        seed: int = A.SEED,
+        name: str = A.NAME,
+        source: str | None = A.SOURCE,
+        overwrite: bool = A.OVERWRITE,
+    ) -> None:
+        A.adapt(
             fmt,
             inputs,
             out,
