@@ -2,8 +2,9 @@
 
 Each flag's name is a field of one task family's options dataclass (`--min-words` →
 `RewriteOptions.min_words`); the engine matches them by name (`engine.options.family_options`), so
-adding a task option is one field there and one declaration here. Unset flags stay None and keep
-the task's default.
+adding a task option is one field there, one declaration here plus its name in `TASK_FLAGS`, and
+one parameter of `generate()` in commands/generate.py (typer reads options from the signature).
+Unset flags stay None and keep the task's default.
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ from pathlib import Path
 
 import typer
 
+from datagen.export.registry import FORMATS
+
+FLOW_FORMATS = " | ".join(n for n, f in FORMATS.items() if f.write is not None)
+
 INPUTS = typer.Argument(..., help="Run dirs, results.jsonl files or LLaVA JSON arrays.")
 OUT = typer.Option(..., "--out", help="Output file (llava) or folder (the other formats).")
 IMAGES = typer.Option(None, "--images", help="Image root: check images (trl/cauldron: embed them).")

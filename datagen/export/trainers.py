@@ -1,7 +1,7 @@
 """Write whole datasets in each trainer's format (`datagen adapt FORMAT`).
 
 Records arrive validated (LLaVA loader rules) and, when an image root was given, with their images
-resolved and checked (`export_images.check_images`); a writer only lays the files out.
+resolved and checked (`export.images.check_images`, in `export.flow`); a writer only lays the files out.
 """
 
 from __future__ import annotations
