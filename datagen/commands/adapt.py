@@ -33,9 +33,7 @@ def register(app: typer.Typer) -> None:
 
 
 def adapt(
-    fmt: str = typer.Argument(
-        ..., metavar="FORMAT", help="llava | llama-factory | trl | cauldron | minigpt4"
-    ),
+    fmt: str = typer.Argument(..., metavar="FORMAT", help=FLOW_FORMATS),
     inputs: list[Path] = INPUTS,
     out: Path = OUT,
     images: Path | None = IMAGES,
