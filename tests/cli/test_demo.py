@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.cli import run_datagen
+from support.jsonl import read_jsonl
 from support.vqa import last_user, majority_answers
-from support.vqa_cli import run_datagen
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -21,9 +22,9 @@ def test_demo_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "demo"
     done = run_datagen("demo", "--out", out)
     assert done.returncode == 0, done.stderr
-    grounded = [json.loads(line) for line in (out / "grounded" / "results.jsonl").read_text().splitlines()]
+    grounded = read_jsonl(out / "grounded" / "results.jsonl")
     assert len(grounded) == 3 and all(r["task"] == "grounded_qa" for r in grounded)
-    requests = [json.loads(line) for line in (out / "run" / "requests.jsonl").read_text().splitlines()]
+    requests = read_jsonl(out / "run" / "requests.jsonl")
     questions = [r for r in requests if r["custom_id"].startswith("vqa_answer:")]
     assert len(questions) == 12 and len(requests) == 3 * 3 + 12 + 3  # 3 LLaVA tasks, vqa, img2llm
     assert "live generation skipped" in done.stdout

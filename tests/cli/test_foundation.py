@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import zipfile
 
 import pytest
-from support.contexthelpers import EXPECTED_229358, assert_one_line_error, run_cli
+from support.cli import assert_one_line_error, run_cli
+from support.contexthelpers import EXPECTED_229358
+from support.jsonl import read_jsonl
 from support.paths import REPO
 
 
@@ -16,9 +17,9 @@ def test_demo_on_bundled_sample(tmp_path, capsys):
     out = tmp_path / "demo"
     code, so, se = run_cli(["demo", "--out", str(out)], capsys)
     assert code == 0, se
-    recs = [json.loads(x) for x in (out / "contexts.jsonl").read_text().splitlines()]
+    recs = read_jsonl(out / "contexts.jsonl")
     assert [r["id"] for r in recs] == ["000000165518", "000000229358", "000000126107"]
-    reqs = [json.loads(x) for x in (out / "run/requests.jsonl").read_text().splitlines()]
+    reqs = read_jsonl(out / "run/requests.jsonl")
     by_task = [r["custom_id"].split(":")[0] for r in reqs]
     assert set(by_task) >= {"conversation", "detail_description", "complex_reasoning"}
     assert sum(t in ("conversation", "detail_description", "complex_reasoning") for t in by_task) == 9

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
-from support.llava_helpers import BIRD, MIRROR, MOTO, SCRIPT, run_cli, scripted_server
+from support.cli import run_datagen, run_process
+from support.jsonl import read_jsonl
+from support.llava_helpers import BIRD, MIRROR, MOTO, SCRIPT, scripted_server
 from support.paths import REPO
 
 from datagen.engine.options import llava_options
@@ -20,8 +21,7 @@ from datagen.sources.load import SourceSpec, load_contexts
 def datagen(*args: object) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     env["PYTHONPATH"] = str(REPO)
-    cmd = [sys.executable, "-m", "datagen", *map(str, args)]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
+    return run_process(*args, env=env, cwd=REPO, timeout=120)
 
 
 def test_generate_export_stats(fake_llm, coco_mini, tmp_path):
@@ -32,7 +32,7 @@ def test_generate_export_stats(fake_llm, coco_mini, tmp_path):
     common += ["--model", "test-model", "--concurrency", "1", "--quiet", "--image-token", "first"]
     proc = datagen("generate", "llava", *common)
     assert proc.returncode == 0, proc.stderr
-    rows = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()]
+    rows = read_jsonl(run / "results.jsonl")
     assert len(rows) == 4
     conv = next(r for r in rows if r["sample_id"] == f"conversation:{MOTO}")
     assert conv["conversations"][0] == {"from": "human", "value": "<image>\nWhat is the person riding?"}
@@ -41,13 +41,13 @@ def test_generate_export_stats(fake_llm, coco_mini, tmp_path):
     assert meta["config"]["image_token"] == "first" and meta["config"]["disabled_filters"] == []
 
     out = tmp_path / "llava_instruct.json"
-    proc = run_cli("export", "llava", run, "--out", out)
+    proc = run_datagen("export", "llava", run, "--out", out)
     assert proc.returncode == 0, proc.stderr
     with open(out, encoding="utf-8") as f:
         data = json.load(f)
     assert len(data) == 4 and all(llava_record_problems(r) == [] and len(r) == 3 for r in data)
 
-    proc = run_cli("stats", run, "--json")
+    proc = run_datagen("stats", run, "--json")
     stats = json.loads(proc.stdout)
     assert stats["filter_drops"] == {"leak": 2, "duplicate": 1, "short_turn": 1}
     assert stats["failures_by_stage"] == {"filter": 4, "parse": 1}
@@ -77,7 +77,7 @@ def test_bad_llava_options(coco_mini, tmp_path, extra, message):
     import re
 
     run = tmp_path / "run"
-    proc = run_cli(
+    proc = run_datagen(
         "generate", "llava", "--coco", coco_mini, "--split", "val2017", "--out", run, "--dry-run", *extra
     )
     assert proc.returncode == 2, proc.stderr
@@ -88,7 +88,7 @@ def test_bad_llava_options(coco_mini, tmp_path, extra, message):
 
 def test_dry_run_respects_tasks_and_limit_per_task(coco_mini, tmp_path):
     run = tmp_path / "dry"
-    proc = run_cli(
+    proc = run_datagen(
         "generate", "llava", "--coco", coco_mini, "--split", "train2017", "--out", run, "--dry-run",
         "--tasks", "detail,reasoning", "--limit-per-task", "4",
     )  # fmt: skip

@@ -11,7 +11,8 @@ import os
 import stat
 
 import pytest
-from support.export_fixtures import coco_run, run_cli
+from support.cli import run_cli
+from support.export_fixtures import coco_run
 
 
 @pytest.fixture

@@ -8,43 +8,34 @@ import subprocess
 import time
 
 import pytest
-from support.engine_helpers import OPTS, EchoQA, cli, coco_args, good_reply, jobs
+from support.engine_helpers import OPTS, EchoQA, cli, coco_args, engine_config, good_reply, jobs, run_echo_cli
 from support.fakeserver import FakeServer, Reply, Status
+from support.jsonl import read_jsonl_if_exists
 
 from datagen.engine.batch import run_batch
-from datagen.engine.runner import EngineConfig
 from datagen.errors import RemoteError
-
-
-def cfg(url, **kw):
-    kw.setdefault("api_key", None)
-    return EngineConfig(model="m", base_urls=[url], quiet=True, **kw)
-
-
-def rows(path):
-    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
 
 
 def test_batch_round_trip_into_results_and_failures(fake_llm, tmp_path):
     fake_llm.handler = good_reply
     fake_llm.batch_polls = 3
     fake_llm.script(Reply("not the format"), Status(500, "boom"), Reply("cut", finish_reason="length"))
-    st = run_batch(EchoQA(), jobs(8), OPTS, cfg(fake_llm.url), tmp_path, poll_first=0.01)
+    st = run_batch(EchoQA(), jobs(8), OPTS, engine_config(fake_llm.url), tmp_path, poll_first=0.01)
     assert fake_llm.batches_created == 1
     assert st.ok == 5 and st.failed == {"parse": 2, "request": 1}
-    res = rows(tmp_path / "results.jsonl")
+    res = read_jsonl_if_exists(tmp_path / "results.jsonl")
     assert len(res) == 5 and all(r["usage"]["completion_tokens"] > 0 for r in res)
-    stages = sorted((f["stage"], f["reason"][:8]) for f in rows(tmp_path / "failures.jsonl"))
+    stages = sorted((f["stage"], f["reason"][:8]) for f in read_jsonl_if_exists(tmp_path / "failures.jsonl"))
     assert stages == [("parse", "expected"), ("parse", "finish_r"), ("request", "HTTP 500")]
     meta = json.loads((tmp_path / "run.json").read_text())
     assert meta["mode"] == "batch" and meta["batch"]["id"] == "batch_000001" and meta["batch"]["collected"]
-    reqs = rows(tmp_path / "requests.jsonl")
+    reqs = read_jsonl_if_exists(tmp_path / "requests.jsonl")
     assert len(reqs) == 8 and reqs[0]["url"] == "/v1/chat/completions" and reqs[0]["body"]["model"] == "m"
     # a re-run sends only the three failures, in a second batch
-    st2 = run_batch(EchoQA(), jobs(8), OPTS, cfg(fake_llm.url), tmp_path, poll_first=0.01)
+    st2 = run_batch(EchoQA(), jobs(8), OPTS, engine_config(fake_llm.url), tmp_path, poll_first=0.01)
     assert fake_llm.batches_created == 2 and st2.skipped == 5 and st2.ok == 3
-    assert rows(tmp_path / "failures.jsonl") == []
-    assert len(rows(tmp_path / "requests.jsonl")) == 3
+    assert read_jsonl_if_exists(tmp_path / "failures.jsonl") == []
+    assert len(read_jsonl_if_exists(tmp_path / "requests.jsonl")) == 3
 
 
 def test_rerun_resumes_polling_instead_of_paying_again(tmp_path, coco_mini):
@@ -65,10 +56,10 @@ def test_rerun_resumes_polling_instead_of_paying_again(tmp_path, coco_mini):
         meta = json.loads(meta_path.read_text())
         assert meta["batch"]["id"] == "batch_000001" and not meta["batch"]["collected"]
         srv.batch_polls = 0  # the batch is done now
-        done = subprocess.run(cli(*args), env=env, capture_output=True, text=True, timeout=60)
+        done = run_echo_cli(*args, env=env, timeout=60)
         assert done.returncode == 0, done.stderr
         assert srv.batches_created == 1  # polled the same batch, did not pay for another
-        res = rows(tmp_path / "run" / "results.jsonl")
+        res = read_jsonl_if_exists(tmp_path / "run" / "results.jsonl")
         assert len(res) == 6 and len({r["sample_id"] for r in res}) == 6
 
 
@@ -76,7 +67,12 @@ def test_batch_with_bad_key_is_a_clear_error(tmp_path):
     with FakeServer(api_key="sk-good-one", handler=good_reply) as srv:
         with pytest.raises(RemoteError, match="401"):
             run_batch(
-                EchoQA(), jobs(2), OPTS, cfg(srv.url, api_key="sk-wrong-key"), tmp_path, poll_first=0.01
+                EchoQA(),
+                jobs(2),
+                OPTS,
+                engine_config(srv.url, api_key="sk-wrong-key"),
+                tmp_path,
+                poll_first=0.01,
             )
         assert srv.batches_created == 0
 

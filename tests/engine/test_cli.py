@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
-from support.engine_helpers import cli, coco_args, good_reply
+from support.engine_helpers import coco_args, good_reply, run_echo_cli
 from support.fakeserver import FakeServer
-
-
-def run(*args, env=None):
-    return subprocess.run(cli(*args), capture_output=True, text=True, timeout=120, env=env)
 
 
 def test_live_run_shows_summary_and_writes_run_dir(tmp_path, coco_mini):
     with FakeServer(handler=good_reply) as srv:
-        p = run(
+        p = run_echo_cli(
             "generate",
             "echo_qa",
             *coco_args(coco_mini),
@@ -47,7 +42,7 @@ def test_live_run_shows_summary_and_writes_run_dir(tmp_path, coco_mini):
 
 def test_quiet_prints_nothing(tmp_path, coco_mini):
     with FakeServer(handler=good_reply) as srv:
-        p = run(
+        p = run_echo_cli(
             "generate",
             "echo_qa",
             *coco_args(coco_mini),
@@ -66,7 +61,7 @@ def test_quiet_prints_nothing(tmp_path, coco_mini):
 
 def test_price_overrides_are_used(tmp_path, coco_mini):
     with FakeServer(handler=good_reply) as srv:
-        p = run(
+        p = run_echo_cli(
             "generate",
             "echo_qa",
             *coco_args(coco_mini),
@@ -101,7 +96,9 @@ def test_price_overrides_are_used(tmp_path, coco_mini):
     ],
 )
 def test_bad_engine_flags_are_one_line_errors(tmp_path, coco_mini, flags, message):
-    p = run("generate", "echo_qa", *coco_args(coco_mini), "--out", tmp_path / "r", "--model", "m", *flags)
+    p = run_echo_cli(
+        "generate", "echo_qa", *coco_args(coco_mini), "--out", tmp_path / "r", "--model", "m", *flags
+    )
     assert p.returncode == 2 and message in p.stderr and "Traceback" not in p.stderr
     assert p.stderr.startswith("Error: ") and len(p.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "r" / "results.jsonl").exists()
@@ -111,7 +108,9 @@ def test_bad_openai_base_url_env_is_named(tmp_path, coco_mini):
     import os
 
     env = {**os.environ, "OPENAI_BASE_URL": "127.0.0.1:8000/v1"}
-    p = run("generate", "echo_qa", *coco_args(coco_mini), "--out", tmp_path / "r", "--model", "m", env=env)
+    p = run_echo_cli(
+        "generate", "echo_qa", *coco_args(coco_mini), "--out", tmp_path / "r", "--model", "m", env=env
+    )
     assert p.returncode == 2 and "OPENAI_BASE_URL '127.0.0.1:8000/v1'" in p.stderr
 
 
@@ -121,7 +120,7 @@ def test_unreachable_server_is_one_clear_line(tmp_path, coco_mini):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
-    p = run(
+    p = run_echo_cli(
         "generate",
         "echo_qa",
         *coco_args(coco_mini),
@@ -144,7 +143,7 @@ def test_fatal_error_without_quiet_is_still_one_line(tmp_path, coco_mini):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
-    p = run(
+    p = run_echo_cli(
         "generate",
         "echo_qa",
         *coco_args(coco_mini),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from support.jsonl import read_jsonl
+
 from datagen.engine.runner import run_direct
 from datagen.tasks.base import Task, TaskOptions
 
@@ -26,10 +28,10 @@ def test_direct_task_writes_results_filters_and_resumes(tmp_path):
     ]
     st = run_direct(CountBoxes(), sources, TaskOptions(image_token="first"), tmp_path)
     assert st.ok == 1 and st.filtered == {"no_boxes": 1}
-    (rec,) = [json.loads(x) for x in (tmp_path / "results.jsonl").read_text().splitlines()]
+    (rec,) = read_jsonl(tmp_path / "results.jsonl")
     assert rec["sample_id"] == "count_boxes:000000000001" and rec["conversations"][1]["value"] == "1"
     assert rec["conversations"][0]["value"].startswith("<image>\n")
-    (fail,) = [json.loads(x) for x in (tmp_path / "failures.jsonl").read_text().splitlines()]
+    (fail,) = read_jsonl(tmp_path / "failures.jsonl")
     assert fail["stage"] == "filter" and fail["filter"] == "no_boxes"
     st2 = run_direct(CountBoxes(), sources, TaskOptions(image_token="first"), tmp_path)
     assert st2.skipped == 1 and st2.ok == 0
@@ -55,5 +57,5 @@ def test_parse_error_in_direct_pairs_is_a_recorded_failure(tmp_path):
             raise ParseError("no usable boxes")
 
     st = run_direct(Picky(), [{"id": "000000000009", "image": "9.jpg", "boxes": []}], TaskOptions(), tmp_path)
-    (f,) = [json.loads(x) for x in (tmp_path / "failures.jsonl").read_text().splitlines()]
+    (f,) = read_jsonl(tmp_path / "failures.jsonl")
     assert st.failed == {"parse": 1} and f["stage"] == "parse" and f["image"] == "9.jpg"

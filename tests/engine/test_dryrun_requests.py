@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from support.contexthelpers import EXPECTED_229358, make_llava_layout, run_cli
+from support.cli import run_cli, run_process
+from support.contexthelpers import EXPECTED_229358, make_llava_layout
+from support.jsonl import read_jsonl
 
 from datagen.llm.pricing import price_for
 from datagen.llm.tokens import FALLBACK, counter_for
 
 
 def read_requests(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "requests.jsonl").read_text().splitlines()]
+    return read_jsonl(run / "requests.jsonl")
 
 
 def test_dry_run_writes_batch_lines(tmp_path, coco_mini, capsys):
@@ -229,24 +229,16 @@ def test_prices():
 
 
 def test_python_m_datagen_subprocess(tmp_path, coco_mini):
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "datagen",
-            "generate",
-            "conversation",
-            "--coco",
-            str(coco_mini),
-            "--split",
-            "val2017",
-            "--out",
-            str(tmp_path / "run"),
-            "--dry-run",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    r = run_process(
+        "generate",
+        "conversation",
+        "--coco",
+        coco_mini,
+        "--split",
+        "val2017",
+        "--out",
+        tmp_path / "run",
+        "--dry-run",
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("wrote 3 requests (conversation 3)")

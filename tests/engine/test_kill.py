@@ -7,8 +7,9 @@ import signal
 import subprocess
 import time
 
-from support.engine_helpers import cli, coco_args, good_reply, make_job
+from support.engine_helpers import cli, coco_args, good_reply, make_job, run_echo_cli
 from support.fakeserver import FakeServer, messages_key
+from support.jsonl import read_jsonl
 
 
 def test_sigkill_mid_run_then_resume(tmp_path, coco_mini):
@@ -28,9 +29,9 @@ def test_sigkill_mid_run_then_resume(tmp_path, coco_mini):
         first = [json.loads(x) for x in results.read_text().splitlines() if x.endswith("}")]
         assert 25 <= len(first) < 80, "the kill should land mid-run"
 
-        done = subprocess.run(cli(*args), capture_output=True, text=True, timeout=120)
+        done = run_echo_cli(*args)
         assert done.returncode == 0, done.stderr
-        final = [json.loads(x) for x in results.read_text().splitlines()]
+        final = read_jsonl(results)
         ids = [r["sample_id"] for r in final]
         assert len(ids) == 80 and len(set(ids)) == 80  # every sample exactly once
         counts = srv.completed_counts()
@@ -59,12 +60,12 @@ def test_ctrl_c_mid_run_says_so_and_resumes(tmp_path, coco_mini):
         assert proc.returncode == 130
         assert "Interrupted" in err and "Re-run the same command to resume" in err
         assert "Traceback" not in err
-        kept = [json.loads(x) for x in results.read_text().splitlines()]
+        kept = read_jsonl(results)
         assert 10 <= len(kept) < 80
         runs = json.loads((out / "run.json").read_text())["runs"]
         assert runs[-1]["finished"] is False and runs[-1]["succeeded"] == len(kept)
 
-        done = subprocess.run(cli(*args), capture_output=True, text=True, timeout=120)
+        done = run_echo_cli(*args)
         assert done.returncode == 0, done.stderr
         ids = [json.loads(x)["sample_id"] for x in results.read_text().splitlines()]
         assert len(ids) == 80 and len(set(ids)) == 80

@@ -13,7 +13,8 @@ import shutil
 import datasets
 import pytest
 from PIL import Image
-from support.export_fixtures import cc3m_chat, coco_run, coco_val, llava_records, run_cli
+from support.cli import run_cli
+from support.export_fixtures import cc3m_chat, coco_run, coco_val, llava_records
 from support.train_fixtures import BLOCKS, build_tokenizer
 
 from datagen.export.convert import split_image_token

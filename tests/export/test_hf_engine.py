@@ -8,13 +8,13 @@ output rather than to our reading of the contract.
 from __future__ import annotations
 
 import json
-import subprocess
 
 import datasets
 import pytest
-from support.engine_helpers import cli, good_reply
-from support.export_fixtures import run_cli
+from support.cli import run_cli
+from support.engine_helpers import good_reply, run_echo_cli
 from support.fakeserver import FakeServer
+from support.jsonl import read_jsonl
 
 from datagen.export.hf import record_from_row
 
@@ -24,21 +24,18 @@ def engine_run(tmp_path, coco_mini):
     ann = coco_mini / "annotations"
     out = tmp_path / "run"
     with FakeServer(handler=good_reply) as srv:
-        p = subprocess.run(
-            cli(
-                "generate", "echo_qa",
-                "--captions", str(ann / "captions_val2017.json"),
-                "--instances", str(ann / "instances_val2017.json"),
-                "--out", str(out), "--model", "scripted-model", "--base-url", srv.url, "--rpm", "6000",
-            ),
-            capture_output=True, text=True, timeout=120,
+        p = run_echo_cli(
+            "generate", "echo_qa",
+            "--captions", ann / "captions_val2017.json",
+            "--instances", ann / "instances_val2017.json",
+            "--out", out, "--model", "scripted-model", "--base-url", srv.url, "--rpm", "6000",
         )  # fmt: skip
     assert p.returncode == 0, p.stderr
     return out
 
 
 def test_engine_run_round_trips_with_embedded_images(engine_run, tmp_path, coco_mini, capsys):
-    results = [json.loads(line) for line in (engine_run / "results.jsonl").read_text().splitlines()]
+    results = read_jsonl(engine_run / "results.jsonl")
     assert len(results) == 3
     out = tmp_path / "hf"
     images = coco_mini / "val2017"

@@ -10,7 +10,8 @@ import json
 import shutil
 
 import datasets
-from support.export_fixtures import cc3m_chat, coco_run, llava_records, run_cli
+from support.cli import run_cli
+from support.export_fixtures import cc3m_chat, coco_run, llava_records
 
 from datagen.export.hf import record_from_row
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from support.export_fixtures import coco_run, run_cli
+from support.cli import run_cli, run_process
+from support.export_fixtures import coco_run
 from support.paths import REPO
 
 TOKEN = "hf_testtoken_DO_NOT_LEAK_93c1"
@@ -93,12 +92,6 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "datagen", *args], env=env, capture_output=True, text=True, timeout=120
-    )
-
-
 def _all_text_under(folder: Path) -> bytes:
     return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
 
@@ -108,8 +101,8 @@ def test_push_sends_private_dataset_repo_and_exact_files(tmp_path, coco_mini, fa
     out = tmp_path / "hf"
     home = tmp_path / "home"
     env = _env(HF_TOKEN=TOKEN, HF_ENDPOINT=fake_hub, HF_HOME=str(home), HOME=str(home))
-    res = _run(
-        ["export", "hf", str(run), "--out", str(out), "--push-to-hub", "me/llava-mini", "--private"], env
+    res = run_process(
+        "export", "hf", run, "--out", out, "--push-to-hub", "me/llava-mini", "--private", env=env, timeout=120
     )
     assert res.returncode == 0, res.stderr
     create = [r for r in FakeHub.requests if r["path"] == "/api/repos/create"]
@@ -136,7 +129,7 @@ def test_push_failure_is_one_line_without_token(tmp_path, coco_mini):
     out = tmp_path / "hf"
     # Nothing listens on port 9: the Hub is unreachable, as on this offline machine.
     env = _env(HF_TOKEN=TOKEN, HF_ENDPOINT="http://127.0.0.1:9", HF_HOME=str(tmp_path / "home"))
-    res = _run(["export", "hf", str(run), "--out", str(out), "--push-to-hub", "me/x"], env)
+    res = run_process("export", "hf", run, "--out", out, "--push-to-hub", "me/x", env=env, timeout=120)
     assert res.returncode == 4
     assert res.stderr.startswith("Error: push to me/x failed:") and "Traceback" not in res.stderr
     assert "local export in" in res.stderr
@@ -161,7 +154,7 @@ def test_push_refused_offline_or_without_token(tmp_path, coco_mini, capsys, monk
     )
     assert code == 2 and "not a repo id" in err
     # No HF_TOKEN and no login file (fresh HF_HOME): a clear error, before anything is written.
-    res = _run(args, _env(HF_HOME=str(tmp_path / "home")))
+    res = run_process(*args, env=_env(HF_HOME=str(tmp_path / "home")), timeout=120)
     assert res.returncode == 3
     assert "Error: no Hugging Face token found" in res.stderr and "HF_TOKEN" in res.stderr
     assert not out.exists()
@@ -174,10 +167,10 @@ def test_push_uses_the_hf_login_token_file(tmp_path, coco_mini, fake_hub):
     home.mkdir()
     (home / "token").write_text(TOKEN)
     out = tmp_path / "hf"
-    res = _run(
-        ["export", "hf", str(run), "--out", str(out), "--push-to-hub", "me/y"],
-        _env(HF_ENDPOINT=fake_hub, HF_HOME=str(home)),
-    )
+    res = run_process(
+        "export", "hf", run, "--out", out, "--push-to-hub", "me/y",
+        env=_env(HF_ENDPOINT=fake_hub, HF_HOME=str(home)), timeout=120,
+    )  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert FakeHub.requests and all(r["auth"] == f"Bearer {TOKEN}" for r in FakeHub.requests)
     assert "visibility" not in json.loads(FakeHub.requests[0]["body"])  # not --private: the Hub's default

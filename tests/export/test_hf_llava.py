@@ -11,7 +11,9 @@ from collections import Counter
 
 import datasets
 import pytest
-from support.export_fixtures import run_cli, run_subprocess
+from support.cli import run_cli
+from support.engine_helpers import run_echo_cli
+from support.jsonl import read_jsonl
 from support.llava_helpers import SCRIPT, scripted_server
 
 from datagen.engine.options import llava_options
@@ -26,13 +28,13 @@ def llava_run(fake_llm, coco_mini, tmp_path):
     run = tmp_path / "run"
     args = ["generate", "llava", "--coco", coco_mini, "--split", "val2017", "--out", run]
     args += ["--base-url", fake_llm.url, "--model", "test-model", "--concurrency", "1", "--quiet"]
-    proc = run_subprocess(args)
+    proc = run_echo_cli(*args, timeout=180)
     assert proc.returncode == 0, proc.stderr
     return run
 
 
 def test_llava_run_by_task_export_card_and_adapters(llava_run, tmp_path, coco_mini, capsys):
-    results = [json.loads(x) for x in (llava_run / "results.jsonl").read_text().splitlines()]
+    results = read_jsonl(llava_run / "results.jsonl")
     tasks = Counter(r["task"] for r in results)
     assert len(tasks) >= 2 and max(len(r["conversations"]) for r in results) >= 4  # multi-round present
     out = tmp_path / "hf"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from support.jsonl import write_jsonl
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before `datasets` is imported anywhere
 
 import io
@@ -12,15 +14,8 @@ from pathlib import Path
 
 import datasets
 from PIL import Image
-from support.export_fixtures import (
-    MODEL,
-    TEMPLATE_HASHES,
-    cc3m_chat,
-    coco_run,
-    coco_val,
-    llava_records,
-    run_cli,
-)
+from support.cli import run_cli
+from support.export_fixtures import MODEL, TEMPLATE_HASHES, cc3m_chat, coco_run, coco_val, llava_records
 
 from datagen.export.hf import record_from_row
 
@@ -153,7 +148,7 @@ def test_card_counts_caption_and_box_sources_from_contexts(tmp_path, coco_mini, 
             }
         )
     src = tmp_path / "in.jsonl"
-    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_jsonl(src, rows)
     ctx = tmp_path / "contexts.jsonl"
     code, _, err = run_cli(["context", "--input", str(src), "--out", str(ctx)], capsys)
     assert code == 0, err

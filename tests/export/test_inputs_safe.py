@@ -8,8 +8,8 @@ the run directory they were reading.
 from __future__ import annotations
 
 import pytest
-from support.contexthelpers import assert_one_line_error
-from support.export_fixtures import coco_run, run_cli
+from support.cli import assert_one_line_error, run_cli
+from support.export_fixtures import coco_run
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ import json
 import os
 
 import pytest
-from support.llava_helpers import run_cli, run_subprocess
+from support.cli import run_datagen, run_process
+from support.paths import REPO
 
 from datagen.common.jsonio import write_jsonl_atomic
 from datagen.records import llava_record_problems, make_conversations, placement_rng
@@ -54,7 +55,8 @@ def test_export_single_file_round_trips(run_dir, tmp_path):
     }
     llava_json.write_text(json.dumps([extra]))
     out = tmp_path / "out" / "llava_instruct.json"
-    proc = run_subprocess("export", "llava", run_dir, llava_json, "--out", out)
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}  # the real entry point, nothing inherited
+    proc = run_process("export", "llava", run_dir, llava_json, "--out", out, env=env, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert f"wrote 4 samples to {out}" in proc.stderr
     with open(out, encoding="utf-8") as f:
@@ -84,7 +86,7 @@ def test_per_task_and_exclude_ids(run_dir, tmp_path):
     excl = tmp_path / "excluded.json"
     excl.write_text(json.dumps(["complex_reasoning:000000165518"]))
     out = tmp_path / "llava.json"
-    proc = run_cli("export", "llava", run_dir, "--out", out, "--per-task", "--exclude-ids", excl)
+    proc = run_datagen("export", "llava", run_dir, "--out", out, "--per-task", "--exclude-ids", excl)
     assert proc.returncode == 0, proc.stderr
     conv = json.loads((tmp_path / "llava.conversation.json").read_text())
     detail = json.loads((tmp_path / "llava.detail_description.json").read_text())
@@ -95,7 +97,7 @@ def test_per_task_and_exclude_ids(run_dir, tmp_path):
     # excluding by image id drops every task's sample for that image; a folder --out gets <task>.json
     excl.write_text(json.dumps(["000000126107"]))
     folder = tmp_path / "by_task"
-    proc = run_cli("export", "llava", run_dir, "--out", folder, "--per-task", "--exclude-ids", excl)
+    proc = run_datagen("export", "llava", run_dir, "--out", folder, "--per-task", "--exclude-ids", excl)
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["complex_reasoning.json"]
 
@@ -105,7 +107,7 @@ def test_empty_run_writes_empty_array_with_warning(tmp_path):
     d.mkdir()
     (d / "results.jsonl").write_text("")
     out = tmp_path / "o.json"
-    proc = run_cli("export", "llava", d, "--out", out)
+    proc = run_datagen("export", "llava", d, "--out", out)
     assert proc.returncode == 0
     assert json.loads(out.read_text()) == []
     assert "no samples to export" in proc.stderr
@@ -123,7 +125,7 @@ def test_empty_run_writes_empty_array_with_warning(tmp_path):
 def test_bad_inputs_leave_existing_output_intact(tmp_path, make_input, message):
     out = tmp_path / "out.json"
     out.write_text("[]\n")
-    proc = run_cli("export", "llava", make_input(tmp_path), "--out", out)
+    proc = run_datagen("export", "llava", make_input(tmp_path), "--out", out)
     assert proc.returncode == 2
     assert proc.stderr.startswith("Error: ") and message in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -135,7 +137,7 @@ def test_invalid_record_is_named(run_dir, tmp_path):
     bad["conversations"] = list(reversed(bad["conversations"]))
     with open(run_dir / "results.jsonl", "a") as f:
         f.write(json.dumps(bad) + "\n")
-    proc = run_cli("export", "llava", run_dir, "--out", tmp_path / "o.json")
+    proc = run_datagen("export", "llava", run_dir, "--out", tmp_path / "o.json")
     assert proc.returncode == 2
     assert f"{run_dir / 'results.jsonl'}:4: not a valid LLaVA record" in proc.stderr
     assert "turn 0 is from 'gpt'" in proc.stderr
@@ -145,13 +147,13 @@ def test_invalid_record_is_named(run_dir, tmp_path):
 def test_bad_exclude_ids_file(run_dir, tmp_path):
     excl = tmp_path / "ids.json"
     excl.write_text('{"not": "a list"}')
-    proc = run_cli("export", "llava", run_dir, "--out", tmp_path / "o.json", "--exclude-ids", excl)
+    proc = run_datagen("export", "llava", run_dir, "--out", tmp_path / "o.json", "--exclude-ids", excl)
     assert proc.returncode == 2 and "expected a JSON array of ids" in proc.stderr
 
 
 def test_out_is_a_folder(run_dir, tmp_path):
     folder = tmp_path / "existing"
     folder.mkdir()
-    proc = run_cli("export", "llava", run_dir, "--out", folder)
+    proc = run_datagen("export", "llava", run_dir, "--out", folder)
     assert proc.returncode == 2 and f"{folder}: is a folder" in proc.stderr
     assert list(folder.iterdir()) == []

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from support.cli import run_cli
+from support.jsonl import write_jsonl
 
-from datagen.cli import main
 from datagen.export.minigpt4 import CAPTIONS_FILE
 
 IDS = ["000000126107", "000000165518", "000000229358"]
@@ -39,15 +40,8 @@ def record(id_: str, caption: str, image: str | None = None) -> dict:
 
 def make_run(path: Path, records: list[dict]) -> Path:
     path.mkdir(parents=True, exist_ok=True)
-    (path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    write_jsonl(path / "results.jsonl", records)
     return path
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    out = capsys.readouterr()
-    return int(exit_info.value.code or 0), out.out, out.err
 
 
 @pytest.fixture()

@@ -5,23 +5,17 @@ from __future__ import annotations
 import json
 import socket
 import time
+from functools import partial
 
 import pytest
-from support.engine_helpers import OPTS, EchoQA, good_reply, jobs
+from support.engine_helpers import OPTS, EchoQA, engine_config, good_reply, jobs
 from support.fakeserver import Drop, FakeServer, Hang, Malformed, Status
+from support.jsonl import read_jsonl_if_exists
 
-from datagen.engine.runner import EngineConfig, run_jobs
+from datagen.engine.runner import run_jobs
 from datagen.errors import RemoteError
 
-
-def cfg(url, **kw):
-    kw.setdefault("concurrency", 1)
-    kw.setdefault("api_key", None)
-    return EngineConfig(model="m", base_urls=[url], quiet=True, **kw)
-
-
-def rows(path):
-    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+cfg = partial(engine_config, concurrency=1)  # one request in flight unless a test asks for more
 
 
 @pytest.mark.parametrize(
@@ -63,7 +57,7 @@ def test_client_errors_are_not_retried(fake_llm, tmp_path, code):
     fake_llm.script(Status(code, "nope"))
     st = run_jobs(EchoQA(), jobs(2), OPTS, cfg(fake_llm.url), tmp_path)
     assert st.failed["request"] == 1 and len(fake_llm.log) == 2
-    (f,) = rows(tmp_path / "failures.jsonl")
+    (f,) = read_jsonl_if_exists(tmp_path / "failures.jsonl")
     assert f["stage"] == "request" and f"HTTP {code}" in f["reason"] and f["attempts"] == 1
 
 
@@ -71,7 +65,7 @@ def test_retries_give_up_after_max_retries(fake_llm, tmp_path):
     fake_llm.handler = lambda body: Status(500)
     st = run_jobs(EchoQA(), jobs(1), OPTS, cfg(fake_llm.url, max_retries=2), tmp_path)
     assert st.failed["request"] == 1 and len(fake_llm.log) == 3
-    assert "HTTP 500" in rows(tmp_path / "failures.jsonl")[0]["reason"]
+    assert "HTTP 500" in read_jsonl_if_exists(tmp_path / "failures.jsonl")[0]["reason"]
 
 
 def test_bad_key_stops_run_in_seconds_without_leaking_it(tmp_path, monkeypatch):
@@ -86,7 +80,7 @@ def test_bad_key_stops_run_in_seconds_without_leaking_it(tmp_path, monkeypatch):
     assert "401" in msg and srv.url in msg and "'m'" in msg and secret not in msg
     for f in tmp_path.iterdir():
         assert secret not in f.read_text()
-    assert not rows(tmp_path / "results.jsonl")
+    assert not read_jsonl_if_exists(tmp_path / "results.jsonl")
 
 
 def test_wrong_model_is_fatal(tmp_path):

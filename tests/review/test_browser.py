@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from support.review_support import contexts_from_coco, make_run, raw_boxes, write_jsonl
+from support.jsonl import write_jsonl
+from support.review_support import contexts_from_coco, make_run, raw_boxes
 
 from datagen.cli import main
 from datagen.rundir.samples import load_many, read_id_list

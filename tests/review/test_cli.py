@@ -5,24 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.cli import run_cli, run_process
+from support.jsonl import read_jsonl, write_jsonl
 from support.paths import REPO
-from support.review_support import contexts_from_coco, make_run, write_jsonl
-
-from datagen.cli import main
+from support.review_support import contexts_from_coco, make_run, page_data
 
 OLD_PAGE = "<p>an earlier review</p>"
-
-
-def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(args)
-    out = capsys.readouterr()
-    return int(e.value.code or 0), out.out, out.err
 
 
 @pytest.fixture()
@@ -46,18 +37,16 @@ def args(s: dict[str, Path], *extra: str, input: Path | None = None) -> list[str
 
 
 def test_cli_writes_the_page_as_a_subprocess(setup):
-    proc = subprocess.run(
-        [sys.executable, "-m", "datagen", *args(setup, "--contexts", str(setup["contexts"]), "--sample", "4",
-                                               "--seed", "3", "--include-failures", "--embed")],
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    proc = run_process(
+        *args(setup, "--contexts", str(setup["contexts"]), "--sample", "4", "--seed", "3", "--include-failures",
+              "--embed"),
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "4 of 8 samples, 1 failure" in proc.stdout and proc.stderr == ""
     html = setup["out"].read_text()
     assert html.startswith("<!doctype html>") and html.rstrip().endswith("</html>")
-    data = json.loads(
-        html.split('<script type="application/json" id="review-data">', 1)[1].split("</script>")[0]
-    )
+    data = page_data(setup["out"])
     assert [c["kind"] for c in data["cards"]] == ["sample"] * 4 + ["failure"]
     assert all(v["src"].startswith("data:image/jpeg;base64,") for v in data["images"].values())
 
@@ -85,7 +74,7 @@ def test_image_paths_escaping_root_are_refused(setup, capsys, bad):
     (root / "link").mkdir(parents=True)
     os.symlink(setup["images"], root / "link" / "outside")
     (root / "link" / "escape.jpg").symlink_to(setup["images"] / "000000126107.jpg")
-    rows = [json.loads(line) for line in (setup["run"] / "results.jsonl").read_text().splitlines()]
+    rows = read_jsonl(setup["run"] / "results.jsonl")
     rows[2]["image"] = bad
     write_jsonl(setup["run"] / "results.jsonl", rows)
     argv = args(setup)
@@ -158,13 +147,6 @@ def test_missing_images_warn_but_write(setup, capsys):
     assert "pass --contexts" in err
     html = setup["out"].read_text()
     assert html.count("image not found:") == 3 and "<dt>images missing</dt><dd>3</dd>" in html
-
-
-def page_data(path: Path) -> dict:
-    html = path.read_text()
-    return json.loads(
-        html.split('<script type="application/json" id="review-data">', 1)[1].split("</script>")[0]
-    )
 
 
 def test_contexts_from_coco_annotations_match_a_contexts_file(setup, capsys, coco_mini):

@@ -14,8 +14,9 @@ from urllib.parse import unquote
 
 import pytest
 from PIL import Image
+from support.jsonl import write_jsonl
 from support.paths import REPO
-from support.review_support import contexts_from_coco, llava_record, make_run, raw_boxes, write_jsonl
+from support.review_support import contexts_from_coco, llava_record, make_run, raw_boxes
 
 from datagen.review import build_review
 from datagen.review.page import script_json

@@ -6,24 +6,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from support.cli import run_process
 from support.paths import REPO
-from support.review_support import contexts_from_coco, make_run
+from support.review_support import contexts_from_coco, make_run, page_data
 
 from datagen.common.jsonio import iter_jsonl
 from datagen.review import build_review
 from datagen.review.runsource import spec_from_meta
-
-
-def page_data(path: Path) -> dict:
-    html = path.read_text()
-    return json.loads(
-        html.split('<script type="application/json" id="review-data">', 1)[1].split("</script>")[0]
-    )
 
 
 @pytest.mark.slow
@@ -33,10 +24,9 @@ def test_generated_run_is_reviewed_with_contexts_from_its_run_json(tmp_path, coc
     )
     run = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(REPO), "OPENAI_API_KEY": "sk-test-review"}
-    gen = subprocess.run(
-        [sys.executable, "-m", "datagen", "generate", "llava", "--coco", str(coco_mini), "--split", "val2017",
-         "--out", str(run), "--base-url", fake_llm.url, "--model", "m", "--quiet"],
-        capture_output=True, text=True, env=env, timeout=120,
+    gen = run_process(
+        "generate", "llava", "--coco", coco_mini, "--split", "val2017",
+        "--out", run, "--base-url", fake_llm.url, "--model", "m", "--quiet", env=env, timeout=120,
     )  # fmt: skip
     assert gen.returncode == 0, gen.stderr
     results = [r for _, r in iter_jsonl(run / "results.jsonl")] if (run / "results.jsonl").exists() else []
@@ -44,11 +34,17 @@ def test_generated_run_is_reviewed_with_contexts_from_its_run_json(tmp_path, coc
     assert len(results) + len(failures) == 9  # 3 images x 3 tasks, whatever the parsers made of the reply
 
     out = tmp_path / "site" / "review.html"
-    rev = subprocess.run(
-        [sys.executable, "-m", "datagen", "review", str(run), "--images", str(coco_mini / "val2017"),
-         "--out", str(out), "--include-failures"],
-        capture_output=True, text=True, env=env, timeout=120,
-    )  # fmt: skip
+    rev = run_process(
+        "review",
+        run,
+        "--images",
+        coco_mini / "val2017",
+        "--out",
+        out,
+        "--include-failures",
+        env=env,
+        timeout=120,
+    )
     assert rev.returncode == 0, rev.stderr
     assert f"rebuilt from run.json's source (--coco {coco_mini} --split val2017)" in rev.stderr
     data = page_data(out)

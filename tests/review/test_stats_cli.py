@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.llava_helpers import run_cli
+from support.cli import run_datagen
 
 from datagen.common.jsonio import write_jsonl_atomic
 from datagen.records import make_conversations, placement_rng
@@ -89,7 +89,7 @@ def test_distribution_percentiles():
 
 
 def test_stats_json(run_dir):
-    proc = run_cli("stats", run_dir, "--json")
+    proc = run_datagen("stats", run_dir, "--json")
     assert proc.returncode == 0, proc.stderr
     s = json.loads(proc.stdout)
     assert s["samples"] == 4
@@ -113,36 +113,36 @@ def test_stats_json(run_dir):
     assert s["failures_by_stage"] == {"filter": 3, "parse": 1}
     assert s["filter_drops"] == {"leak": 2, "short_turn": 1}
     # results.jsonl given directly: its folder's failures.jsonl still counts
-    s2 = json.loads(run_cli("stats", run_dir / "results.jsonl", "--json").stdout)
+    s2 = json.loads(run_datagen("stats", run_dir / "results.jsonl", "--json").stdout)
     assert s2["filter_drops"] == s["filter_drops"] and s2["tasks"] == s["tasks"]
 
 
 def test_run_json_counts_are_the_fallback(run_dir):
     meta = {"counts": {"failed": {"filter": 8, "request": 2}}, "filters": {"leak": 7, "duplicate": 1}}
     (run_dir / "run.json").write_text(json.dumps(meta))
-    s = json.loads(run_cli("stats", run_dir, "--json").stdout)
+    s = json.loads(run_datagen("stats", run_dir, "--json").stdout)
     assert s["filter_drops"] == {"leak": 2, "short_turn": 1}  # failures.jsonl: the current state
     (run_dir / "failures.jsonl").unlink()
-    s = json.loads(run_cli("stats", run_dir, "--json").stdout)
+    s = json.loads(run_datagen("stats", run_dir, "--json").stdout)
     assert s["filter_drops"] == {"leak": 7, "duplicate": 1}
     assert s["failures_by_stage"] == {"filter": 8, "request": 2}
 
 
 def test_stats_table_and_llava_json_input(run_dir, tmp_path):
     out = tmp_path / "llava.json"
-    assert run_cli("export", "llava", run_dir, "--out", out).returncode == 0
-    proc = run_cli("stats", run_dir)
+    assert run_datagen("export", "llava", run_dir, "--out", out).returncode == 0
+    proc = run_datagen("stats", run_dir)
     assert proc.returncode == 0, proc.stderr
     for text in ("4 samples", "conversation", "58K", "36.7%", "48.7%", "filter: leak", "stage: parse"):
         assert text in proc.stdout
-    s = json.loads(run_cli("stats", out, "--json").stdout)
+    s = json.loads(run_datagen("stats", out, "--json").stdout)
     assert s["samples"] == 4 and list(s["tasks"]) == ["untagged"]  # exported JSON carries no task
     assert s["filter_drops"] == {}
     assert sum(LLAVA_158K_MIX.values()) == 158_000
 
 
 def test_stats_bad_input(tmp_path):
-    proc = run_cli("stats", tmp_path / "nope")
+    proc = run_datagen("stats", tmp_path / "nope")
     assert proc.returncode == 2 and proc.stderr.startswith("Error: ") and "no such file" in proc.stderr
 
 
@@ -150,7 +150,7 @@ def test_stats_bad_lines_are_named(run_dir):
     with open(run_dir / "failures.jsonl", "a") as f:
         f.write("{not json\n")
         f.write('{"stage": "parse"}\n')
-    proc = run_cli("stats", run_dir)
+    proc = run_datagen("stats", run_dir)
     assert proc.returncode == 2
     assert (
         proc.stderr.startswith("Error: ")
@@ -158,21 +158,21 @@ def test_stats_bad_lines_are_named(run_dir):
     )
     bad = run_dir / "results.jsonl"
     bad.write_text('{"id": "1", "image": "1.jpg", "conversations": []}\n')
-    proc = run_cli("stats", run_dir)
+    proc = run_datagen("stats", run_dir)
     assert proc.returncode == 2 and f"{bad}:1: not a valid LLaVA record" in proc.stderr
 
 
 def test_stats_reports_duplicates_across_inputs(run_dir, tmp_path):
     """docs/llava.md: concatenate sharded runs, then check duplicates with `datagen stats`."""
-    s = json.loads(run_cli("stats", run_dir, "--json").stdout)
+    s = json.loads(run_datagen("stats", run_dir, "--json").stdout)
     assert s["duplicates"] == {"same_sample_id": 0, "same_text": 0}
-    s = json.loads(run_cli("stats", run_dir, run_dir, "--json").stdout)
+    s = json.loads(run_datagen("stats", run_dir, run_dir, "--json").stdout)
     assert s["duplicates"] == {"same_sample_id": 4, "same_text": 4}
     out = tmp_path / "llava.json"  # no sample_id once exported: only the text can tell
-    assert run_cli("export", "llava", run_dir, "--out", out).returncode == 0
-    s = json.loads(run_cli("stats", run_dir, out, "--json").stdout)
+    assert run_datagen("export", "llava", run_dir, "--out", out).returncode == 0
+    s = json.loads(run_datagen("stats", run_dir, out, "--json").stdout)
     assert s["duplicates"] == {"same_sample_id": 0, "same_text": 0}  # run's tasks vs "untagged"
-    s = json.loads(run_cli("stats", out, out, "--json").stdout)
+    s = json.loads(run_datagen("stats", out, out, "--json").stdout)
     assert s["duplicates"] == {"same_sample_id": 0, "same_text": 4}
-    proc = run_cli("stats", run_dir, run_dir)
+    proc = run_datagen("stats", run_dir, run_dir)
     assert "Duplicates: 4 samples repeat an earlier sample_id" in " ".join(proc.stdout.split())

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support.contexthelpers import assert_one_line_error, run_cli
+from support.cli import assert_one_line_error, run_cli
 
 from datagen.prompts.context import render_context
 

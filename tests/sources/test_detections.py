@@ -12,7 +12,8 @@ import random
 from pathlib import Path
 
 import pytest
-from support.contexthelpers import assert_one_line_error, run_cli
+from support.cli import assert_one_line_error, run_cli
+from support.jsonl import read_jsonl
 
 from datagen.prompts.context import render_context
 from datagen.sources.load import SourceSpec, load_contexts
@@ -328,7 +329,7 @@ def test_generate_accepts_the_new_sources(tmp_path, coco_mini, capsys):
         capsys,
     )
     assert code == 0, err
-    lines = [json.loads(x) for x in (run / "requests.jsonl").read_text().splitlines()]
+    lines = read_jsonl(run / "requests.jsonl")
     gt = gt_texts(coco_mini, "val2017")
     assert {x["custom_id"].split(":")[1]: x["body"]["messages"][-1]["content"] for x in lines} == gt
 

@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from support.contexthelpers import EXPECTED_229358, assert_one_line_error, run_cli
+from support.cli import assert_one_line_error, run_cli
+from support.contexthelpers import EXPECTED_229358
+from support.jsonl import read_jsonl
 
 from datagen.prompts.context import render_context
 from datagen.sources.load import SourceSpec, load_contexts
@@ -86,7 +88,7 @@ def test_sizes_from_image_headers(tmp_path, raw_rows, coco_mini):
     }
     rows = [*raw_rows, ghost]
     p = write_rows(tmp_path / "rows.jsonl", rows, "xyxy-pixel")
-    lines = [json.loads(x) for x in p.read_text().splitlines()]
+    lines = read_jsonl(p)
     p.write_text(
         "\n".join(json.dumps({k: v for k, v in x.items() if k not in ("width", "height")}) for x in lines)
     )

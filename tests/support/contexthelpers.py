@@ -1,12 +1,9 @@
-"""Helpers shared by the context/template/dry-run tests."""
+"""Helpers shared by the context/template/dry-run tests: the LLaVA task names, the exact symbolic
+context of one real COCO image, and a template folder in LLaVA's published layout."""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import pytest
-
-from datagen.cli import main
 
 TASKS = ("conversation", "detail_description", "complex_reasoning")
 
@@ -32,23 +29,6 @@ sink: [0.478, 0.852, 0.869, 0.995]
 bowl: [0.641, 0.711, 0.716, 0.748]
 cell phone: [0.525, 0.356, 0.554, 0.406]
 toothbrush: [0.578, 0.662, 0.612, 0.854]"""
-
-
-def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
-    """Run `datagen ARGS` in-process; returns (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as e:
-        main(args)
-    out, err = capsys.readouterr()
-    return int(e.value.code or 0), out, err
-
-
-def assert_one_line_error(code: int, err: str, *needles: str) -> None:
-    assert code != 0
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), err
-    assert "Traceback" not in err
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
 
 
 def make_llava_layout(root: Path) -> Path:

@@ -1,11 +1,15 @@
-"""Shared bits for the engine tests: a tiny real Task (Q/A reply format) and job builders."""
+"""Shared bits for the engine tests: a tiny real Task (Q/A reply format), job builders, an
+`EngineConfig` for the loopback server, and the CLI run in a subprocess with that task registered."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from datagen.engine.config import EngineConfig
 from datagen.errors import ParseError
 from datagen.tasks.base import Job, JobSet, QAPairs, Task, TaskOptions
 from support.paths import TESTS
@@ -57,6 +61,14 @@ def good_reply(body: dict) -> str:
 OPTS = TaskOptions(image_token="first")
 
 
+def engine_config(*base_urls: str, **kw: Any) -> EngineConfig:
+    """An `EngineConfig` for the given server URLs: model "m", no API key, quiet; any field overridable."""
+    kw.setdefault("model", "m")
+    kw.setdefault("api_key", None)
+    kw.setdefault("quiet", True)
+    return EngineConfig(base_urls=list(base_urls), **kw)
+
+
 # ---- running the real CLI in a subprocess with the EchoQA task registered -------------------------
 TESTS_DIR = str(TESTS)  # tests/ (not tests/support) goes on sys.path, as pytest's `pythonpath` does
 _PRELUDE = (
@@ -70,6 +82,13 @@ _PRELUDE = (
 def cli(*args: str) -> list[str]:
     """argv for `datagen ARGS...` in a fresh interpreter that also knows the test task `echo_qa`."""
     return [sys.executable, "-c", _PRELUDE.format(tests=TESTS_DIR), *map(str, args)]
+
+
+def run_echo_cli(
+    *args: object, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run `cli(*args)` to completion, text output captured (env defaults to ours)."""
+    return subprocess.run(cli(*map(str, args)), capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def coco_args(coco_mini: Path) -> list[str]:

@@ -14,6 +14,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from support.jsonl import write_jsonl
+
 MODEL = "scripted-test-model"
 TEMPLATE_HASHES = {
     "conversation": "c0nv" * 4,
@@ -97,9 +99,7 @@ def coco_run(coco_mini: Path, run_dir: Path, records: list[dict[str, Any]] | Non
     """A run directory in the engine's layout holding `records` (default: `llava_records`)."""
     recs = llava_records(coco_mini) if records is None else records
     run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / "results.jsonl", "w", encoding="utf-8") as f:
-        for r in recs:
-            f.write(json.dumps(r) + "\n")
+    write_jsonl(run_dir / "results.jsonl", recs)
     (run_dir / "failures.jsonl").write_text("")
     meta = {
         "config": {"model": MODEL, "base_url": "http://127.0.0.1:9/v1", "task": "llava"},
@@ -133,25 +133,3 @@ def cc3m_chat(cc3m_tsv: Path, out: Path, n: int = 40) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(recs))
     return out
-
-
-def run_cli(args: list[str], capsys: Any) -> tuple[int, str, str]:
-    """Run `datagen ARGS` in-process; returns (exit code, stdout, stderr)."""
-    from datagen.cli import main
-
-    try:
-        main(args)
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def run_subprocess(args: list[Any]) -> Any:
-    """`datagen ARGS` in a fresh interpreter (as a user runs it), with the engine tests' task registered."""
-    import subprocess
-
-    from support.engine_helpers import cli
-
-    return subprocess.run(cli(*map(str, args)), capture_output=True, text=True, timeout=180)

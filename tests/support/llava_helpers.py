@@ -3,18 +3,12 @@ COCO-mini val images, and a loopback-server handler that answers each request by
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 from datagen.engine.jobs import build_jobs
 from datagen.engine.options import select_tasks
-from datagen.engine.runner import EngineConfig
+from support.engine_helpers import engine_config
 from support.fakeserver import Reply
-from support.paths import REPO
 
 MOTO, MIRROR, BIRD = "000000165518", "000000229358", "000000126107"
 
@@ -83,30 +77,5 @@ def scripted_server(srv, contexts, opts, script=SCRIPT):
 
 
 def config(srv):
-    return EngineConfig(model="test-model", base_urls=[srv.url], api_key=None, quiet=True, concurrency=1)
-
-
-def read_jsonl(path: Path):
-    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
-
-
-def run_cli(*args: object) -> subprocess.CompletedProcess[str]:
-    """Run the CLI in-process (its `Error:` funnel and exit code) and capture what it prints."""
-    from datagen.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    argv = [str(a) for a in args]
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(argv)
-            code = 0
-        except SystemExit as e:
-            code = int(e.code or 0)
-    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
-
-
-def run_subprocess(*args: object) -> subprocess.CompletedProcess[str]:
-    """The real entry point, `python -m datagen`, in a child process."""
-    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
-    cmd = [sys.executable, "-m", "datagen", *map(str, args)]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)
+    """The engine settings the LLaVA runs use: one request at a time, so scripted re-asks are ordered."""
+    return engine_config(srv.url, model="test-model", concurrency=1)

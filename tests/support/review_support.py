@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-TASKS = ("conversation", "detail_description", "complex_reasoning")
+from support.contexthelpers import TASKS
+from support.jsonl import write_jsonl
 
 
 def contexts_from_coco(coco_dir: Path, split: str = "val2017") -> list[dict[str, Any]]:
@@ -75,11 +76,6 @@ def llava_record(
     }
 
 
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
 def make_run(run_dir: Path, contexts: list[dict[str, Any]], *, failures: bool = True) -> dict[str, Any]:
     """A run dir: every task on every image except complex_reasoning on the last image (failed twice,
     then filtered) and detail on the first (failed once, then succeeded on resume: a stale failure)."""
@@ -115,3 +111,11 @@ def make_run(run_dir: Path, contexts: list[dict[str, Any]], *, failures: bool = 
     }
     (run_dir / "run.json").write_text(json.dumps(meta))
     return {"results": results, "failures": fails, "meta": meta}
+
+
+def page_data(path: Path) -> dict:
+    """The JSON a written review page embeds for its script (`<script id="review-data">`)."""
+    html = path.read_text()
+    return json.loads(
+        html.split('<script type="application/json" id="review-data">', 1)[1].split("</script>")[0]
+    )

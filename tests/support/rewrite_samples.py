@@ -4,9 +4,6 @@ images' own COCO captions)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 FLAWED = {
     "000000126107": (
         "A large white seagull is flying low over a sandy beach. A large white seagull is flying low over "
@@ -38,8 +35,3 @@ FIXED = {
     "000000229358": FLAWED["000000229358"],
 }
 REAL_IDS = list(FLAWED)
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    return path

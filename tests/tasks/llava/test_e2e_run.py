@@ -7,16 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.llava_helpers import (
-    BIRD,
-    DETAIL_GOOD,
-    MIRROR,
-    MOTO,
-    REASON_TWO,
-    config,
-    read_jsonl,
-    scripted_server,
-)
+from support.jsonl import read_jsonl
+from support.llava_helpers import BIRD, DETAIL_GOOD, MIRROR, MOTO, REASON_TWO, config, scripted_server
 
 from datagen.common.resources import templates_root
 from datagen.engine.generate import run_llava

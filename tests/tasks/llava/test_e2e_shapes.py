@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 from support.fakeserver import Reply
+from support.jsonl import read_jsonl
 
 from datagen.engine.generate import run_llava
 from datagen.engine.options import llava_options
@@ -81,8 +82,8 @@ def test_every_shape_counts_exactly(fake_llm, train_contexts, tmp_path):
     # the first generic reply is accepted, the others are duplicates of it
     expected["ok"] += 1
     expected["filter:duplicate"] = expected.pop("dup") - 1
-    results = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()]
-    failures = [json.loads(x) for x in (run / "failures.jsonl").read_text().splitlines()]
+    results = read_jsonl(run / "results.jsonl")
+    failures = read_jsonl(run / "failures.jsonl")
     got = Counter(["ok"] * len(results))
     got.update("parse" if f["stage"] == "parse" else f"filter:{f['filter']}" for f in failures)
     assert got == expected
@@ -145,7 +146,7 @@ def test_llava_layout_templates_and_custom_instructions(fake_llm, train_contexts
     detail_msgs = bodies[2]["messages"]
     assert detail_msgs[0]["content"] == "You are an AI visual assistant (detail_description)."
     assert detail_msgs[-1]["content"].startswith("\n".join(first["captions"]) + "\n\n")
-    rows = [json.loads(x) for x in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    rows = read_jsonl(tmp_path / "run" / "results.jsonl")
     detail_rows = [r for r in rows if r["task"] == "detail_description"]
     assert len(rows) == 6 and len(detail_rows) == 2
     assert all(

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from support.cli import run_cli
+from support.jsonl import write_jsonl
 
-from datagen.cli import main
 from datagen.tasks.rewrite.diff import render_plain, render_rich, stats, word_ops
 
 BEFORE = "A man rides a motorcycle. A man rides a motorcycle. The road is is foggy ## and dark."
@@ -54,13 +55,6 @@ def _rewrite(id_: str, before: str, after: str) -> dict:
     }
 
 
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    out = capsys.readouterr()
-    return int(exit_info.value.code or 0), out.out, out.err
-
-
 def test_diff_command_plain_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = tmp_path / "run"
     run.mkdir()
@@ -68,7 +62,7 @@ def test_diff_command_plain_output(tmp_path: Path, capsys: pytest.CaptureFixture
         _rewrite("000000165518", BEFORE, AFTER),
         _rewrite("000000126107", "A bird flies.", "A bird flies."),
     ]
-    (run / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_jsonl(run / "results.jsonl", rows)
     code, out, _ = run_cli(["diff", str(run)], capsys)
     assert code == 0
     assert out == (

@@ -7,17 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from support.rewrite_samples import FLAWED, REAL_IDS, write_jsonl
+from support.cli import run_cli
+from support.jsonl import read_jsonl, write_jsonl
+from support.rewrite_samples import FLAWED, REAL_IDS
 
-from datagen.cli import main
 from datagen.prompts.templates import load_template
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    out = capsys.readouterr()
-    return int(exit_info.value.code or 0), out.out, out.err
 
 
 def test_dry_run_writes_one_request_per_long_enough_description(
@@ -26,7 +20,7 @@ def test_dry_run_writes_one_request_per_long_enough_description(
     rows = [{"image_id": i, "caption": FLAWED[i]} for i in REAL_IDS] + [
         {"image_id": "9", "caption": "A dog."}
     ]
-    src = write_jsonl(tmp_path / "d.jsonl", rows)
+    src = write_jsonl(tmp_path / "d.jsonl", rows, ensure_ascii=False)
     run = tmp_path / "run"
     code, out, err = run_cli(
         ["generate", "caption_rewrite", "--descriptions", str(src), "--out", str(run), "--dry-run"], capsys
@@ -34,7 +28,7 @@ def test_dry_run_writes_one_request_per_long_enough_description(
     assert code == 0, err
     assert "wrote 3 requests (caption_rewrite 3)" in out
     assert "1 description(s) flagged too_short_input, not sent (9); not in requests.jsonl" in err
-    lines = [json.loads(x) for x in (run / "requests.jsonl").read_text().splitlines()]
+    lines = read_jsonl(run / "requests.jsonl")
     tpl = load_template("caption_rewrite")
     assert [x["custom_id"] for x in lines] == [f"caption_rewrite:{i}" for i in REAL_IDS]
     for line, id_ in zip(lines, REAL_IDS, strict=True):
@@ -88,7 +82,9 @@ def test_filter_cap_input_and_min_words_zero(tmp_path: Path, capsys: pytest.Capt
 def test_option_errors(
     tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    src = write_jsonl(tmp_path / "d.jsonl", [{"image_id": 1, "caption": FLAWED[REAL_IDS[0]]}])
+    src = write_jsonl(
+        tmp_path / "d.jsonl", [{"image_id": 1, "caption": FLAWED[REAL_IDS[0]]}], ensure_ascii=False
+    )
     args = [str(src) if a == "D" else str(tmp_path / a) if a in ("missing.jsonl", ".") else a for a in args]
     code, _, err = run_cli(["generate", *args, "--out", str(tmp_path / "run"), "--dry-run"], capsys)
     assert code == 2
@@ -98,7 +94,9 @@ def test_option_errors(
 
 def test_bad_row_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = write_jsonl(
-        tmp_path / "d.jsonl", [{"image_id": 1, "caption": FLAWED[REAL_IDS[0]]}, {"image_id": 2}]
+        tmp_path / "d.jsonl",
+        [{"image_id": 1, "caption": FLAWED[REAL_IDS[0]]}, {"image_id": 2}],
+        ensure_ascii=False,
     )
     code, _, err = run_cli(
         [
@@ -122,7 +120,7 @@ def test_limit_counts_descriptions_in_file_order(tmp_path: Path, capsys: pytest.
         {"image_id": "3", "caption": "Also too short."},
         {"image_id": "4", "caption": FLAWED[REAL_IDS[1]]},
     ]
-    src = write_jsonl(tmp_path / "d.jsonl", rows)
+    src = write_jsonl(tmp_path / "d.jsonl", rows, ensure_ascii=False)
     code, out, err = run_cli(
         ["generate", "caption_rewrite", "--descriptions", str(src), "--out", str(tmp_path / "r"), "--dry-run",
          "--limit", "2"],

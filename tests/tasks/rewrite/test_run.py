@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from support.cli import run_cli, run_process
 from support.fakeserver import Reply
-from support.rewrite_samples import FIXED, FLAWED, REAL_IDS, write_jsonl
-
-from datagen.cli import main
+from support.jsonl import read_jsonl, write_jsonl
+from support.rewrite_samples import FIXED, FLAWED, REAL_IDS
 
 # id -> (description, scripted reply); replies are matched on the description (last user message).
 CASES: dict[str, tuple[str, str | Reply]] = {
@@ -72,22 +71,11 @@ def handler_for(cases: dict[str, tuple[str, str | Reply]]):
     return handler
 
 
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-    out = capsys.readouterr()
-    return int(exit_info.value.code or 0), out.out, out.err
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
-
-
 @pytest.fixture()
 def descriptions(tmp_path: Path) -> Path:
     rows = [{"image_id": i, "caption": text} for i, (text, _) in CASES.items()]
     rows += [{"image_id": i, "caption": text} for i, text in SHORT.items()]
-    return write_jsonl(tmp_path / "descriptions.jsonl", rows)
+    return write_jsonl(tmp_path / "descriptions.jsonl", rows, ensure_ascii=False)
 
 
 def generate(descriptions: Path, run: Path, url: str, *extra: str) -> list[str]:
@@ -195,7 +183,7 @@ def test_from_run_then_export_minigpt4_loads_like_minigpt4(
         }
         for i in REAL_IDS
     ]  # fmt: skip
-    write_jsonl(llava_run / "results.jsonl", rows)
+    write_jsonl(llava_run / "results.jsonl", rows, ensure_ascii=False)
     fake_llm.handler = handler_for({i: (FLAWED[i], FIXED[i]) for i in REAL_IDS})
     run = tmp_path / "rewrite"
     code, _, err = run_cli(
@@ -232,14 +220,9 @@ def test_from_run_then_export_minigpt4_loads_like_minigpt4(
 
 
 def test_cli_subprocess_has_no_traceback_on_bad_descriptions(tmp_path: Path, fake_llm) -> None:
-    import subprocess
-
     bad = tmp_path / "d.csv"
     bad.write_text("image_id,caption\n1,ok\n2,a,b\n")
-    r = subprocess.run(
-        [sys.executable, "-m", "datagen", *generate(bad, tmp_path / "run", fake_llm.url)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    r = run_process(*generate(bad, tmp_path / "run", fake_llm.url))
     assert r.returncode == 2 and r.stderr.startswith(f"Error: {bad}:3: more cells than header columns")
     assert "Traceback" not in r.stderr and fake_llm.log == []
 
@@ -248,7 +231,7 @@ def test_min_ratio_option_reaches_the_filter(
     tmp_path: Path, fake_llm, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text, reply = CASES["lost"]
-    src = write_jsonl(tmp_path / "d.jsonl", [{"image_id": "lost", "caption": text}])
+    src = write_jsonl(tmp_path / "d.jsonl", [{"image_id": "lost", "caption": text}], ensure_ascii=False)
     fake_llm.handler = handler_for({"lost": (text, reply)})
     run = tmp_path / "run"
     assert run_cli(generate(src, run, fake_llm.url, "--min-ratio", "0.1"), capsys)[0] == 0
@@ -287,7 +270,9 @@ def test_shards_split_flagged_descriptions_too(
     tmp_path: Path, fake_llm, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shorts = {f"s{i}": f"Short text {i}." for i in range(12)}
-    src = write_jsonl(tmp_path / "d.jsonl", [{"image_id": k, "caption": v} for k, v in shorts.items()])
+    src = write_jsonl(
+        tmp_path / "d.jsonl", [{"image_id": k, "caption": v} for k, v in shorts.items()], ensure_ascii=False
+    )
     flagged: list[str] = []
     for k in range(2):
         run = tmp_path / f"shard{k}"
@@ -311,7 +296,7 @@ def test_run_json_records_rewrite_inputs(tmp_path: Path, descriptions: Path, fak
 
 def test_instructions_file_sets_the_human_turn(tmp_path: Path, fake_llm, capsys) -> None:
     i = REAL_IDS[2]
-    src = write_jsonl(tmp_path / "d.jsonl", [{"image_id": i, "caption": FLAWED[i]}])
+    src = write_jsonl(tmp_path / "d.jsonl", [{"image_id": i, "caption": FLAWED[i]}], ensure_ascii=False)
     (tmp_path / "ask.txt").write_text("# one phrasing only\nWhat does this photo show?\n")
     fake_llm.handler = handler_for({i: (FLAWED[i], FIXED[i])})
     run = tmp_path / "run"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from support.coco_contexts import contexts
+from support.jsonl import read_jsonl, write_jsonl
 
 from datagen.errors import InputError, ParseError, UsageError
 from datagen.prompts.context import render_context
@@ -40,7 +41,7 @@ EXAMPLES = [
 def files(tmp_path: Path) -> tuple[Path, Path]:
     q, ex = tmp_path / "questions.json", tmp_path / "examples.jsonl"
     q.write_text(json.dumps(QUESTIONS))
-    ex.write_text("".join(json.dumps(e) + "\n" for e in EXAMPLES))
+    write_jsonl(ex, EXAMPLES)
     return q, ex
 
 
@@ -209,7 +210,7 @@ def test_run_outputs_from_results(coco_mini: Path, files: tuple[Path, Path], tmp
 
 
 def test_cli_dry_run_with_task_options(coco_mini: Path, files: tuple[Path, Path], tmp_path: Path) -> None:
-    from support.vqa_cli import run_datagen
+    from support.cli import run_datagen
 
     q, ex = files
     out = tmp_path / "run"
@@ -217,7 +218,7 @@ def test_cli_dry_run_with_task_options(coco_mini: Path, files: tuple[Path, Path]
     done = run_datagen(*args, "--questions", q, "--examples", ex, "--shots", "1", "--dry-run")
     assert done.returncode == 0, done.stderr
     assert "note: vqa_answer: 1 of 3 questions are about images not in the source" in done.stderr
-    lines = [json.loads(line) for line in (out / "requests.jsonl").read_text().splitlines()]
+    lines = read_jsonl(out / "requests.jsonl")
     assert [r["custom_id"] for r in lines] == [
         "vqa_answer:000000229358:2293580",
         "vqa_answer:000000165518:1655180",
@@ -242,7 +243,7 @@ def test_cli_dry_run_with_task_options(coco_mini: Path, files: tuple[Path, Path]
 def test_cli_bad_task_inputs(
     coco_mini: Path, files: tuple[Path, Path], tmp_path: Path, extra: list[str], message: str
 ) -> None:
-    from support.vqa_cli import run_datagen
+    from support.cli import run_datagen
 
     q, ex = files
     broken = tmp_path / "examples.jsonl"

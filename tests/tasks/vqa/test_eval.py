@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from itertools import combinations
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
-from support.vqa_cli import Done, run_datagen
+from support.cli import run_datagen, run_process
 
 from datagen.tasks.vqa.accuracy import question_accuracy
 from datagen.tasks.vqa.normalize import normalize_answer
@@ -67,17 +66,13 @@ def _files(tmp_path: Path) -> tuple[Path, Path, Path]:
     return ann, res, qs
 
 
-def _run(*args: str | Path) -> Done:
+def _run(*args: str | Path) -> CompletedProcess[str]:
     return run_datagen("eval", "vqa", *args)
 
 
 def test_known_scores_via_a_real_process(tmp_path: Path) -> None:
     ann, res, _ = _files(tmp_path)
-    proc = subprocess.run(
-        [sys.executable, "-m", "datagen", "eval", "vqa", "--results", str(res), "--annotations", str(ann)],
-        capture_output=True,
-        text=True,
-    )
+    proc = run_process("eval", "vqa", "--results", res, "--annotations", ann)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[0] == "VQA accuracy: 68.57  (7 answered, 0 unanswered)"
 

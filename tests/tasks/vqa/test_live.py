@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from subprocess import CompletedProcess
 from typing import Any
 
 import pytest
+from support.cli import run_datagen
+from support.jsonl import read_jsonl, write_jsonl
 from support.vqa import VQA_DATA, last_user, majority_answers
-from support.vqa_cli import Done, run_datagen
 
 
 @pytest.fixture(autouse=True)
@@ -19,7 +21,7 @@ def _env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
 
 
-def _cli(*args: str | Path) -> Done:
+def _cli(*args: str | Path) -> CompletedProcess[str]:
     return run_datagen(*args)
 
 
@@ -48,7 +50,7 @@ def test_vqa_answer_run_and_eval(fake_llm: Any, bundled_data: Path, tmp_path: Pa
     assert len(results) == 12 and {"question_id", "answer"} == set(results[0])
     assert {r["answer"] for r in results if r["question_id"] == 2293583} == {"blue"}
     # LLaVA records with the short-answer hint, one per question
-    rows = [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
+    rows = read_jsonl(run / "results.jsonl")
     assert all(r["task"] == "vqa_answer" and "<image>" in r["conversations"][0]["value"] for r in rows)
     scores = tmp_path / "scores.json"
     proc = _cli(
@@ -87,12 +89,12 @@ def test_img2llm_then_vqa_answer_with_its_examples(fake_llm: Any, coco_mini: Pat
         "generate", "img2llm_qa", *src, "--out", img, "--base-url", fake_llm.url, "--max-questions", "3"
     )
     assert proc.returncode == 0, proc.stderr
-    rows = [json.loads(line) for line in (img / "results.jsonl").read_text().splitlines()]
+    rows = read_jsonl(img / "results.jsonl")
     assert len(rows) == 6
     for r in rows:
         assert 1 <= len(r["qa_pairs"]) <= 3
         assert [t["value"] for t in r["conversations"][1::2]] == [p["answer"] for p in r["qa_pairs"]]
-    examples = [json.loads(line) for line in (img / "vqa_examples.jsonl").read_text().splitlines()]
+    examples = read_jsonl(img / "vqa_examples.jsonl")
     assert len(examples) == sum(len(r["qa_pairs"]) for r in rows)
     # a re-run with another temperature adds a second sample per image; the pool keeps the later ones
     # only (it used to hold every example twice)
@@ -102,7 +104,7 @@ def test_img2llm_then_vqa_answer_with_its_examples(fake_llm: Any, coco_mini: Pat
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert len((img / "results.jsonl").read_text().splitlines()) == 12
-    again = [json.loads(line) for line in (img / "vqa_examples.jsonl").read_text().splitlines()]
+    again = read_jsonl(img / "vqa_examples.jsonl")
     assert len(again) == len(examples)
 
     qfile = tmp_path / "questions.json"
@@ -150,7 +152,7 @@ def test_grounded_qa_needs_no_server(coco_mini: Path, tmp_path: Path) -> None:
     ]
     proc = _cli(*env_free)
     assert proc.returncode == 0, proc.stderr
-    rows = [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
+    rows = read_jsonl(run / "results.jsonl")
     assert len(rows) == 3 and all(r["task"] == "grounded_qa" for r in rows)
     first = (run / "results.jsonl").read_text()
     proc = _cli(*env_free)  # resume: same file, nothing duplicated
@@ -158,7 +160,7 @@ def test_grounded_qa_needs_no_server(coco_mini: Path, tmp_path: Path) -> None:
     assert "0 samples written, 0 failed, 3 already done" in proc.stdout
     proc = _cli(*env_free[:-1], "6")  # another seed is other samples, not "already done"
     assert proc.returncode == 0 and "3 samples written" in proc.stdout
-    rows = [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
+    rows = read_jsonl(run / "results.jsonl")
     assert len(rows) == 6 and rows[0]["conversations"] != rows[3]["conversations"]
     assert all("_options" not in r for r in rows)
 
@@ -169,11 +171,11 @@ def test_grounded_qa_failure_is_recorded_once(coco_mini: Path, tmp_path: Path) -
     recs = contexts(coco_mini, "val")
     bare = {**recs[0], "id": "000000000077", "image_id": 77, "image": "000000000077.jpg", "boxes": []}
     src = tmp_path / "contexts.jsonl"
-    src.write_text("".join(json.dumps(r) + "\n" for r in [*recs, bare]))
+    write_jsonl(src, [*recs, bare])
     run = tmp_path / "run"
     for _ in range(2):
         proc = _cli("generate", "grounded_qa", "--input", src, "--out", run)
         assert proc.returncode == 0, proc.stderr
-    (failure,) = [json.loads(line) for line in (run / "failures.jsonl").read_text().splitlines()]
+    (failure,) = read_jsonl(run / "failures.jsonl")
     assert failure["sample_id"] == "grounded_qa:000000000077" and failure["filter"] == "no_questions"
     assert len((run / "results.jsonl").read_text().splitlines()) == 3
