@@ -2,7 +2,7 @@
 
     PYTHONPATH=$PWD python bench/engine_bench.py [--quick]
 
-Every scenario talks to the loopback OpenAI-compatible server of tests/fakeserver.py running in
+Every scenario talks to the loopback OpenAI-compatible server of tests/support/fakeserver.py running in
 its OWN process, so "client CPU" (getrusage of this process) is the client's alone.
 
 1. 0 ms latency, 3,000 requests, 64 in flight: (a) plain `AsyncOpenAI` + `asyncio.Semaphore`
@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from engine_helpers import EchoQA  # noqa: E402
+from support.engine_helpers import EchoQA  # noqa: E402
 
 from datagen.engine.runner import EngineConfig, prepare, run_jobs  # noqa: E402
 from datagen.tasks.base import Job, TaskOptions  # noqa: E402
@@ -57,11 +57,13 @@ def cpu() -> float:
 
 
 class Server:
-    """tests/fakeserver.py in a subprocess."""
+    """tests/support/fakeserver.py in a subprocess."""
 
     def __init__(self, *args: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, str(REPO / "tests" / "fakeserver.py"), *args], stdout=subprocess.PIPE, text=True
+            [sys.executable, str(REPO / "tests" / "support" / "fakeserver.py"), *args],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         line = self.proc.stdout.readline() if self.proc.stdout else ""
         self.url = line.split()[1]

@@ -23,8 +23,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
-from conftest import find_shared_data  # noqa: E402
-from review_support import contexts_from_coco, llava_record, write_jsonl  # noqa: E402
+from support.jsonl import write_jsonl  # noqa: E402
+from support.paths import find_shared_data  # noqa: E402
+from support.review_support import contexts_from_coco, llava_record  # noqa: E402
 
 from datagen.review import build_review  # noqa: E402
 

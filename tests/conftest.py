@@ -1,29 +1,16 @@
-"""Shared fixtures: where the real sample data lives.
+"""Shared fixtures: where the real sample data lives, and the loopback model server.
 
 `../shared/data` (beside the clone, read-only in CI) holds the real COCO-mini and CC3M samples; we
-walk up from the repository root to find it, so worktrees and CI clones both work. Tests that only
-need a few images fall back to the attributed copy bundled in `data/`.
+walk up from the repository root to find it (`support.paths.find_shared_data`), so worktrees and CI
+clones both work. Tests that only need a few images fall back to the attributed copy bundled in `data/`.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def find_shared_data() -> Path | None:
-    env = os.environ.get("DATAGEN_SHARED_DATA")
-    if env and Path(env).is_dir():
-        return Path(env)
-    for parent in [REPO, *REPO.parents]:
-        candidate = parent / "shared" / "data"
-        if (candidate / "coco").is_dir():
-            return candidate
-    return None
+from support.paths import REPO, find_shared_data
 
 
 @pytest.fixture(scope="session")
@@ -51,11 +38,11 @@ def bundled_data() -> Path:
     return REPO / "data"
 
 
-# ---- loopback OpenAI-compatible server (tests/fakeserver.py; API in its docstring) ----------------
+# ---- loopback OpenAI-compatible server (tests/support/fakeserver.py; API in its docstring) --------
 @pytest.fixture
 def fake_llm():
     """A started `FakeServer` on 127.0.0.1 (`.url` ends in /v1); stopped after the test."""
-    from fakeserver import FakeServer
+    from support.fakeserver import FakeServer
 
     srv = FakeServer().start()
     try:
