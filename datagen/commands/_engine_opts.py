@@ -58,6 +58,11 @@ TEMPERATURE = typer.Option(
 )
 QUIET = typer.Option(False, "--quiet", help="No progress display or summary table.")
 NO_FILTER = typer.Option(None, "--no-filter", help="Disable a quality filter by name (repeatable).")
+FILTER = typer.Option(
+    None,
+    "--filter",
+    help="Turn on an optional filter by name (repeatable): hallucination, near_duplicate (LLaVA tasks).",
+)
 
 
 def engine_config(options: Mapping[str, Any]) -> EngineConfig:

@@ -60,6 +60,7 @@ def generate(
     shard: str | None = E.SHARD,
     quiet: bool = E.QUIET,
     no_filter: list[str] | None = E.NO_FILTER,
+    filter_on: list[str] | None = E.FILTER,
     tasks_opt: str | None = typer.Option(
         None,
         "--tasks",
@@ -102,6 +103,7 @@ def generate(
         seed=seed,
         image_token=image_token,
         no_filter=no_filter or [],
+        filter_on=filter_on or [],
         instructions=instructions,
         flags={name: given[name] for name in T.TASK_FLAGS},
     )

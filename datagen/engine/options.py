@@ -104,12 +104,13 @@ def task_options(
     seed: int = 0,
     image_token: str = "random",
     no_filter: Iterable[str] = (),
+    filter_on: Iterable[str] = (),
     instructions: str | Path | None = None,
     flags: Mapping[str, Any] | None = None,
 ) -> TaskOptions:
     """Validated TaskOptions (bad values are one-line usage/input errors before any request).
 
-    `--no-filter` names are checked against the filters of `task_names` (default: the LLaVA tasks);
+    `--no-filter` / `--filter` names are checked against the filters of `task_names` (default: the LLaVA tasks);
     `flags` are the task families' options by field name (see `family_options`)."""
     names = list(task_names or LLAVA_TASKS)
     if image_token not in IMAGE_TOKEN_CHOICES:
@@ -117,16 +118,20 @@ def task_options(
     if instructions is not None:
         load_instructions(instructions)  # fail now, before any request, if the list is unusable
     known = {name for t in names for name, _ in get_task(t).filters()}
-    disabled = set(no_filter)
-    for name in sorted(disabled - known):
-        raise UsageError(
-            f"--no-filter: unknown filter '{name}'", hint=f"choose from: {', '.join(sorted(known))}"
-        )
+    disabled, turned_on = set(no_filter), set(filter_on)
+    for flag, names_given in (("--no-filter", disabled), ("--filter", turned_on)):
+        for name in sorted(names_given - known):
+            raise UsageError(
+                f"{flag}: unknown filter '{name}'", hint=f"choose from: {', '.join(sorted(known))}"
+            )
+    for name in sorted(disabled & turned_on):
+        raise UsageError(f"--filter {name} and --no-filter {name} contradict each other", hint="give one")
     return TaskOptions(
         templates_dir=str(templates_dir) if templates_dir is not None else None,
         seed=seed,
         image_token=image_token,
         disabled_filters=disabled,
+        enabled_filters=turned_on,
         instructions=str(instructions) if instructions is not None else None,
         task_options=family_options(names, flags or {}),
     )
@@ -143,6 +148,7 @@ def run_meta(opts: TaskOptions, limit: int | None) -> dict[str, Any]:
         "image_token": opts.image_token,
         "task_seed": opts.seed,
         "disabled_filters": sorted(opts.disabled_filters),
+        "enabled_filters": sorted(opts.enabled_filters),
         "instructions": opts.instructions,
     }
     for o in opts.task_options:

@@ -2,7 +2,7 @@
 results.jsonl or failures.jsonl line: the same judgement and the same line shapes on every path.
 
 `judge` checks the finish reason, runs the task's parser, then `judge_pairs`: the task's named
-filters (minus `--no-filter` ones) through the one filter loop, `tasks.filters.first_rejection`.
+filters (minus `--no-filter` ones, plus optional ones `--filter` turned on) through the one filter loop, `tasks.filters.first_rejection`.
 `result_record` / `failure_record` / `rejected_record` give the exact lines the run directory holds
 (field names per DESIGN.md).
 """
@@ -18,7 +18,7 @@ from datagen.engine.progress import RunStats
 from datagen.errors import ParseError
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import Job, QAPairs, Rejected, Task, TaskOptions
-from datagen.tasks.filters import enabled, first_rejection
+from datagen.tasks.filters import chosen_filters, first_rejection
 
 RETRY_FINISH_REASONS = ("length", "content_filter")
 
@@ -33,7 +33,7 @@ class Verdict:
 
 def judge_pairs(task: Task, job: Job, pairs: QAPairs, opts: TaskOptions) -> Verdict:
     """Accept parsed pairs, or say which filter rejects them and why."""
-    rejected = first_rejection(pairs, job, enabled(task.filters(), opts.disabled_filters))
+    rejected = first_rejection(pairs, job, chosen_filters(task, opts))
     if rejected is not None:
         name, why = rejected
         return Verdict("filter", pairs=pairs, reason=str(why), filter=name)

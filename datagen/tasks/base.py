@@ -94,6 +94,7 @@ class TaskOptions:
     seed: int = 0
     image_token: str = "random"  # first | last | random
     disabled_filters: set[str] = field(default_factory=set)
+    enabled_filters: set[str] = field(default_factory=set)  # --filter NAME: optional filters turned on
     instructions: str | None = None  # --instructions FILE (detail_description, caption_rewrite)
     task_options: list[Any] = field(default_factory=list)
 
@@ -118,6 +119,9 @@ class Task:
     # Filter names under which `build_jobs` refuses inputs before any call (their failures.jsonl
     # lines are replaced, not added to, when the run is repeated).
     precall_filters: tuple[str, ...] = ()
+    # Names in `filters()` that run only when asked for (`--filter NAME`), e.g. the LLaVA tasks'
+    # `hallucination` and `near_duplicate`; every other filter runs unless `--no-filter NAME`.
+    optional_filters: tuple[str, ...] = ()
 
     def load_sources(self, opts: TaskOptions) -> list[dict[str, Any]] | None:
         """Tasks whose input is not context records read it here; None = use the context records."""

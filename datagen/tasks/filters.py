@@ -4,6 +4,7 @@
 A task lists its filters as `(name, function)` pairs; a function returns None to accept the sample
 or a short reason to reject it. The name is what `--no-filter NAME` disables, what run.json counts
 drops under and what failures.jsonl records with `stage: filter`. The first rejection wins.
+A task's `optional_filters` are off unless `--filter NAME` turns them on (`chosen_filters`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from datagen.tasks.base import Job, QAPairs
+    from datagen.tasks.base import Job, QAPairs, Task, TaskOptions
 
 Filter = Callable[["QAPairs", "Job"], "str | None"]
 
@@ -21,6 +22,13 @@ def enabled(filters: Iterable[tuple[str, Filter]], disabled: Iterable[str] = ())
     """`filters` without the ones named in `disabled` (`--no-filter NAME`), order kept."""
     off = set(disabled)
     return [(n, f) for n, f in filters if n not in off]
+
+
+def chosen_filters(task: Task, opts: TaskOptions) -> list[tuple[str, Filter]]:
+    """The filters `task` runs under `opts`: its optional ones only if `--filter NAME` turned them
+    on, none that `--no-filter NAME` turned off."""
+    off = set(opts.disabled_filters) | (set(task.optional_filters) - set(opts.enabled_filters))
+    return enabled(task.filters(), off)
 
 
 def first_rejection(

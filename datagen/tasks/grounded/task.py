@@ -20,6 +20,7 @@ from datagen.tasks.grounded.questions import (
     GroundedSettings,
     grounded_questions,
 )
+from datagen.tasks.objects.hallucination import HALLUCINATION, hallucination
 
 
 @dataclass
@@ -88,8 +89,9 @@ class GroundedQATask(Task):
 
     def filters(self) -> list[tuple[str, FilterFn]]:
         # An image with nothing checkable to ask (no boxes) becomes a failures.jsonl line through
-        # this filter, never an empty sample.
-        return [("no_questions", _no_questions)]
+        # this filter, never an empty sample. `hallucination` is on: every answer is read off the
+        # annotations, so one naming an absent object is a bug worth stopping.
+        return [("no_questions", _no_questions), (HALLUCINATION, hallucination)]
 
 
 def _no_questions(pairs: QAPairs, job: Job) -> str | None:

@@ -7,7 +7,9 @@ other two, or whatever the template's `task.toml` says) as the final user messag
 Replies are parsed by `replies` (conversation blocks, one reasoning pair, detail prose paired with
 a question drawn per sample from the instruction list) and judged by the quality filters of
 `filters`. Each task instance owns a `DuplicateTracker`, so exact duplicates are caught across a
-whole run; `prepare` teaches it the samples the run directory already holds.
+whole run, and a `NearDuplicateTracker` for the optional `near_duplicate` filter; `prepare` teaches
+both the samples the run directory already holds. `hallucination` and `near_duplicate` are optional
+(`--filter NAME`): LLaVA's own GPT-4 data was made without them.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from datagen.tasks.base import FilterFn, Job, JobSet, QAPairs, Task, TaskOptions
 from datagen.tasks.dedupe import DUPLICATE, DuplicateTracker
 from datagen.tasks.llava.filters import FILTERS
 from datagen.tasks.llava.replies import parse_complex_reasoning, parse_conversation, parse_detail
+from datagen.tasks.neardup import NEAR_DUPLICATE, NearDuplicateTracker
+from datagen.tasks.objects.hallucination import HALLUCINATION, hallucination
 
 # Key under which a detail job's source carries the question drawn for it (set in build_jobs).
 INSTRUCTION_KEY = "instruction"
@@ -34,17 +38,29 @@ INSTRUCTION_KEY = "instruction"
 class LlavaTask(Task):
     """Shared request building and filters; subclasses set their name and parser."""
 
+    optional_filters = (HALLUCINATION, NEAR_DUPLICATE)
+
     def __init__(self) -> None:
         self.duplicates = DuplicateTracker()
+        self.near_duplicates = NearDuplicateTracker()
 
     def filters(self) -> list[tuple[str, FilterFn]]:
-        # The engine skips the names in `opts.disabled_filters` (`--no-filter NAME`).
-        return [*FILTERS.items(), (DUPLICATE, self.duplicates.check)]
+        # The engine skips the names in `opts.disabled_filters` (`--no-filter NAME`) and the optional
+        # ones not in `opts.enabled_filters` (`--filter NAME`). Run-level trackers go last: they
+        # record each sample they accept.
+        return [
+            *FILTERS.items(),
+            (HALLUCINATION, hallucination),
+            (DUPLICATE, self.duplicates.check),
+            (NEAR_DUPLICATE, self.near_duplicates.check),
+        ]
 
     def template(self, opts: TaskOptions) -> TaskTemplate:
         return load_template(self.name, opts.templates_dir)
 
     def jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> list[Job]:
+        if NEAR_DUPLICATE in opts.enabled_filters and NEAR_DUPLICATE not in opts.disabled_filters:
+            self.near_duplicates.ensure_ready()  # a missing datasketch stops the run before any call
         tpl = self.template(opts)
         fields = tpl.context_fields
         return [
@@ -68,6 +84,7 @@ class LlavaTask(Task):
         only when a tracker is first used, so a re-run with nothing to judge stays instant."""
         if run.results_path.exists():
             self.duplicates.seed_later(lambda: run.results_by_task().get(self.name, []))
+            self.near_duplicates.seed_later(lambda: run.results_by_task().get(self.name, []))
 
 
 class ConversationTask(LlavaTask):

@@ -177,7 +177,7 @@ def test_no_boxes_is_rejected_not_an_empty_record() -> None:
     src = {"id": "000000000003", "image": "x.jpg", "boxes": []}
     pairs = task.direct_pairs(src, TaskOptions())
     assert pairs == []
-    ((name, check),) = task.filters()
+    name, check = task.filters()[0]
     job = task.build_jobs([src], TaskOptions()).jobs[0]
     assert name == "no_questions" and "no annotation-checkable question" in (check(pairs, job) or "")
 
@@ -225,7 +225,7 @@ def test_detector_boxes_are_never_used() -> None:
     assert not [qa for qa in qas if "[0.5, 0.5, 0.9, 0.9]" in qa.question + qa.answer]
     only_det = {"id": "000000000005", "image": "x.jpg", "boxes": [det]}
     assert task.direct_pairs(only_det, opts) == []
-    ((_, check),) = task.filters()
+    _, check = task.filters()[0]
     job = task.build_jobs([only_det], opts).jobs[0]
     assert "boxes from detr.jsonl are not used" in (check([], job) or "")
 
