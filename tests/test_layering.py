@@ -21,13 +21,14 @@ LAYERS: list[set[str]] = [
     {"common", "rundir"},
     {"prompts", "sources", "llm"},
     {"tasks"},
-    {"engine", "export", "review", "cc3m", "adapter"},
+    {"engine", "export", "review", "cc3m", "adapter", "audit"},
     {"commands", "cli", "__main__"},
 ]
 SIDEWAYS = {
     ("records", "errors"),
     ("rundir", "common"),
     ("adapter", "export"),
+    ("audit", "review"),  # the audit report draws its cards with the review page's pieces
     ("__main__", "cli"),
     ("cli", "commands"),
 }

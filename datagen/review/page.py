@@ -49,6 +49,11 @@ def _asset(name: str) -> str:
     return (_ASSETS / name).read_text(encoding="utf-8")
 
 
+def stylesheet() -> str:
+    """The review page's CSS (cards, image frames, boxes, turns), which the audit report reuses."""
+    return _asset("review.css")
+
+
 def csp(script: str) -> str:
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     return (

@@ -1,0 +1,102 @@
+"""Audit check: balance of what was asked and answered.
+
+- yes/no: answers whose first word is "yes" or "no" (Vision-Flan found instruction sets lean on
+  "yes"); the share of yes among them and the share of such answers among all;
+- question types: the first two words of each human turn ("what is", "how many", "is there");
+- answer length in words, as a distribution and a histogram;
+- distinct-1/2/3 of the answers (unique n-grams / all n-grams), over a seeded random sample of at most
+  `DISTINCT_SAMPLE` samples: distinct-n falls as a corpus grows, so a fixed sample size keeps the
+  figure comparable between a 5K run and LLaVA-Instruct's 158K;
+- task mix next to LLaVA-Instruct-158K's published 58K / 23K / 77K.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any
+
+from datagen.review.stats import LLAVA_158K_MIX, distribution
+
+DISTINCT_SAMPLE = 10_000
+TOP_QUESTION_TYPES = 20
+LENGTH_BINS = [0, 5, 10, 20, 40, 60, 80, 100, 150, 200, 300, 500]
+
+
+class Balance:
+    def __init__(self, n_samples: int, seed: int = 0) -> None:
+        k = min(n_samples, DISTINCT_SAMPLE)
+        self._distinct_uids = set(random.Random(seed).sample(range(n_samples), k))
+        self.distinct_sampled = k
+        self.yes = self.no = self.answers = 0
+        self.questions: Counter[str] = Counter()
+        self.lengths: list[int] = []
+        self.tasks: Counter[str] = Counter()
+        self._grams: list[set[tuple[str, ...]]] = [set(), set(), set()]
+        self._gram_totals = [0, 0, 0]
+
+    def add(self, uid: int, task: str, human: list[list[str]], model: list[list[str]]) -> None:
+        """One sample: its human turns' tokens and its model turns' tokens (from `tokenize`)."""
+        self.tasks[task] += 1
+        for q in human:
+            words = [t for t in q if t.isalnum() and t != "image"][:2]
+            if words:
+                self.questions[" ".join(words)] += 1
+        sampled = uid in self._distinct_uids
+        for tokens in model:
+            self.answers += 1
+            if tokens:
+                if tokens[0] == "yes":
+                    self.yes += 1
+                elif tokens[0] == "no":
+                    self.no += 1
+            words = [t for t in tokens if t.isalnum()]
+            self.lengths.append(len(words))
+            if sampled:
+                for n in (1, 2, 3):
+                    grams = zip(*(words[i:] for i in range(n)), strict=False)
+                    count = max(0, len(words) - n + 1)
+                    self._grams[n - 1].update(grams)
+                    self._gram_totals[n - 1] += count
+
+    def figures(self) -> dict[str, Any]:
+        yn = self.yes + self.no
+        total_q = sum(self.questions.values())
+        top = self.questions.most_common(TOP_QUESTION_TYPES)
+        n_tasks = sum(self.tasks.values())
+        llava_total = sum(LLAVA_158K_MIX.values())
+        hist: Counter[str] = Counter()
+        for n in self.lengths:
+            for lo, hi in zip(LENGTH_BINS, [*LENGTH_BINS[1:], None], strict=True):
+                if hi is None or n < hi:
+                    hist[f"{lo}-{hi - 1}" if hi is not None else f"{lo}+"] += 1
+                    break
+        return {
+            "yes_no": {
+                "yes": self.yes,
+                "no": self.no,
+                "yes_share": round(self.yes / yn, 4) if yn else None,
+                "yes_no_answer_share": round(yn / self.answers, 4) if self.answers else None,
+            },
+            "question_types": {
+                "top": [{"first_words": q, "count": c, "share": round(c / total_q, 4)} for q, c in top],
+                "distinct": len(self.questions),
+                "questions": total_q,
+            },
+            "answer_words": {**distribution(self.lengths), "histogram": dict(hist)},
+            "distinct_n": {
+                f"distinct_{n}": round(len(g) / t, 4) if t else None
+                for n, g, t in zip((1, 2, 3), self._grams, self._gram_totals, strict=True)
+            }
+            | {"samples": self.distinct_sampled},
+            "task_mix": {
+                t: {
+                    "samples": c,
+                    "share": round(c / n_tasks, 4),
+                    "llava_158k_share": round(LLAVA_158K_MIX[t] / llava_total, 4)
+                    if t in LLAVA_158K_MIX
+                    else None,
+                }
+                for t, c in sorted(self.tasks.items())
+            },
+        }
