@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from datagen.commands._sources import COCO, INSTANCES, SPLIT
-
 
 _SHORT = {"samples": "n", "count_wrong": "count✗", "box_unmatched": "box✗", "near_dup": "near-dup"}
 
@@ -87,7 +87,8 @@ def audit(
     spec = TruthSpec(instances=instances, coco=coco, split=split, contexts=list(contexts))
     opts = AuditOptions(minhash=MinHashSpec(threshold, shingle), images=images, embed=embed,
                         html=not no_html, seed=seed, fail_on=fail_on)  # fmt: skip
-    console = Console()
+    # A log or CI page is not a terminal: give the table room instead of folding every cell.
+    console = Console(width=None if sys.stdout.isatty() else 140)
     if compare:
         if inputs:
             raise UsageError(
