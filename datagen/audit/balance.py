@@ -12,9 +12,12 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 from typing import Any
+
+import numpy as np
 
 from datagen.review.stats import LLAVA_158K_MIX, distribution
 
@@ -32,8 +35,10 @@ class Balance:
         self.questions: Counter[str] = Counter()
         self.lengths: list[int] = []
         self.tasks: Counter[str] = Counter()
-        self._grams: list[set[tuple[str, ...]]] = [set(), set(), set()]
-        self._gram_totals = [0, 0, 0]
+        # distinct-n over token ids: n-gram codes packed in int64 (ids < 2^21), counted with numpy
+        self._vocab: dict[str, int] = {}
+        self._next = itertools.count()
+        self._codes: list[list[np.ndarray]] = [[], [], []]
 
     def add(self, uid: int, task: str, human: list[list[str]], model: list[list[str]]) -> None:
         """One sample: its human turns' tokens and its model turns' tokens (from `tokenize`)."""
@@ -52,12 +57,15 @@ class Balance:
                     self.no += 1
             words = [t for t in tokens if t.isalnum()]
             self.lengths.append(len(words))
-            if sampled:
-                for n in (1, 2, 3):
-                    grams = zip(*(words[i:] for i in range(n)), strict=False)
-                    count = max(0, len(words) - n + 1)
-                    self._grams[n - 1].update(grams)
-                    self._gram_totals[n - 1] += count
+            if sampled and words:
+                ids = np.fromiter(map(self._vocab.setdefault, words, self._next), dtype=np.int64)
+                self._codes[0].append(ids)
+                self._codes[1].append((ids[:-1] << 21) | ids[1:])
+                self._codes[2].append((ids[:-2] << 42) | (ids[1:-1] << 21) | ids[2:])
+
+    def _distinct(self, n: int) -> float | None:
+        codes = np.concatenate(self._codes[n]) if self._codes[n] else np.zeros(0, dtype=np.int64)
+        return round(len(np.unique(codes)) / len(codes), 4) if len(codes) else None
 
     def figures(self) -> dict[str, Any]:
         yn = self.yes + self.no
@@ -84,10 +92,7 @@ class Balance:
                 "questions": total_q,
             },
             "answer_words": {**distribution(self.lengths), "histogram": dict(hist)},
-            "distinct_n": {
-                f"distinct_{n}": round(len(g) / t, 4) if t else None
-                for n, g, t in zip((1, 2, 3), self._grams, self._gram_totals, strict=True)
-            }
+            "distinct_n": {f"distinct_{n + 1}": self._distinct(n) for n in range(3)}
             | {"samples": self.distinct_sampled},
             "task_mix": {
                 t: {

@@ -38,10 +38,6 @@ class Collected:
     neardup: NearDuplicates | None = None
 
 
-def group_names(s: Sample) -> list[str]:
-    return [OVERALL, f"task:{s.task}", f"input:{s.input}", f"model:{s.model}"]
-
-
 def _objects(
     flag: dict[str, Any], mentions: list, texts: list[str], truth: Any, c: Counter[str], out: Collected
 ) -> None:
@@ -76,7 +72,9 @@ def _objects(
 def collect(samples: list[Sample], truth: TruthIndex, spec: MinHashSpec, seed: int = 0) -> Collected:
     out = Collected(balance=Balance(len(samples), seed), neardup=NearDuplicates(spec, len(samples)))
     assert out.balance is not None and out.neardup is not None
-    flags, balance, neardup, groups = out.flags, out.balance, out.neardup, out.groups
+    flags, balance, neardup = out.flags, out.balance, out.neardup
+    # Tallied per (task, input, model) and spread into the groups at the end: one update per sample.
+    combos: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
     for s in samples:
         human, model = turns(s.record)
         tokens = [tokenize(t) for t in model]
@@ -95,8 +93,7 @@ def collect(samples: list[Sample], truth: TruthIndex, spec: MinHashSpec, seed: i
                 c[f"hygiene:{kind.split(':', 1)[0]}"] += 1
         balance.add(s.uid, s.task, [tokenize(h[:_QUESTION_CHARS]) for h in human], tokens)
         neardup.add(s.uid, [t for tok in tokens for t in tok])
-        for g in group_names(s):
-            groups[g].update(c)
+        combos[(s.task, s.input, s.model)].update(c)
         flags.append(flag)
     out.clusters = neardup.clusters()
     for number, members in enumerate(out.clusters):
@@ -105,6 +102,9 @@ def collect(samples: list[Sample], truth: TruthIndex, spec: MinHashSpec, seed: i
             flags[uid]["near_dup"] = {"cluster": number, "size": len(members), "first": samples[head].key}
             if uid != head:
                 flags[uid]["near_dup"]["similarity"] = round(neardup.similarity(head, uid), 3)
-                for g in group_names(samples[uid]):
-                    groups[g]["redundant"] += 1
+                other = samples[uid]
+                combos[(other.task, other.input, other.model)]["redundant"] += 1
+    for (task, input_, model), c in combos.items():
+        for g in (OVERALL, f"task:{task}", f"input:{input_}", f"model:{model}"):
+            out.groups[g].update(c)
     return out

@@ -49,31 +49,40 @@ class TruthIndex:
     def add(self, truth: ImageTruth, image_id: Any, name: Any, captions: Any = None) -> None:
         key = _number(image_id) if image_id is not None else None
         if key is None and isinstance(name, str):
-            key = _number(Path(name).stem)
+            key = _number(_stem(name))
         if key is not None:
             self.by_id.setdefault(key, truth)
             if isinstance(captions, list):
                 self.captions.setdefault(key, [str(c) for c in captions])
         if isinstance(name, str) and name:
-            self.by_name.setdefault(Path(name).name, truth)
+            self.by_name.setdefault(_name(name), truth)
 
     def lookup(self, sample: Sample) -> ImageTruth | None:
         if sample.image:
-            found = self.by_name.get(Path(sample.image).name)
+            found = self.by_name.get(_name(sample.image))
             if found is not None:
                 return found
-            key = _number(Path(sample.image).stem)
+            key = _number(_stem(sample.image))
             if key is not None and key in self.by_id:
                 return self.by_id[key]
         key = _number(sample.id)
         return self.by_id.get(key) if key is not None else None
 
     def captions_of(self, sample: Sample) -> list[str]:
-        for value in (Path(sample.image).stem if sample.image else None, sample.id):
+        for value in (_stem(sample.image) if sample.image else None, sample.id):
             key = _number(value) if value else None
             if key is not None and key in self.captions:
                 return self.captions[key]
         return []
+
+
+# String operations rather than pathlib: these run once per sample and per image (158K + 118K).
+def _name(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def _stem(path: str) -> str:
+    return _name(path).rsplit(".", 1)[0]
 
 
 def _number(value: Any) -> int | None:

@@ -34,7 +34,7 @@ DEFAULT_SHINGLE = 3
 DEFAULT_NUM_PERM = 128
 SEED = 1
 _MIX = np.uint32(0x9E3779B1)  # odd multiplier combining token ids into a shingle hash
-_CHUNK_SHINGLES = 60_000  # shingles per numpy pass: num_perm x this many uint32 stay ~30 MB
+_CHUNK_SHINGLES = 8_000  # shingles per numpy pass: num_perm x this many uint32 (4 MB) stay in cache
 
 
 def require_datasketch() -> Any:
@@ -85,6 +85,7 @@ class Signer:
         self._b = np.asarray(b, dtype=np.uint32)[:, None]
         self._vocab: dict[str, int] = {}
         self._next = itertools.count(1)
+        self._buf = np.empty((spec.num_perm, 0), dtype=np.uint32)
 
     def ids(self, tokens: list[str]) -> list[int]:
         """Stable small ids per token (first seen, first numbered); C-speed through `map`."""
@@ -118,10 +119,17 @@ class Signer:
                 hv = _fmix32(np.concatenate([shingles[i] for i in rows]))
                 lengths = np.array([len(shingles[i]) for i in rows])
                 offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-                permuted = self._a * hv[None, :] + self._b  # (num_perm, shingles): wraps mod 2^32
+                # (num_perm, shingles) a*h + b, wrapping mod 2^32, computed in place in one buffer
+                permuted = np.multiply(self._a, hv[None, :], out=self._buffer(len(hv)))
+                np.add(permuted, self._b, out=permuted)
                 out[rows] = np.minimum.reduceat(permuted, offsets, axis=1).T
             start = stop
         return out
+
+    def _buffer(self, n: int) -> np.ndarray:
+        if self._buf.shape[1] < n:
+            self._buf = np.empty((self.spec.num_perm, max(n, _CHUNK_SHINGLES)), dtype=np.uint32)
+        return self._buf[:, :n]
 
     def signature_of(self, text: str) -> np.ndarray:
         return self.signatures([self.shingle_hashes(self.ids(tokenize(text)))])[0]

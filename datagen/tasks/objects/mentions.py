@@ -28,7 +28,7 @@ are not count claims: "one dog is running" is said of one of several dogs as oft
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from datagen.tasks.objects.synonyms import AMBIGUOUS, FUNCTION_WORDS, MODIFIER_USES, phrase_table
 
@@ -132,6 +132,8 @@ _DETERMINERS = frozenset(
     ]
 )
 _MAX_DESCRIBERS = 2
+_AFTER_CUES = frozenset({"nowhere", "absent", "missing", "not"})
+_COUNT_TOKENS = frozenset(w for w, v in _NUMBER_WORDS.items() if v >= 2) | frozenset(map(str, range(2, 1000)))
 
 # phrase → (category, plural); by first word, the phrases it starts, longest first.
 _PHRASES = phrase_table()
@@ -145,9 +147,8 @@ FIRST_WORDS: frozenset[str] = frozenset(_BY_FIRST)
 _PHRASE_WORDS = frozenset(w for p in _PHRASES for w in p.split())
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
-    """One object named in a text."""
+class Mention(NamedTuple):
+    """One object named in a text (a named tuple: the audit makes millions of them)."""
 
     words: str  # the phrase as matched, lowercase ("puppies", "hot dog")
     category: str  # the COCO category it names ("dog", "hot dog")
@@ -220,9 +221,13 @@ def find_mentions(text: str) -> list[Mention]:
 
 def mentions_in(tokens: list[str]) -> list[Mention]:
     """`find_mentions` on a text already split by `tokenize` (the audit tokenizes each text once)."""
-    starts = FIRST_WORDS.intersection(tokens)  # C-speed test: most tokens can start no phrase
+    present = set(tokens)
+    starts = FIRST_WORDS & present  # C-speed tests first: most texts lack most of what is looked for
     if not starts:
         return []
+    may_negate = not _NEGATION_CUES.isdisjoint(present)
+    may_negate_after = not _AFTER_CUES.isdisjoint(present)
+    may_count = not _COUNT_TOKENS.isdisjoint(present)
     out: list[Mention] = []
     n = len(tokens)
     skip_to = 0
@@ -240,9 +245,11 @@ def mentions_in(tokens: list[str]) -> list[Mention]:
                 break  # "bus stop": the bus only describes the stop
             if k == 1 and tok in AMBIGUOUS and nxt.isalpha() and nxt not in FUNCTION_WORDS:
                 break  # "an orange shirt", "a remote village"
-            negated = _negated_before(tokens, i) or _negated_after(tokens, end)
-            count = None if negated else _count_before(tokens, i)
-            out.append(Mention(" ".join(words), category, i, negated, count))
+            negated = (may_negate and _negated_before(tokens, i)) or (
+                may_negate_after and _negated_after(tokens, end)
+            )
+            count = _count_before(tokens, i) if may_count and not negated else None
+            out.append(Mention(words[0] if k == 1 else " ".join(words), category, i, negated, count))
             break
     return out
 
