@@ -41,11 +41,12 @@ from datagen.tasks.neardup import MinHashSpec  # noqa: E402
 from datagen.tasks.objects.mentions import find_mentions, tokenize  # noqa: E402
 from datagen.tasks.objects.synonyms import phrase_table  # noqa: E402
 
-FILLER = (
+_PROSE = (
     "the image shows a scene where light falls softly across the frame and everything seems calm "
     "people often enjoy moments like this because the setting feels relaxed and natural while the "
     "colours stay muted and the background adds some depth to the overall composition of the photo"
-).split()  # noqa: SIM905 (prose reads better than a list of words)
+)
+FILLER = _PROSE.split()
 MIX = {"conversation": 58 / 158, "detail_description": 23 / 158, "complex_reasoning": 77 / 158}
 
 
