@@ -117,7 +117,9 @@ def task_options(
     if structured:
         plain = [t for t in names if get_task(t).uses_llm and get_task(t).reply_format is None]
         if plain:
-            raise UsageError(f"--structured: {', '.join(plain)} has no JSON reply schema", hint="drop --structured")
+            raise UsageError(
+                f"--structured: {', '.join(plain)} has no JSON reply schema", hint="drop --structured"
+            )
     if image_token not in IMAGE_TOKEN_CHOICES:
         raise UsageError(f"--image-token {image_token!r} is not one of {', '.join(IMAGE_TOKEN_CHOICES)}")
     if instructions is not None:

@@ -54,7 +54,9 @@ def test_drifted_text_replies_are_reasked_and_structured_replies_are_not(coco_mi
     assert text_meta["template_hashes"] != json_meta["template_hashes"]
     # and the records are the same either way
     text_recs = {r["sample_id"]: r["conversations"] for r in read_jsonl(tmp_path / "text" / "results.jsonl")}
-    json_recs = {r["sample_id"]: r["conversations"] for r in read_jsonl(tmp_path / "structured" / "results.jsonl")}
+    json_recs = {
+        r["sample_id"]: r["conversations"] for r in read_jsonl(tmp_path / "structured" / "results.jsonl")
+    }
     assert len(json_recs) == samples
     clean = [sid for sid in json_recs if sid in text_recs]
     same = sum(text_recs[sid] == json_recs[sid] for sid in clean)
@@ -64,18 +66,24 @@ def test_drifted_text_replies_are_reasked_and_structured_replies_are_not(coco_mi
 def test_response_format_is_in_live_batch_and_dry_run_requests(coco_mini, tmp_path, capsys):
     live = Recording(ModelLike())
     with FakeServer(handler=live) as srv:
-        code, _, err = run_cli(_args(coco_mini, tmp_path / "live", srv.url, "--structured", "--limit", "2"), capsys)
+        code, _, err = run_cli(
+            _args(coco_mini, tmp_path / "live", srv.url, "--structured", "--limit", "2"), capsys
+        )
         assert code == 0, err
         live_bodies = list(live.bodies)  # the batch's lines are answered by the same handler
         os.environ["DATAGEN_BATCH_POLL"] = "0.01"
         try:
-            batch_args = _args(coco_mini, tmp_path / "batch", srv.url, "--structured", "--limit", "2", "--batch")
+            batch_args = _args(
+                coco_mini, tmp_path / "batch", srv.url, "--structured", "--limit", "2", "--batch"
+            )
             code, _, err = run_cli(batch_args, capsys)
         finally:
             del os.environ["DATAGEN_BATCH_POLL"]
         assert code == 0, err
     code, _, err = run_cli(
-        _args(coco_mini, tmp_path / "dry", "http://127.0.0.1:9/v1", "--structured", "--limit", "2", "--dry-run"),
+        _args(
+            coco_mini, tmp_path / "dry", "http://127.0.0.1:9/v1", "--structured", "--limit", "2", "--dry-run"
+        ),
         capsys,
     )
     assert code == 0, err

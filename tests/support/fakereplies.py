@@ -291,7 +291,9 @@ class ModelLike:
     few-shot text format otherwise, drifting in `drift` of the text replies; `bad_json` /
     `missing_field` of the JSON replies come back broken."""
 
-    def __init__(self, drift: float = 0.0, *, seed: int = 0, bad_json: float = 0.0, missing_field: float = 0.0):
+    def __init__(
+        self, drift: float = 0.0, *, seed: int = 0, bad_json: float = 0.0, missing_field: float = 0.0
+    ):
         self.drift, self.bad_json, self.missing_field = drift, bad_json, missing_field
         self.rng = random.Random(seed)
         self.kinds: collections.Counter[str] = collections.Counter()  # "<shape>:<drift>" or "<shape>:clean"

@@ -449,7 +449,9 @@ class FakeServer:
                 out.append({"id": rid, "custom_id": req["custom_id"], "response": resp, "error": None})
             else:
                 code = action.code if isinstance(action, Status) else 500
-                message = action.message if isinstance(action, Status) and action.message else f"status {code}"
+                message = (
+                    action.message if isinstance(action, Status) and action.message else f"status {code}"
+                )
                 self.log.append(Entry("/v1/batches#line", code, key, str(body.get("model")), "error"))
                 resp = {
                     "status_code": code,

@@ -118,7 +118,9 @@ def test_caption_rewrite_structured(tmp_path):
 def test_vqa_structured_shots_and_answer():
     from support.vqa import VQA_DATA
 
-    opts = task_options(["vqa_answer"], structured=True, flags={"questions": str(VQA_DATA / "questions_val2017.json")})
+    opts = task_options(
+        ["vqa_answer"], structured=True, flags={"questions": str(VQA_DATA / "questions_val2017.json")}
+    )
     jobs = build_jobs(["vqa_answer"], opts, val_contexts).jobs
     job = jobs[0]
     shots = [m["content"] for m in job.messages if m["role"] == "assistant"]

@@ -19,7 +19,6 @@ from datagen.prompts.instructions import load_instructions
 from datagen.prompts.templates import TaskTemplate, load_template
 from datagen.records import make_conversations, placement_rng
 from datagen.tasks.base import FilterFn, Job, JobSet, QAPairs, Rejected, Task, TaskOptions
-from datagen.tasks.structured import ReplyFormat, is_structured, nonempty, obj, string, structured_template
 from datagen.tasks.rewrite import filters as rf
 from datagen.tasks.rewrite.descriptions import (
     DEFAULT_MIN_WORDS,
@@ -29,6 +28,7 @@ from datagen.tasks.rewrite.descriptions import (
     short_input_rejection,
     split_short,
 )
+from datagen.tasks.structured import ReplyFormat, is_structured, nonempty, obj, string, structured_template
 
 DEFAULT_MIN_RATIO = 0.5
 # Used when a user's --templates-dir folder has no instruction list of its own.
@@ -94,7 +94,10 @@ REWRITE_FORMAT = ReplyFormat(
     schema=obj({"description": string("the corrected description, one clean English paragraph")}),
     to_json=lambda pairs: {"description": pairs[0][1]},
     to_pairs=lambda data, job: [
-        (str(job.source.get("instruction") or FALLBACK_INSTRUCTION), nonempty(data["description"], "description"))
+        (
+            str(job.source.get("instruction") or FALLBACK_INSTRUCTION),
+            nonempty(data["description"], "description"),
+        )
     ],
 )
 
@@ -126,7 +129,9 @@ class CaptionRewriteTask(Task):
         if self._template is None:
             tpl = load_template(self.name, opts.templates_dir)
             if opts.structured:  # the few-shot fixed paragraphs shown as JSON
-                tpl = structured_template(tpl, REWRITE_FORMAT, lambda _ctx, answer: [("", clean_reply(answer))])
+                tpl = structured_template(
+                    tpl, REWRITE_FORMAT, lambda _ctx, answer: [("", clean_reply(answer))]
+                )
             self._template = tpl
         return self._template
 

@@ -22,9 +22,14 @@ from datagen.prompts.templates import load_template
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import FilterFn, Job, JobSet, QAPairs, Task, TaskOptions
 from datagen.tasks.structured import is_structured, structured_template
-from datagen.tasks.vqa.candidates import answer_candidates, candidates_block, candidates_from_block, parse_questions
-from datagen.tasks.vqa.formats import IMG2LLM_FORMAT
+from datagen.tasks.vqa.candidates import (
+    answer_candidates,
+    candidates_block,
+    candidates_from_block,
+    parse_questions,
+)
 from datagen.tasks.vqa.files import write_vqa_examples
+from datagen.tasks.vqa.formats import IMG2LLM_FORMAT
 
 DEFAULT_CANDIDATES = 5
 
@@ -57,7 +62,9 @@ class Img2LLMQATask(Task):
         response_format = None
         if opts.structured:  # few-shot questions shown as JSON, paired with the example's own answers
             template = structured_template(
-                template, IMG2LLM_FORMAT, lambda ctx, answer: parse_questions(answer, candidates_from_block(ctx))
+                template,
+                IMG2LLM_FORMAT,
+                lambda ctx, answer: parse_questions(answer, candidates_from_block(ctx)),
             )
             response_format = IMG2LLM_FORMAT.response_format()
         records = list(sources)
