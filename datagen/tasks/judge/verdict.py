@@ -152,4 +152,3 @@ PAIR_VERDICT = ReplyFormat(
 def verdict_fields(pairs: QAPairs) -> dict[str, Any]:
     """Parsed pairs → the results line's fields (scores as integers)."""
     return {k: (v if k == "reason" else int(v)) for k, v in pairs}
-
