@@ -128,6 +128,8 @@ def test_structured_run_beside_a_text_run_resends_only_under_new_keys(coco_mini,
         assert len(srv.log) == 3
         assert run_cli([*base, "--structured"], capsys)[0] == 0  # new keys: sent again
         assert len(srv.log) == 6
+        assert run_cli([*base, "--structured"], capsys)[0] == 0  # structured re-run: nothing to send
+        assert len(srv.log) == 6
     rows = read_jsonl(tmp_path / "r" / "results.jsonl")
     assert len(rows) == 6 and len({r["request_key"] for r in rows}) == 6
 
