@@ -143,7 +143,7 @@ def test_a_server_refusing_response_format_stops_the_run(coco_mini, tmp_path, ca
             code, _, err = run_cli(_args(coco_mini, tmp_path / "r", srv.url, "--structured", *extra), capsys)
         finally:
             del os.environ["DATAGEN_BATCH_POLL"]
-        chat = [e for e in srv.log if e.path == "/v1/chat/completions"]
+    chat = [e for e in srv.log if e.path == "/v1/chat/completions"]  # the server has stopped: all logged
     assert_one_line_error(code, err, "refuses response_format", "drop --structured")
     if mode == "live":
         assert len(chat) <= 4  # at most what was in flight: not 240 failed requests
