@@ -104,7 +104,7 @@ def collect(samples: list[Sample], truth: TruthIndex, spec: MinHashSpec, seed: i
                 flags[uid]["near_dup"]["similarity"] = round(neardup.similarity(head, uid), 3)
                 other = samples[uid]
                 combos[(other.task, other.input, other.model)]["redundant"] += 1
-    for (task, input_, model), c in combos.items():
-        for g in (OVERALL, f"task:{task}", f"input:{input_}", f"model:{model}"):
+    for (task, input_, model_name), c in combos.items():
+        for g in (OVERALL, f"task:{task}", f"input:{input_}", f"model:{model_name}"):
             out.groups[g].update(c)
     return out

@@ -62,13 +62,13 @@ def count_claims(mentions: list[Mention], truth: ImageTruth) -> list[dict[str, A
     """Every count claim about a category the image has, with the annotated count."""
     out = []
     for m in mentions:
-        if m.count is None or m.category not in truth.present:
+        if m.number is None or m.category not in truth.present:
             continue
-        claim: dict[str, Any] = {"category": m.category, "words": m.words, "claimed": m.count}
+        claim: dict[str, Any] = {"category": m.category, "words": m.words, "claimed": m.number}
         if m.category in truth.crowd or m.category in _PAIRED:
             claim["verdict"] = "unknown_count"
         else:
             annotated = truth.counts.get(m.category, 0)
-            claim.update(annotated=annotated, verdict="ok" if annotated == m.count else "wrong")
+            claim.update(annotated=annotated, verdict="ok" if annotated == m.number else "wrong")
         out.append(claim)
     return out

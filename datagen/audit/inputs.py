@@ -2,16 +2,13 @@
 
 An input is a run directory, a `results.jsonl`, a LLaVA JSON array (ours, LLaVA-Instruct-158K or
 any tool's: only `conversations` is needed) or a Hugging Face dataset folder written by
-`datagen export hf` (parquet shards or `save_to_disk`). Records are NOT rejected for breaking
+`datagen export hf` (parquet shards or `save_to_disk`), all read by `rundir.samples.load_samples`. Records are NOT rejected for breaking
 LLaVA's loader rules: finding those is the hygiene check's job. A record that is not an object, or
 has no `conversations` list, is counted under hygiene too, never dropped silently.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,43 +45,10 @@ def _text(v: Any) -> str:
     return v if isinstance(v, str) else "" if v is None else str(v)
 
 
-def _hf_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of a dataset folder written by `datagen export hf` (every split, in split order)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import datasets
-
-    if (path / "dataset_dict.json").exists() or (path / "dataset_info.json").exists():
-        loaded = datasets.load_from_disk(str(path))
-        parts = list(loaded.values()) if isinstance(loaded, datasets.DatasetDict) else [loaded]
-    else:
-        files = sorted(str(p) for p in path.rglob("*.parquet"))
-        if not files:
-            raise InputError(
-                f"{path}: not a run directory or dataset folder (no results.jsonl, dataset_dict.json or *.parquet)",
-                hint="pass a run dir, a LLaVA .json file or a `datagen export hf` folder",
-            )
-        parts = [datasets.load_dataset("parquet", data_files=files, split="train")]
-    rows: list[dict[str, Any]] = []
-    for part in parts:
-        for row in part:
-            image = row.get("image")
-            if isinstance(image, dict):  # embedded Image feature: keep its file name
-                image = image.get("path")
-            rec = {k: v for k, v in row.items() if k not in ("image", "extra") and v is not None}
-            rec["image"] = image
-            if isinstance(row.get("extra"), str) and row["extra"]:
-                with contextlib.suppress(ValueError):  # not ours: keep the row without its extras
-                    rec.update(json.loads(row["extra"]))
-            rows.append(rec)
-    return rows
-
-
 def read_input(path: Path) -> list[Any]:
-    """The raw records of one input."""
+    """The raw records of one input (the readers every command shares, HF dataset folders included)."""
     if not path.exists():
         raise InputError(f"{path}: no such file or folder", hint="check the path")
-    if path.is_dir() and not is_run_dir(path):
-        return _hf_rows(path)
     return load_samples(path, validate=False)
 
 

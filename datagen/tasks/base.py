@@ -24,11 +24,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from datagen.errors import ParseError
 from datagen.records import make_conversations, placement_rng
 from datagen.rundir.store import RunStore
+
+if TYPE_CHECKING:
+    from datagen.tasks.structured import ReplyFormat
 
 Message = dict[str, Any]
 QAPairs = list[tuple[str, str]]
@@ -47,6 +50,9 @@ class Job:
     source: dict[str, Any]  # the input row this job came from (context record, description row, ...)
     template_hash: str = ""
     max_tokens: int | None = None  # task default; the CLI's --max-tokens overrides
+    # With --structured: the `response_format` sent with the request (a JSON schema of the reply);
+    # None for text replies. The task's `parse` reads JSON when it is set.
+    response_format: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,7 @@ class TaskOptions:
     disabled_filters: set[str] = field(default_factory=set)
     enabled_filters: set[str] = field(default_factory=set)  # --filter NAME: optional filters turned on
     instructions: str | None = None  # --instructions FILE (detail_description, caption_rewrite)
+    structured: bool = False  # --structured: ask for JSON replies of the task's schema
     task_options: list[Any] = field(default_factory=list)
 
     def of(self, kind: type[T]) -> T:
@@ -122,6 +129,8 @@ class Task:
     # Names in `filters()` that run only when asked for (`--filter NAME`), e.g. the LLaVA tasks'
     # `hallucination` and `near_duplicate`; every other filter runs unless `--no-filter NAME`.
     optional_filters: tuple[str, ...] = ()
+    # The JSON shape of the reply for --structured (`tasks.structured.ReplyFormat`); None = text only.
+    reply_format: ReplyFormat | None = None
 
     def load_sources(self, opts: TaskOptions) -> list[dict[str, Any]] | None:
         """Tasks whose input is not context records read it here; None = use the context records."""

@@ -154,7 +154,7 @@ class Mention(NamedTuple):
     category: str  # the COCO category it names ("dog", "hot dog")
     start: int  # token index of its first word
     negated: bool = False
-    count: int | None = None  # a count claim before it ("three giraffes" → 3), else None
+    number: int | None = None  # a count claim before it ("three giraffes" → 3), else None
 
 
 def tokenize(text: str) -> list[str]:

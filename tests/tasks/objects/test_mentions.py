@@ -104,4 +104,4 @@ def test_negation_scope_ends_where_the_clause_does(text: str, expected: set[str]
 )
 def test_count_claims(text: str, count: int | None) -> None:
     (mention,) = find_mentions(text)
-    assert mention.count == count
+    assert mention.number == count
