@@ -66,6 +66,11 @@ _API: dict[str, str] = {
     "export_minigpt4": "datagen.export.minigpt4:export_minigpt4",
     "build_review": "datagen.review.build:build_review",
     "dataset_stats": "datagen.review.stats:dataset_stats",
+    # audit
+    "run_audit": "datagen.audit.run:run_audit",
+    "AuditOptions": "datagen.audit.run:AuditOptions",
+    "TruthSpec": "datagen.audit.truth:TruthSpec",
+    "find_mentions": "datagen.tasks.objects.mentions:find_mentions",
     # the training API (needs the `train` extra)
     "SupervisedDataset": "datagen.adapter.torch_data:SupervisedDataset",
     "Collator": "datagen.adapter.torch_data:Collator",

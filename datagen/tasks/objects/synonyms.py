@@ -17,63 +17,22 @@ from __future__ import annotations
 
 from datagen.tasks.grounded.nouns import COCO_CATEGORIES
 
+# One-word entries of the two longest lists, space-separated.
+_PERSON_WORDS = (
+    "person/people persons man/men woman/women boy girl child/children kid baby/babies "
+    "toddler teenager teen adult lady/ladies gentleman/gentlemen guy player skier snowboarder "
+    "surfer skateboarder rider cyclist biker pedestrian passenger spectator tourist worker "
+    "chef waiter waitress officer policeman/policemen policewoman/policewomen soldier catcher "
+    "umpire referee athlete student crowd friend customer vendor farmer driver "
+    "businessman/businessmen mother father daughter grandmother grandfather infant"
+)
+_BIRD_WORDS = (
+    "bird seagull gull pigeon duck goose/geese swan parrot crow sparrow eagle hawk owl "
+    "chicken hen rooster pelican flamingo"
+)
+
 SYNONYMS: dict[str, list[str]] = {
-    "person": [
-        "person/people",
-        "persons",
-        "man/men",
-        "woman/women",
-        "boy",
-        "girl",
-        "child/children",
-        "kid",
-        "baby/babies",
-        "toddler",
-        "teenager",
-        "teen",
-        "adult",
-        "lady/ladies",
-        "gentleman/gentlemen",
-        "guy",
-        "player",
-        "skier",
-        "snowboarder",
-        "surfer",
-        "skateboarder",
-        "rider",
-        "cyclist",
-        "biker",
-        "pedestrian",
-        "passenger",
-        "spectator",
-        "tourist",
-        "worker",
-        "chef",
-        "waiter",
-        "waitress",
-        "officer",
-        "policeman/policemen",
-        "policewoman/policewomen",
-        "soldier",
-        "catcher",
-        "umpire",
-        "referee",
-        "athlete",
-        "student",
-        "crowd",
-        "friend",
-        "customer",
-        "vendor",
-        "farmer",
-        "driver",
-        "businessman/businessmen",
-        "mother",
-        "father",
-        "daughter",
-        "grandmother",
-        "grandfather",
-        "infant",
-    ],
+    "person": _PERSON_WORDS.split(),
     "bicycle": ["bicycle", "bike", "mountain bike", "road bike"],
     "car": ["car", "automobile", "sedan", "taxi", "cab", "suv", "jeep", "minivan", "convertible"],
     "motorcycle": ["motorcycle", "motorbike", "motor bike", "scooter", "moped", "dirt bike"],
@@ -87,26 +46,7 @@ SYNONYMS: dict[str, list[str]] = {
     "stop sign": ["stop sign"],
     "parking meter": ["parking meter"],
     "bench": ["bench/benches", "park bench/park benches"],
-    "bird": [
-        "bird",
-        "seagull",
-        "gull",
-        "pigeon",
-        "duck",
-        "goose/geese",
-        "swan",
-        "parrot",
-        "crow",
-        "sparrow",
-        "eagle",
-        "hawk",
-        "owl",
-        "chicken",
-        "hen",
-        "rooster",
-        "pelican",
-        "flamingo",
-    ],  # fmt: skip
+    "bird": _BIRD_WORDS.split(),
     "cat": ["cat", "kitten", "kitty/kitties"],
     "dog": ["dog", "puppy/puppies", "pup"],
     "horse": ["horse", "pony/ponies", "foal", "stallion", "mare"],
