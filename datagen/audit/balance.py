@@ -73,12 +73,13 @@ class Balance:
         top = self.questions.most_common(TOP_QUESTION_TYPES)
         n_tasks = sum(self.tasks.values())
         llava_total = sum(LLAVA_158K_MIX.values())
-        hist: Counter[str] = Counter()
-        for n in self.lengths:
-            for lo, hi in zip(LENGTH_BINS, [*LENGTH_BINS[1:], None], strict=True):
-                if hi is None or n < hi:
-                    hist[f"{lo}-{hi - 1}" if hi is not None else f"{lo}+"] += 1
-                    break
+        edges = np.searchsorted(
+            np.array(LENGTH_BINS[1:]), np.array(self.lengths, dtype=np.int64), side="right"
+        )
+        labels = [f"{lo}-{hi - 1}" for lo, hi in zip(LENGTH_BINS, LENGTH_BINS[1:], strict=False)]
+        labels.append(f"{LENGTH_BINS[-1]}+")
+        per_bin = np.bincount(edges, minlength=len(labels))
+        hist = {label: int(c) for label, c in zip(labels, per_bin, strict=True) if c}  # in bin order
         return {
             "yes_no": {
                 "yes": self.yes,

@@ -76,6 +76,7 @@ def plots(figures: dict[str, Any]) -> list[tuple[str, str]]:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         return []
     out = []
@@ -86,6 +87,7 @@ def plots(figures: dict[str, Any]) -> list[tuple[str, str]]:
         fig, ax = plt.subplots(figsize=(6, 0.28 * len(items) + 1.2))
         ax.barh([k for k, _ in items][::-1], [v for _, v in items][::-1], color="#3a63d8")
         ax.set_xlabel(xlabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of samples, answers, questions
         ax.set_title(title)
         out.append((title, _png(fig)))
 
@@ -93,7 +95,7 @@ def plots(figures: dict[str, Any]) -> list[tuple[str, str]]:
         "Hallucinated categories (samples)", list(figures["hallucinated_categories"].items())[:15], "samples"
     )
     hist = figures["balance"]["answer_words"].get("histogram", {})
-    barh("Answer length (words per answer)", list(hist.items()), "answers")
+    barh("Answer length (words per answer)", list(hist.items()), "answers")  # in bin order, short on top
     top = figures["balance"]["question_types"]["top"][:15]
     barh("Question types (first two words)", [(q["first_words"], q["count"]) for q in top], "questions")
     tasks = {g.split(":", 1)[1]: f for g, f in figures["groups"].items() if g.startswith("task:")}
