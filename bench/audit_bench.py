@@ -36,6 +36,7 @@ from datagen.audit.inputs import load_inputs, turns  # noqa: E402
 from datagen.audit.neardup import NearDuplicates  # noqa: E402
 from datagen.audit.run import AuditOptions, run_audit  # noqa: E402
 from datagen.audit.truth import TruthSpec  # noqa: E402
+from datagen.common.jsonio import gc_paused  # noqa: E402
 from datagen.tasks.grounded.nouns import COCO_CATEGORIES, noun  # noqa: E402
 from datagen.tasks.neardup import MinHashSpec  # noqa: E402
 from datagen.tasks.objects.mentions import find_mentions, tokenize  # noqa: E402
@@ -173,10 +174,11 @@ def main() -> None:
     print("3. near-duplicate pass (signatures + LSH + clusters):")
     for n in sorted({min(20_000, len(tokens)), min(80_000, len(tokens)), len(tokens)}):
         t = time.perf_counter()
-        nd = NearDuplicates(MinHashSpec(), n)
-        for uid in range(n):
-            nd.add(uid, tokens[uid])
-        clusters = nd.clusters()
+        with gc_paused():  # as run_audit does
+            nd = NearDuplicates(MinHashSpec(), n)
+            for uid in range(n):
+                nd.add(uid, tokens[uid])
+            clusters = nd.clusters()
         s = time.perf_counter() - t
         print(f"   {n:>7,} samples: {s:5.1f} s, {s / n * 1e6:5.1f} µs/sample, {len(clusters):,} clusters")
     print(

@@ -23,6 +23,7 @@ from datagen.review.stats import LLAVA_158K_MIX, distribution
 
 DISTINCT_SAMPLE = 10_000
 TOP_QUESTION_TYPES = 20
+_PUNCTUATION = (".", ",", ";", ":", "!", "?")
 LENGTH_BINS = [0, 5, 10, 20, 40, 60, 80, 100, 150, 200, 300, 500]
 
 
@@ -55,9 +56,12 @@ class Balance:
                     self.yes += 1
                 elif tokens[0] == "no":
                     self.no += 1
-            words = [t for t in tokens if t.isalnum()]
-            self.lengths.append(len(words))
-            if sampled and words:
+            # Tokens are words, numbers or one punctuation mark each: count the marks at C speed.
+            self.lengths.append(len(tokens) - sum(map(tokens.count, _PUNCTUATION)))
+            if not sampled:
+                continue
+            words = [t for t in tokens if t not in _PUNCTUATION]
+            if words:
                 ids = np.fromiter(map(self._vocab.setdefault, words, self._next), dtype=np.int64)
                 self._codes[0].append(ids)
                 self._codes[1].append((ids[:-1] << 21) | ids[1:])
