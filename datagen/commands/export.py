@@ -47,6 +47,13 @@ def _shared_command(fmt: str):  # type: ignore[no-untyped-def]
         name: str = A.NAME,
         source: str | None = A.SOURCE,
         overwrite: bool = A.OVERWRITE,
+        image_mode: str | None = A.IMAGE_MODE,
+        mix: list[str] | None = A.MIX,
+        image_url_prefix: str | None = A.IMAGE_URL_PREFIX,
+        max_file_mb: float | None = A.MAX_FILE_MB,
+        min_pixels: int | None = A.MIN_PIXELS,
+        max_pixels: int | None = A.MAX_PIXELS,
+        vqa_annotations: Path | None = A.VQA_ANNOTATIONS,
     ) -> None:
         A.adapt(
             fmt,
@@ -62,6 +69,13 @@ def _shared_command(fmt: str):  # type: ignore[no-untyped-def]
             source,
             False,
             overwrite,
+            image_mode,
+            mix,
+            image_url_prefix,
+            max_file_mb,
+            min_pixels,
+            max_pixels,
+            vqa_annotations,
         )
 
     return command
