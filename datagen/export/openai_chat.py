@@ -50,8 +50,8 @@ def image_problems(media: Media, n: int) -> list[str]:
 class Parts:
     """JSONL lines into numbered part files, a new part before one would pass a limit."""
 
-    def __init__(self, folder: Path, max_bytes: int) -> None:
-        self.folder, self.max_bytes = folder, max_bytes
+    def __init__(self, folder: Path, max_mb: float) -> None:
+        self.folder, self.max_mb, self.max_bytes = folder, max_mb, int(max_mb * 1024 * 1024)
         self.files: list[Path] = []
         self.handle: IO[bytes] | None = None
         self.bytes = self.images = 0
@@ -59,7 +59,7 @@ class Parts:
     def add(self, line: bytes, has_image: bool) -> None:
         if len(line) > self.max_bytes:
             raise UsageError(
-                f"one example is {len(line) / 2**20:.2f} MB, more than --max-file-mb {self.max_bytes / 2**20:g}"
+                f"one example is {len(line) / 2**20:.2f} MB, more than --max-file-mb {self.max_mb:g}"
             )
         full = self.bytes + len(line) > self.max_bytes or (has_image and self.images >= MAX_IMAGE_EXAMPLES)
         if self.handle is None or full:
@@ -102,7 +102,7 @@ def write(records: list[dict[str, Any]], paths: Any, out: Path, options: dict[st
         )
     encode = json.JSONEncoder(ensure_ascii=False).encode
     with trainer_folder(out, media) as tmp:
-        parts = Parts(tmp, int(max_mb * 1024 * 1024))
+        parts = Parts(tmp, max_mb)
         for r in rows(records, media, "openai"):
             line = (encode(to_openai(r.converted.turns, media.url(r.index))) + "\n").encode("utf-8")
             parts.add(line, media.has_image(r.index))

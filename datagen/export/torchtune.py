@@ -33,7 +33,10 @@ def config(data: Path, image_dir: str) -> str:
         "    conversations: dialogue",
         "    image: image_path",
         '  image_tag: "<image>"',
-        f"  image_dir: {yaml_value(image_dir)}" if image_dir else "  # image_dir: <your image folder>",
+        # torchtune requires image_dir; without --images the names are relative to a folder we do not know
+        f"  image_dir: {yaml_value(image_dir)}"
+        if image_dir
+        else '  image_dir: "."  # set to your image folder',
     ]
     return "\n".join(lines) + "\n"
 
