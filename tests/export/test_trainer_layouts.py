@@ -151,8 +151,10 @@ def test_qwen_bbox_2d_round_trip(fmt, train_run, coco_mini, tmp_path, capsys):
         assert sum(t["value"].count("<image>") for t in conv if t["from"] == "human") == 1
         assert not any("<image>" in t["value"] for t in conv if t["from"] == "gpt")
         w, h = size[rec["image"]]
-        if fmt == "qwen2.5-vl":
-            rh, rw = _qwen_resized(w, h, 28 * 28 * 16, 28 * 28 * 256)
+        if fmt == "qwen2.5-vl":  # transformers' copy of Qwen's resize rule (the processor is checked below)
+            from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import smart_resize
+
+            rh, rw = smart_resize(h, w, 28, 28 * 28 * 16, 28 * 28 * 256)
         else:
             rw = rh = 1000
         if fact["kind"] == "locate":
