@@ -26,6 +26,12 @@ NAME = typer.Option("datagen", "--name", help="llama-factory: dataset name in da
 SOURCE = typer.Option(None, "--source", help="cauldron: value of `source` (default: the task).")
 LINK = typer.Option(False, "--link", help="minigpt4: symlink images instead of copying.")
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace an existing output.")
+MIN_JUDGE_SCORE = typer.Option(
+    None, "--min-judge-score", min=1, max=10, help="Keep only samples a `datagen judge` run scored N or more."
+)
+JUDGE = typer.Option(
+    None, "--judge", help="The judge directory (`datagen judge --out`) --min-judge-score reads."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +52,8 @@ def adapt(
     source: str | None = SOURCE,
     link: bool = LINK,
     overwrite: bool = OVERWRITE,
+    min_judge_score: int | None = MIN_JUDGE_SCORE,
+    judge: Path | None = JUDGE,
 ) -> None:
     """Convert samples to a trainer's format (LLaVA, LLaMA-Factory, TRL, the_cauldron, MiniGPT-4)."""
     from datagen.export.flow import run_export
@@ -62,7 +70,11 @@ def adapt(
         seed=seed,
         overwrite=overwrite,
         options={"name": name, "source": source, "link": link},
+        judge=judge,
+        min_judge_score=min_judge_score,
     )
+    for note in result.notes:
+        typer.echo(note, err=True)
     if result.skipped_images:
         typer.echo(result.skipped_images, err=True)
     typer.echo(f"Wrote {result.written} {fmt} samples to {out}")

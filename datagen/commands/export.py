@@ -47,6 +47,8 @@ def _shared_command(fmt: str):  # type: ignore[no-untyped-def]
         name: str = A.NAME,
         source: str | None = A.SOURCE,
         overwrite: bool = A.OVERWRITE,
+        min_judge_score: int | None = A.MIN_JUDGE_SCORE,
+        judge: Path | None = A.JUDGE,
     ) -> None:
         A.adapt(
             fmt,
@@ -62,6 +64,8 @@ def _shared_command(fmt: str):  # type: ignore[no-untyped-def]
             source,
             False,
             overwrite,
+            min_judge_score,
+            judge,
         )
 
     return command

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from datagen.commands import adapt as A
 from datagen.commands._argv import typed_command
 from datagen.errors import UsageError
 
@@ -41,6 +42,8 @@ def export_hf(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out folder."),
     push_to_hub: str = typer.Option(None, "--push-to-hub", help="Also upload to this Hub dataset repo."),
     private: bool = typer.Option(False, "--private", help="Create the Hub repo as private."),
+    min_judge_score: int | None = A.MIN_JUDGE_SCORE,
+    judge: Path | None = A.JUDGE,
 ) -> None:
     """Export samples as a Hugging Face dataset with an explicit schema and a dataset card."""
     from datagen.export import card
@@ -59,6 +62,12 @@ def export_hf(
     refuse_overwriting_inputs(inputs, [out], replaces_folder=True)
     excluded = read_id_list(exclude_ids) if exclude_ids else None
     loaded = export_hf.read_inputs(list(inputs), exclude_ids=excluded, default_task=task)
+    if judge is not None or min_judge_score is not None:
+        from datagen.export.outputs import keep_judged
+
+        for inp in loaded:
+            inp.records, note = keep_judged(inp.records, judge, min_judge_score)
+            typer.echo(f"{inp.path}: {note}", err=True)
     plan = export_hf.plan_export(
         loaded,
         split=split,
