@@ -35,6 +35,8 @@ _API: dict[str, str] = {
     "RewriteOptions": "datagen.tasks.rewrite.task:RewriteOptions",
     "VQAOptions": "datagen.tasks.vqa.answer:VQAOptions",
     "Img2LLMOptions": "datagen.tasks.vqa.img2llm:Img2LLMOptions",
+    "JudgeOptions": "datagen.tasks.judge.options:JudgeOptions",
+    "ReplyFormat": "datagen.tasks.structured:ReplyFormat",
     "read_descriptions": "datagen.tasks.rewrite.descriptions:read_descriptions",
     "split_short": "datagen.tasks.rewrite.descriptions:split_short",
     "rewrite_filters": "datagen.tasks.rewrite.filters",
@@ -56,6 +58,7 @@ _API: dict[str, str] = {
     "load_samples": "datagen.rundir.samples:load_samples",
     "load_many": "datagen.rundir.samples:load_many",
     "read_id_list": "datagen.rundir.samples:read_id_list",
+    "load_judge_scores": "datagen.rundir.judged:load_judge_scores",
     # export, review, stats
     "FORMATS": "datagen.export.registry:FORMATS",
     "run_export": "datagen.export.flow:run_export",

@@ -16,7 +16,19 @@ import click
 import typer
 
 from datagen import __version__
-from datagen.commands import adapt, cc3m, context, demo, diff, export, generate, review, stats, templates
+from datagen.commands import (
+    adapt,
+    cc3m,
+    context,
+    demo,
+    diff,
+    export,
+    generate,
+    judge,
+    review,
+    stats,
+    templates,
+)
 from datagen.commands import eval as eval_cmd
 from datagen.errors import DatagenError, redact
 
@@ -31,7 +43,20 @@ app = typer.Typer(
 
 # Command modules, each exposing `register(app)`. Order is the order in `datagen --help`. They import
 # the library lazily inside each command, so `datagen --help` stays fast.
-COMMAND_MODULES = [demo, context, generate, templates, export, cc3m, adapt, review, stats, diff, eval_cmd]
+COMMAND_MODULES = [
+    demo,
+    context,
+    generate,
+    judge,
+    templates,
+    export,
+    cc3m,
+    adapt,
+    review,
+    stats,
+    diff,
+    eval_cmd,
+]
 
 
 def _version(value: bool) -> None:

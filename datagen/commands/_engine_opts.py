@@ -57,6 +57,12 @@ TEMPERATURE = typer.Option(
     DEFAULT_TEMPERATURE, "--temperature", min=0.0, max=2.0, help="Sampling temperature."
 )
 QUIET = typer.Option(False, "--quiet", help="No progress display or summary table.")
+STRUCTURED = typer.Option(
+    False,
+    "--structured",
+    help="Ask for JSON replies of each task's schema (response_format json_schema); the few-shot "
+    "answers are shown as JSON too.",
+)
 NO_FILTER = typer.Option(None, "--no-filter", help="Disable a quality filter by name (repeatable).")
 
 

@@ -70,6 +70,14 @@ def format_options(
     }
 
 
+MIN_JUDGE_SCORE = typer.Option(
+    None, "--min-judge-score", min=1, max=10, help="Keep only samples a `datagen judge` run scored N or more."
+)
+JUDGE = typer.Option(
+    None, "--judge", help="The judge directory (`datagen judge --out`) --min-judge-score reads."
+)
+
+
 def register(app: typer.Typer) -> None:
     app.command("adapt")(adapt)
 
@@ -95,6 +103,8 @@ def adapt(
     min_pixels: int | None = MIN_PIXELS,
     max_pixels: int | None = MAX_PIXELS,
     vqa_annotations: Path | None = VQA_ANNOTATIONS,
+    min_judge_score: int | None = MIN_JUDGE_SCORE,
+    judge: Path | None = JUDGE,
 ) -> None:
     """Convert samples to a trainer's format (see `datagen export --help` for the list)."""
     from datagen.export.flow import run_export
@@ -122,9 +132,11 @@ def adapt(
             max_pixels,
             vqa_annotations,
         ),
+        judge=judge,
+        min_judge_score=min_judge_score,
     )
+    for note in result.notes:
+        typer.echo(note, err=True)
     if result.skipped_images:
         typer.echo(result.skipped_images, err=True)
-    for note in result.notes:
-        typer.echo(f"Note: {note}", err=True)
     typer.echo(f"Wrote {result.written} {fmt} samples to {out}")

@@ -54,6 +54,8 @@ def _shared_command(fmt: str):  # type: ignore[no-untyped-def]
         min_pixels: int | None = A.MIN_PIXELS,
         max_pixels: int | None = A.MAX_PIXELS,
         vqa_annotations: Path | None = A.VQA_ANNOTATIONS,
+        min_judge_score: int | None = A.MIN_JUDGE_SCORE,
+        judge: Path | None = A.JUDGE,
     ) -> None:
         A.adapt(
             fmt,
@@ -76,6 +78,8 @@ def _shared_command(fmt: str):  # type: ignore[no-untyped-def]
             min_pixels,
             max_pixels,
             vqa_annotations,
+            min_judge_score,
+            judge,
         )
 
     return command

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from datagen.commands import adapt as A
 from datagen.commands._argv import typed_command
 from datagen.errors import UsageError
 
@@ -41,6 +42,8 @@ def export_hf(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out folder."),
     push_to_hub: str = typer.Option(None, "--push-to-hub", help="Also upload to this Hub dataset repo."),
     private: bool = typer.Option(False, "--private", help="Create the Hub repo as private."),
+    min_judge_score: int | None = A.MIN_JUDGE_SCORE,
+    judge: Path | None = A.JUDGE,
 ) -> None:
     """Export samples as a Hugging Face dataset with an explicit schema and a dataset card."""
     from datagen.export import card
@@ -59,6 +62,12 @@ def export_hf(
     refuse_overwriting_inputs(inputs, [out], replaces_folder=True)
     excluded = read_id_list(exclude_ids) if exclude_ids else None
     loaded = export_hf.read_inputs(list(inputs), exclude_ids=excluded, default_task=task)
+    if judge is not None or min_judge_score is not None:
+        from datagen.export.outputs import keep_judged
+
+        for inp in loaded:
+            inp.records, note = keep_judged(inp.records, judge, min_judge_score)
+            typer.echo(f"{inp.path}: {note}", err=True)
     plan = export_hf.plan_export(
         loaded,
         split=split,
@@ -72,16 +81,21 @@ def export_hf(
         typer.echo(f"Skipped {plan.images.dropped} rows: {dropped}", err=True)  # type: ignore[union-attr]
     command = typed_command(ctx, "datagen export hf")
 
-    def render(p: export_hf.ExportPlan, tables: dict) -> str:
+    def render(p: export_hf.ExportPlan, tables: dict, data_files: dict[str, str]) -> str:
         kept = [r for rs in p.splits.values() for r in rs]
         stats = card.card_stats(tables, kept, [i.meta for i in p.inputs])
         if contexts:
             card.add_context_sources(stats, contexts, {str(r["id"]) for r in kept})
         return card.render_card(
-            stats, command=command, fmt=fmt, embedded_images=embed_images, dropped=dropped
+            stats,
+            command=command,
+            fmt=fmt,
+            embedded_images=embed_images,
+            dropped=dropped,
+            data_files=data_files,
         )
 
-    counts = export_hf_write.write_export(
+    counts, fingerprint = export_hf_write.write_export(
         plan,
         out,
         fmt=fmt,
@@ -91,7 +105,9 @@ def export_hf(
         card_text=render,
     )
     summary = ", ".join(f"{k}: {v}" for k, v in counts.items())
-    typer.echo(f"Wrote {sum(counts.values())} samples ({summary}) to {out} as {fmt}")
+    typer.echo(
+        f"Wrote {sum(counts.values())} samples ({summary}) to {out} as {fmt} (fingerprint {fingerprint})"
+    )
     if push_to_hub and token:
         url = export_hub.push_folder(out, push_to_hub, token=token, private=private)
         typer.echo(f"Pushed to {url}")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from datagen.commands import adapt as A
+
 
 def register(export_app: typer.Typer) -> None:
     @export_app.command("llava")
@@ -25,13 +27,23 @@ def register(export_app: typer.Typer) -> None:
             help="JSON array (as downloaded from `datagen review`) or text file of ids / sample ids to drop.",
         ),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
+        min_judge_score: int | None = A.MIN_JUDGE_SCORE,
+        judge: Path | None = A.JUDGE,
     ) -> None:
         """Write one JSON array of {id, image, conversations}, loadable by LLaVA's training loader as is."""
         from datagen.export.llava import export_llava
 
         summary = export_llava(
-            inputs, out, per_task=per_task, exclude_ids_file=exclude_ids, overwrite=overwrite
+            inputs,
+            out,
+            per_task=per_task,
+            exclude_ids_file=exclude_ids,
+            overwrite=overwrite,
+            judge=judge,
+            min_judge_score=min_judge_score,
         )
+        if summary.judge_note:
+            typer.echo(summary.judge_note, err=True)
         for path, n in summary.written.items():
             typer.echo(f"wrote {n} samples to {path}", err=True)
         mix = ", ".join(f"{task}: {n}" for task, n in sorted(summary.per_task.items()))

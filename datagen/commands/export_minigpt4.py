@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from datagen.commands import adapt as A
 from datagen.errors import UsageError
 
 
@@ -33,9 +34,12 @@ def register(export_app: typer.Typer) -> None:
         task: list[str] | None = typer.Option(
             None, "--task", help="Keep only records of this task (repeatable), e.g. detail_description."
         ),
+        min_judge_score: int | None = A.MIN_JUDGE_SCORE,
+        judge: Path | None = A.JUDGE,
     ) -> None:
         """Write DIR/filter_cap.json ({"annotations": [{"image_id", "caption"}]}) and DIR/image/<image_id>.jpg."""
         from datagen.export.minigpt4 import export_minigpt4, problem_summary
+        from datagen.export.outputs import keep_judged
         from datagen.rundir.samples import load_many, read_id_list, refuse_overwriting_inputs
 
         if link and copy:
@@ -47,6 +51,9 @@ def register(export_app: typer.Typer) -> None:
         records = load_many(inputs, exclude_ids=excluded)
         if task:
             records = [r for r in records if r.get("task") in set(task)]
+        records, judged = keep_judged(records, judge, min_judge_score)
+        if judged:
+            typer.echo(judged, err=True)
         plan = export_minigpt4(
             records,
             out,

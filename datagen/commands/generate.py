@@ -50,6 +50,7 @@ def generate(
         None, "--price-out", min=0.0, help="USD per 1M completion tokens."
     ),
     batch: bool = E.BATCH,
+    structured: bool = E.STRUCTURED,
     base_url: list[str] | None = E.BASE_URL,
     concurrency: int = E.CONCURRENCY,
     rpm: float | None = E.RPM,
@@ -104,6 +105,7 @@ def generate(
         no_filter=no_filter or [],
         instructions=instructions,
         flags={name: given[name] for name in T.TASK_FLAGS},
+        structured=structured,
     )
     result = run_generate(
         names,

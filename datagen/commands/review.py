@@ -35,6 +35,12 @@ def review(
         metavar="FILE.jsonl",
         help="Context JSONL (from `datagen context`) with captions and boxes; repeatable.",
     ),
+    judge: Path | None = typer.Option(
+        None,
+        "--judge",
+        metavar="JUDGE_DIR",
+        help="Show each sample's score from a `datagen judge` directory.",
+    ),
     coco: Path | None = COCO,
     split: str | None = SPLIT,
     captions: Path | None = CAPTIONS,
@@ -72,6 +78,7 @@ def review(
         include_failures=include_failures,
         contexts=tuple(contexts),
         context_records=records,
+        judge=judge,
     )
     s = result.summary
     if result.missing_images:

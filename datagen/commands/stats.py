@@ -56,6 +56,18 @@ def render(stats: dict[str, Any]) -> None:
             drops.add_row(f"  filter: {name}", str(n))
         console.print(drops)
 
+    if "judge" in stats:
+        j = stats["judge"]
+        scores = Table(title=f"Judge scores from {j['dir']} (mean {j['mean']})")
+        for col in ("task", "scored", "not scored", "mean"):
+            scores.add_column(col, justify="left" if col == "task" else "right")
+        for task, t in j["tasks"].items():
+            scores.add_row(
+                task, str(t["scored"]), str(t["not_scored"]), "-" if t["mean"] is None else str(t["mean"])
+            )
+        console.print(scores)
+        console.print("Scores 1-10: " + ", ".join(f"{k}: {n}" for k, n in j["scores"].items()))
+
     dups = stats["duplicates"]
     if dups["same_sample_id"] or dups["same_text"]:
         console.print(
@@ -70,11 +82,14 @@ def register(app: typer.Typer) -> None:
     def stats_cmd(
         inputs: list[Path] = typer.Argument(..., help="Run dirs, results.jsonl files or LLaVA JSON arrays."),
         as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables."),
+        judge: Path | None = typer.Option(
+            None, "--judge", metavar="JUDGE_DIR", help="Also show the scores of a `datagen judge` directory."
+        ),
     ) -> None:
         """Samples per task vs LLaVA-Instruct-158K's mix, turns, question/answer lengths, filter drops."""
         from datagen.review.stats import dataset_stats
 
-        stats = dataset_stats(inputs)
+        stats = dataset_stats(inputs, judge=judge)
         if as_json:
             typer.echo(json.dumps(stats, indent=2))
         else:

@@ -28,6 +28,7 @@ from datagen.engine.work import Work, task_map
 from datagen.errors import RemoteError
 from datagen.llm.client import ChatClient, FatalRemote, RequestFailed
 from datagen.llm.pricing import BATCH_DISCOUNT
+from datagen.llm.remote import rejects_response_format, structured_refused
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import Job, Rejected, Task, TaskOptions
 
@@ -58,6 +59,7 @@ def run_batch(
 class BatchRun(LiveRun):
     mode = "batch"
     poll_first = POLL_FIRST
+    refused: FatalRemote | None = None  # a line said the server refuses response_format
 
     async def main_batch(self, jobs: Iterable[Job], rejected: Iterable[Rejected] = ()) -> RunStats:
         self.stats.batch_discount = BATCH_DISCOUNT
@@ -80,6 +82,8 @@ class BatchRun(LiveRun):
                 state = await self._poll(client, state)
                 await self._collect(client, state, {w.key: w for w in pending})
                 state["collected"] = True
+                if self.refused is not None:  # every line is recorded; now stop like a live run
+                    raise self.refused
             completed = True
         except FatalRemote as e:
             raise RemoteError(f"{e}; model {self.cfg.model!r}") from None
@@ -163,6 +167,8 @@ class BatchRun(LiveRun):
             err = line.get("error") or (body.get("error") if isinstance(body, dict) else None) or {}
             msg = err.get("message", "") if isinstance(err, dict) else str(err)
             self._fail(w, "request", f"HTTP {code}: {msg}".strip(), 1, None)
+            if rejects_response_format(code, msg):
+                self.refused = structured_refused(self.cfg.base_urls[0], code, msg)
             return
         try:
             choice = body["choices"][0]

@@ -5,7 +5,7 @@ generation config of live runs, `--batch` and `--dry-run`, and `request_body` th
 the chat-completions body all three send or write. `EngineConfig` adds how requests are sent.
 
 A request key is a hash of everything that determines the reply (sample id, rendered messages,
-model, base URL, generation parameters), so a re-run skips exactly the samples whose request is
+model, base URL, generation parameters, and with `--structured` the reply's JSON schema), so a re-run skips exactly the samples whose request is
 unchanged and changing one parameter re-does only what it affects. The sample id is included so
 two samples whose prompts happen to be identical are still two samples. With several `--base-url`
 replicas only the first URL enters the key: replicas are assumed to serve the same model, and
@@ -15,6 +15,7 @@ adding or dropping one must not throw away finished work.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import urllib.parse
 from dataclasses import asdict, dataclass, field
@@ -123,6 +124,8 @@ def request_body(job: Job, params: GenerationParams) -> dict[str, Any]:
     }
     if params.seed is not None:
         body["seed"] = params.seed
+    if job.response_format is not None:  # --structured: the reply's JSON schema
+        body["response_format"] = job.response_format
     return body
 
 
@@ -165,4 +168,22 @@ def request_key(job: Job, cfg: GenerationParams, base_url: str) -> str:
         f"{job.sample_id}\x1e{cfg.model}\x1f{base_url}\x1f{max_tokens}\x1f"
         f"{cfg.temperature}\x1f{cfg.seed}\x1e{last.get('role')}\x1f{last.get('content')}"
     )
+    if job.response_format is not None:  # only then: text runs keep the keys they always had
+        text += f"\x1e{_format_digest(job.response_format)}"
     return hashlib.blake2b(_prefix_digest(msgs) + text.encode(), digest_size=16).hexdigest()
+
+
+_FORMAT_DIGESTS: dict[int, tuple[dict[str, Any], str]] = {}
+
+
+def _format_digest(fmt: dict[str, Any]) -> str:
+    """Digest of a `response_format`; a task gives all its jobs the same dict, so it is computed
+    once per task (keyed by identity, holding the dict so the id cannot be reused)."""
+    hit = _FORMAT_DIGESTS.get(id(fmt))
+    if hit is not None and hit[0] is fmt:
+        return hit[1]
+    if len(_FORMAT_DIGESTS) > 64:
+        _FORMAT_DIGESTS.clear()
+    digest = hashlib.blake2b(json.dumps(fmt, sort_keys=True).encode(), digest_size=8).hexdigest()
+    _FORMAT_DIGESTS[id(fmt)] = (fmt, digest)
+    return digest

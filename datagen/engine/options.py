@@ -106,12 +106,20 @@ def task_options(
     no_filter: Iterable[str] = (),
     instructions: str | Path | None = None,
     flags: Mapping[str, Any] | None = None,
+    structured: bool = False,
 ) -> TaskOptions:
     """Validated TaskOptions (bad values are one-line usage/input errors before any request).
 
     `--no-filter` names are checked against the filters of `task_names` (default: the LLaVA tasks);
-    `flags` are the task families' options by field name (see `family_options`)."""
+    `flags` are the task families' options by field name (see `family_options`); `structured`
+    (`--structured`) needs every chosen LLM task to have a reply schema."""
     names = list(task_names or LLAVA_TASKS)
+    if structured:
+        plain = [t for t in names if get_task(t).uses_llm and get_task(t).reply_format is None]
+        if plain:
+            raise UsageError(
+                f"--structured: {', '.join(plain)} has no JSON reply schema", hint="drop --structured"
+            )
     if image_token not in IMAGE_TOKEN_CHOICES:
         raise UsageError(f"--image-token {image_token!r} is not one of {', '.join(IMAGE_TOKEN_CHOICES)}")
     if instructions is not None:
@@ -128,6 +136,7 @@ def task_options(
         image_token=image_token,
         disabled_filters=disabled,
         instructions=str(instructions) if instructions is not None else None,
+        structured=structured,
         task_options=family_options(names, flags or {}),
     )
 
@@ -144,6 +153,7 @@ def run_meta(opts: TaskOptions, limit: int | None) -> dict[str, Any]:
         "task_seed": opts.seed,
         "disabled_filters": sorted(opts.disabled_filters),
         "instructions": opts.instructions,
+        "structured": opts.structured,
     }
     for o in opts.task_options:
         meta[getattr(o, "META_KEY", type(o).__name__)] = dataclasses.asdict(o)

@@ -16,7 +16,7 @@ from typing import Any
 
 from datagen.errors import UsageError
 from datagen.export.images import check_images
-from datagen.export.outputs import claim_output, load_records
+from datagen.export.outputs import claim_output, keep_judged, load_records
 from datagen.export.registry import FORMATS, SPECIFIC_OPTIONS, Format, get_format
 
 
@@ -47,6 +47,8 @@ def run_export(
     seed: int = 0,
     overwrite: bool = False,
     options: dict[str, Any] | None = None,
+    judge: str | Path | None = None,
+    min_judge_score: int | None = None,
 ) -> ExportResult:
     """Write the records of `inputs` to `out` in format `fmt_name`; returns how many were written."""
     fmt = get_format(fmt_name, flow_only=True)
@@ -58,22 +60,25 @@ def run_export(
         raise UsageError(
             f"{fmt.name} needs --images ROOT (its output holds the image files or their checked paths)"
         )
-    if fmt.layout == "merge":
-        name = str(opts.get("name", "datagen"))
-        if not name or name.startswith(".") or "/" in name or "\\" in name:
-            # it becomes the file `<out>/<name>.json`: `../x` would write outside --out
-            raise UsageError(f"--name {name!r}: give a plain dataset name (no '/', not starting with '.')")
+    name = str(opts.get("name", "datagen"))
+    if not name or name.startswith(".") or "/" in name or "\\" in name:
+        # it becomes a file name (`<out>/<name>.json` of llama-factory, internvl, qwen*): `../x`
+        # would write outside --out
+        raise UsageError(f"--name {name!r}: give a plain dataset name (no '/', not starting with '.')")
     targets = fmt.outputs(out, opts)
     records = load_records(
         inputs, targets, exclude_ids=exclude_ids, replaces_folder=fmt.layout == "folder", tasks=tasks
     )
+    result = ExportResult(0)
+    records, judged = keep_judged(records, judge, min_judge_score)
+    if judged:
+        result.notes.append(judged)
     if not records:
         raise UsageError("no records left to adapt (inputs empty, or every record excluded/filtered)")
     for target in fmt.claims(out, opts):
         claim_output(target, overwrite=overwrite, folder=fmt.layout == "folder")
     if shuffle:
         records = shuffled(records, seed)
-    result = ExportResult(0)
     paths = None
     if images is not None:
         check = check_images(records, images, skip=skip_missing)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from datagen.errors import InputError, UsageError
 from datagen.export.images import ImageCheck, check_images
+from datagen.rundir.hfread import record_from_row  # noqa: F401  (the inverse of to_columns, re-exported)
 from datagen.rundir.samples import load_many, load_run_meta
 
 if TYPE_CHECKING:
@@ -162,27 +163,6 @@ def build_dataset(
     return ds.Dataset(
         InMemoryTable(table), info=ds.DatasetInfo(features=features), fingerprint=uuid.uuid4().hex
     )
-
-
-def record_from_row(row: dict[str, Any]) -> dict[str, Any]:
-    """Invert `to_columns` for one row: the original sample (image as its relative path)."""
-    rec: dict[str, Any] = {"id": row["id"]}
-    image = row.get("image")
-    if isinstance(image, dict):
-        image = image.get("path")
-    if image is not None:
-        rec["image"] = image
-    rec["conversations"] = [{"from": t["from"], "value": t["value"]} for t in row["conversations"]]
-    if row.get("task") is not None:
-        rec["task"] = row["task"]
-    for key in PROVENANCE:
-        if row.get(key) is not None:
-            rec[key] = row[key]
-    if row.get("usage") is not None:
-        rec["usage"] = {k: v for k, v in row["usage"].items() if v is not None}
-    if row.get("extra"):
-        rec.update(json.loads(row["extra"]))
-    return rec
 
 
 @dataclass

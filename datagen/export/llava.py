@@ -22,7 +22,7 @@ from typing import Any
 
 from datagen.common.jsonio import atomic_writer, gc_paused
 from datagen.errors import InputError
-from datagen.export.outputs import claim_output
+from datagen.export.outputs import claim_output, keep_judged
 from datagen.rundir.samples import load_many, read_id_list, refuse_overwriting_inputs
 
 LLAVA_KEYS = ("id", "image", "conversations")
@@ -71,6 +71,7 @@ class ExportSummary:
     written: dict[Path, int] = field(default_factory=dict)
     per_task: Counter[str] = field(default_factory=Counter)
     excluded_ids: int = 0
+    judge_note: str = ""  # what --min-judge-score left out
 
     @property
     def total(self) -> int:
@@ -84,15 +85,19 @@ def export_llava(
     per_task: bool = False,
     exclude_ids_file: str | Path | None = None,
     overwrite: bool = False,
+    judge: str | Path | None = None,
+    min_judge_score: int | None = None,
 ) -> ExportSummary:
-    """Read samples from `inputs` (minus excluded ids) and write LLaVA-Instruct JSON to `out`."""
+    """Read samples from `inputs` (minus excluded ids, and with `judge`, minus those scored under
+    `min_judge_score`) and write LLaVA-Instruct JSON to `out`."""
     inputs = list(inputs)
     if not inputs:
         raise InputError("no inputs given", hint="pass one or more run dirs, results.jsonl or .json files")
     exclude = read_id_list(exclude_ids_file) if exclude_ids_file is not None else None
     with gc_paused():
         records = load_many(inputs, exclude_ids=exclude)
-    summary = ExportSummary(excluded_ids=len(exclude or ()))
+    records, judged = keep_judged(records, judge, min_judge_score)
+    summary = ExportSummary(excluded_ids=len(exclude or ()), judge_note=judged)
     summary.per_task.update(task_of(r) for r in records)
     out_path = Path(out)
     targets = [per_task_path(out_path, t) for t in summary.per_task] if per_task else [out_path]

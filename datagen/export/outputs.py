@@ -5,6 +5,8 @@
   (LLaMA-Factory's `<name>.json` beside a shared `dataset_info.json`) check the files they replace.
 - Inputs: an output never lands on one of its inputs (`rundir.samples.refuse_overwriting_inputs`).
 - Exclusions: `--exclude-ids FILE` drops records by `id` or `sample_id` (`rundir.samples.read_id_list`).
+- Judge scores: `--min-judge-score N --judge JUDGE_DIR` keeps the records a `datagen judge` run
+  scored N or more (`keep_judged`); records it did not score are left out too, and counted.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from datagen.errors import UsageError
+from datagen.rundir.judged import load_judge_scores
 from datagen.rundir.samples import load_many, read_id_list, refuse_overwriting_inputs
 
 
@@ -48,3 +51,33 @@ def load_records(
     records = load_many(inputs, exclude_ids=excluded)
     wanted = set(tasks)
     return [r for r in records if r.get("task") in wanted] if wanted else records
+
+
+def keep_judged(
+    records: list[dict], judge: str | Path | None, min_score: int | None
+) -> tuple[list[dict], str]:
+    """The records `judge` scored at least `min_score`, and one line saying what was left out
+    ("" when no judge filter was asked for). The one judge-score rule of every export format."""
+    if judge is None and min_score is None:
+        return records, ""
+    if judge is None or min_score is None:
+        raise UsageError(
+            "--min-judge-score and --judge go together", hint="e.g. --min-judge-score 7 --judge JUDGE_DIR"
+        )
+    if not 1 <= min_score <= 10:
+        raise UsageError(f"--min-judge-score must be from 1 to 10, got {min_score}")
+    scores = load_judge_scores(judge)
+    kept, below, unscored = [], 0, 0
+    for rec in records:
+        score = scores.score(rec)
+        if score is None:
+            unscored += 1
+        elif score < min_score:
+            below += 1
+        else:
+            kept.append(rec)
+    note = (
+        f"judge filter: kept {len(kept)} of {len(records)} samples scored {min_score} or more in {judge} "
+        f"({below} scored lower, {unscored} not scored)"
+    )
+    return kept, note

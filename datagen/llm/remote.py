@@ -75,11 +75,32 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
+# A 400 whose message names one of these: the server does not take `--structured` requests. Every
+# other request of the run carries the same response_format, so the run stops at once.
+_STRUCTURED_WORDS = ("response_format", "json_schema", "guided_json", "structured output")
+
+
+def rejects_response_format(code: int | None, msg: str) -> bool:
+    """Whether an error status says the server refuses the request's `response_format`."""
+    low = msg.lower()
+    return code in (400, 422) and any(w in low for w in _STRUCTURED_WORDS)
+
+
+def structured_refused(base_url: str, code: int | None, msg: str) -> FatalRemote:
+    return FatalRemote(
+        f"{base_url}: HTTP {code}, the server refuses response_format: {' '.join(msg.split())[:200]} "
+        "(drop --structured to use the text format)"
+    )
+
+
 def classify_status(
     code: int, headers: Mapping[str, str], msg: str, *, base_url: str, answered: int
 ) -> RequestFailed | FatalRemote:
     """An HTTP error status → our retry decision. A 401/403/404 from an endpoint that has not
-    `answered` yet means the run is misconfigured (FatalRemote); later, a passing hiccup."""
+    `answered` yet means the run is misconfigured (FatalRemote); later, a passing hiccup. A 400
+    refusing `response_format` is fatal whenever it comes (`--structured` cannot work there)."""
+    if rejects_response_format(code, msg):
+        return structured_refused(base_url, code, msg)
     if code in (401, 403, 404) and answered == 0:
         what = {401: "the API key was refused", 403: "access denied", 404: "not found"}[code]
         hint = {

@@ -34,6 +34,7 @@ def build_review(
     include_failures: bool = False,
     contexts: list[Path] | tuple[Path, ...] = (),
     context_records: Iterable[dict[str, Any]] = (),
+    judge: str | Path | None = None,
 ) -> ReviewResult:
     """Build the review page for `input_path` and write it to `out`."""
     out_path = Path(out)
@@ -48,6 +49,7 @@ def build_review(
         include_failures=include_failures,
         contexts=contexts,
         context_records=context_records,
+        judge=judge,
     )
     resolver = ImageResolver(images, out_path.resolve().parent, embed=embed)
     refs: list[ImageRef | None] = []

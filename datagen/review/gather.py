@@ -18,6 +18,7 @@ from typing import Any
 from datagen.common.jsonio import iter_jsonl
 from datagen.errors import InputError
 from datagen.records import llava_record_problems
+from datagen.rundir.judged import SCORE_FIELDS, load_judge_scores
 from datagen.rundir.samples import load_run_meta, load_samples
 from datagen.rundir.store import FAILURES, RESULTS
 
@@ -62,6 +63,7 @@ class Summary:
     contexts_found: int = 0
     contexts_missing: int = 0
     context_note: str = ""  # contexts rebuilt from run.json's recorded source, or why that failed
+    judge_note: str = ""  # with --judge: how many samples were scored, and their mean score
 
 
 def _as_text(value: Any) -> str:
@@ -109,6 +111,23 @@ def _failure_card(rec: dict[str, Any]) -> Card:
         kind="failure",
         failure={k: rec.get(k) for k in ("stage", "reason", "filter", "attempts", "raw") if k in rec},
     )
+
+
+def _add_scores(cards: list[Card], records: list[dict[str, Any]], judge: str | Path) -> str:
+    """Show each sample's judge verdict on its card; returns the summary line."""
+    scores = load_judge_scores(judge)
+    found = []
+    for card, rec in zip(cards, records, strict=True):
+        hit = scores.lookup(rec)
+        if hit is None:
+            continue
+        found.append(int(hit["score"]))
+        subs = ", ".join(f"{k} {hit[k]}" for k in SCORE_FIELDS if isinstance(hit.get(k), int))
+        card.extra["judge"] = (
+            f"{hit['score']}/10" + (f" ({subs})" if subs else "") + f": {hit.get('reason', '')}"
+        )
+    mean = f", mean score {sum(found) / len(found):.2f}" if found else ""
+    return f"{len(found)} of {len(cards)} samples scored{mean} ({judge})"
 
 
 def read_failures(path: Path, done_keys: set[str]) -> list[Card]:
@@ -222,8 +241,10 @@ def gather(
     include_failures: bool = False,
     contexts: list[Path] | tuple[Path, ...] = (),
     context_records: Iterable[dict[str, Any]] = (),
+    judge: str | Path | None = None,
 ) -> tuple[list[Card], Summary]:
-    """Cards to show (sampled) and the summary of everything in the input."""
+    """Cards to show (sampled) and the summary of everything in the input (with `judge`, each
+    sample's score from that `datagen judge` directory)."""
     p = Path(input_path)
     if sample is not None and sample < 1:
         raise InputError(f"--sample must be at least 1, got {sample}")
@@ -244,6 +265,8 @@ def gather(
     summary.filter_drops, summary.filter_counts_from = _filter_drops(meta, failures)
     summary.models, summary.template_hashes = _meta_models_and_hashes(meta, samples)
     summary.invalid_records = sum(1 for c in samples if c.problems)
+    if judge is not None:
+        summary.judge_note = _add_scores(samples, records, judge)
 
     rng = random.Random(seed)
     shown = pick(samples, sample, rng)

@@ -93,6 +93,8 @@ def render_meta(summary: Summary, missing_images: int) -> str:
     items.append(("shown", shown))
     if summary.invalid_records:
         items.append(("invalid records", str(summary.invalid_records)))
+    if summary.judge_note:
+        items.append(("judge", summary.judge_note))
     if summary.context_note:
         items.append(("contexts", summary.context_note))
     if summary.contexts_missing:

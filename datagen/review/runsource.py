@@ -3,65 +3,20 @@
 `datagen generate` stores the source options it read (`config.source`: `--coco`/`--split`,
 `--captions`/`--instances`, `--input`, `--captions-file`, `--detections`, ...) as strings. When a
 card has no context from the files the user passed, the same options are turned back into a
-`SourceSpec` and the contexts rebuilt exactly as `generate` built them, so
-`datagen review RUN_DIR --images ROOT` needs no other flag. A relative path was relative to wherever
-`generate` ran: it is tried from the current folder, then from the run directory and its parent and
-grandparent (`--out runs/r1` run from the project folder).
+`SourceSpec` (`sources.recorded.spec_from_meta`, shared with `datagen judge`) and the contexts
+rebuilt exactly as `generate` built them, so `datagen review RUN_DIR --images ROOT` needs no other flag.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
 from datagen.errors import DatagenError
-from datagen.sources.load import SourceSpec, load_contexts
+from datagen.sources.load import load_contexts
+from datagen.sources.recorded import describe, spec_from_meta
 
-
-def _convert(value: str, kind: str, base_dirs: list[Path]) -> Any:
-    """A recorded string back to the SourceSpec field's type (`kind` is its annotation text)."""
-    if kind.startswith("bool"):
-        return value.strip().lower() in ("true", "1", "yes")
-    if kind.startswith("float"):
-        return float(value)
-    if kind.startswith("int"):
-        return int(value)
-    if not kind.startswith("Path"):
-        return value
-    p = Path(value)
-    if p.is_absolute() or p.exists():
-        return p
-    for base in base_dirs:
-        if (base / p).exists():
-            return base / p
-    return p
-
-
-def spec_from_meta(meta: dict[str, Any], run_dir: Path) -> SourceSpec | None:
-    """The SourceSpec `generate` ran with, or None when run.json does not record one."""
-    config = meta.get("config")
-    source = config.get("source") if isinstance(config, dict) else None
-    if not isinstance(source, dict) or not source:
-        return None
-    kinds = {f.name: str(f.type) for f in dataclasses.fields(SourceSpec)}
-    bases = [run_dir, *list(run_dir.resolve().parents)[:2]]
-    kwargs: dict[str, Any] = {}
-    for key, value in source.items():
-        if key in kinds and isinstance(value, str) and value not in ("", "None"):
-            try:
-                kwargs[key] = _convert(value, kinds[key], bases)
-            except ValueError:
-                return None  # not what generate writes: do not guess
-    return SourceSpec(**kwargs) if kwargs else None
-
-
-def describe(spec: SourceSpec) -> str:
-    if spec.coco is not None:
-        return f"--coco {spec.coco} --split {spec.split}"
-    parts = [f"--{k.replace('_', '-')} {v}" for k, v in dataclasses.asdict(spec).items()
-             if k in ("captions", "instances", "input", "captions_file", "detections") and v is not None]  # fmt: skip
-    return " ".join(parts)
+__all__ = ["describe", "load_run_contexts", "spec_from_meta"]
 
 
 def load_run_contexts(meta: dict[str, Any], run_dir: Path) -> tuple[list[dict[str, Any]], str]:

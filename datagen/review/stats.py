@@ -4,7 +4,7 @@
 samples per task (next to LLaVA-Instruct-158K's published mix), turns per conversation,
 question/answer length distributions in words, and, for run dirs, why samples were dropped:
 failures by stage and filter drops by filter name (from `run.json` when it counts them, else
-tallied from `failures.jsonl`). The result is a plain dict, so `--json` prints it as is and the
+tallied from `failures.jsonl`), and with `--judge JUDGE_DIR` the judge's scores. The result is a plain dict, so `--json` prints it as is and the
 table view is only presentation.
 """
 
@@ -17,6 +17,7 @@ from typing import Any
 
 from datagen.common.jsonio import iter_jsonl
 from datagen.records import IMAGE_TOKEN
+from datagen.rundir.judged import load_judge_scores
 from datagen.rundir.samples import is_run_dir, load_run_meta, load_samples
 from datagen.rundir.store import FAILURES, RESULTS
 from datagen.tasks.dedupe import pairs_from_conversations, sample_key
@@ -76,8 +77,29 @@ def _filter_drops(path: Path) -> tuple[Counter[str], Counter[str]]:
     return stages, by_filter
 
 
-def dataset_stats(inputs: Iterable[str | Path]) -> dict[str, Any]:
-    """All statistics for the samples in `inputs`, as a JSON-ready dict."""
+def judge_summary(scored: dict[str, list[int]], unscored: Counter[str], judge: str | Path) -> dict[str, Any]:
+    """Scores from a `datagen judge` directory: their spread overall and per task."""
+    every = [v for vs in scored.values() for v in vs]
+    return {
+        "dir": str(judge),
+        "scored": len(every),
+        "not_scored": sum(unscored.values()),
+        "mean": round(sum(every) / len(every), 2) if every else None,
+        "scores": {str(k): every.count(k) for k in range(1, 11)},
+        "tasks": {
+            t: {
+                "scored": len(scored.get(t, [])),
+                "not_scored": unscored[t],
+                "mean": round(sum(scored[t]) / len(scored[t]), 2) if scored.get(t) else None,
+            }
+            for t in sorted(set(scored) | set(unscored))
+        },
+    }
+
+
+def dataset_stats(inputs: Iterable[str | Path], *, judge: str | Path | None = None) -> dict[str, Any]:
+    """All statistics for the samples in `inputs`, as a JSON-ready dict (with `judge`, also the
+    scores that `datagen judge` directory gave them)."""
     per_task: Counter[str] = Counter()
     turns: dict[str, Counter[int]] = defaultdict(Counter)
     q_words: dict[str, list[int]] = defaultdict(list)
@@ -88,10 +110,19 @@ def dataset_stats(inputs: Iterable[str | Path]) -> dict[str, Any]:
     seen_text: set[str] = set()
     dup_ids = dup_text = 0
     paths = [Path(p) for p in inputs]
+    scores = load_judge_scores(judge) if judge is not None else None
+    scored: dict[str, list[int]] = defaultdict(list)
+    unscored: Counter[str] = Counter()
     for path in paths:
         for rec in load_samples(path):
             task = str(rec.get("task") or UNTAGGED)
             per_task[task] += 1
+            if scores is not None:
+                score = scores.score(rec)
+                if score is None:
+                    unscored[task] += 1
+                else:
+                    scored[task].append(score)
             conv = rec["conversations"]
             # what docs/llava.md sends sharded runs here for: duplicates across concatenated files
             sid = rec.get("sample_id")
@@ -121,7 +152,7 @@ def dataset_stats(inputs: Iterable[str | Path]) -> dict[str, Any]:
             t,
         ),
     )
-    return {
+    out = {
         "inputs": [str(p) for p in paths],
         "samples": total,
         "tasks": {
@@ -142,3 +173,6 @@ def dataset_stats(inputs: Iterable[str | Path]) -> dict[str, Any]:
         "filter_drops": dict(sorted(drops.items(), key=lambda kv: (-kv[1], kv[0]))),
         "duplicates": {"same_sample_id": dup_ids, "same_text": dup_text},
     }
+    if judge is not None:
+        out["judge"] = judge_summary(scored, unscored, judge)
+    return out

@@ -1,5 +1,6 @@
-"""Read generated samples back, whatever form they are in: a run directory, `results.jsonl`, or a
-LLaVA JSON array (`llava_instruct.json`, CC3M `chat.json`). Used by export, stats, review, adapt.
+"""Read generated samples back, whatever form they are in: a run directory, `results.jsonl`, a
+LLaVA JSON array (`llava_instruct.json`, CC3M `chat.json`) or a Hugging Face dataset folder (what
+`datagen export hf` writes). Used by export, stats, review, adapt and judge.
 
 Every row is checked against LLaVA's loader rules; a bad row is an error naming the file and row.
 """
@@ -13,6 +14,7 @@ from typing import Any
 from datagen.common.jsonio import iter_jsonl, read_json
 from datagen.errors import InputError, UsageError
 from datagen.records import check_llava_record
+from datagen.rundir.hfread import hf_files, read_hf_dataset
 from datagen.rundir.store import FAILURES, REQUESTS, RESULTS, RUN_META, RunStore
 
 
@@ -21,18 +23,24 @@ def is_run_dir(path: Path) -> bool:
 
 
 def load_samples(path: str | Path, *, validate: bool = True) -> list[dict[str, Any]]:
-    """All samples in a run dir, a results.jsonl, or a LLaVA JSON array, in file order."""
+    """All samples in a run dir, a results.jsonl, a LLaVA JSON array or an HF dataset folder, in order."""
     p = Path(path)
-    if p.is_dir():
-        if not (p / RESULTS).exists():
+    rows: list[tuple[str, dict[str, Any]]]
+    if p.is_dir() and not (p / RESULTS).exists():
+        if not hf_files(p):
             raise InputError(
-                f"{p}: not a run directory (no {RESULTS})",
-                hint="pass a run dir, results.jsonl or a .json file",
+                f"{p}: not a run directory (no {RESULTS}) nor a Hugging Face dataset folder",
+                hint="pass a run dir, results.jsonl, a .json file or an `export hf` folder",
             )
+        rows = read_hf_dataset(p)
+        if validate:
+            for where, obj in rows:
+                check_llava_record(obj, where)
+        return [obj for _, obj in rows]
+    if p.is_dir():
         p = p / RESULTS
     if not p.exists():
         raise InputError(f"{p}: no such file or folder", hint="check the path")
-    rows: list[tuple[str, dict[str, Any]]]
     if p.suffix == ".jsonl":
         rows = [(f"{p}:{line}", obj) for line, obj in iter_jsonl(p, tolerate_torn_tail=True)]
     else:

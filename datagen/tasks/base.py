@@ -24,11 +24,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from datagen.errors import ParseError
 from datagen.records import make_conversations, placement_rng
 from datagen.rundir.store import RunStore
+
+if TYPE_CHECKING:
+    from datagen.tasks.structured import ReplyFormat
 
 Message = dict[str, Any]
 QAPairs = list[tuple[str, str]]
@@ -47,6 +50,9 @@ class Job:
     source: dict[str, Any]  # the input row this job came from (context record, description row, ...)
     template_hash: str = ""
     max_tokens: int | None = None  # task default; the CLI's --max-tokens overrides
+    # With --structured: the `response_format` sent with the request (a JSON schema of the reply);
+    # None for text replies. The task's `parse` reads JSON when it is set.
+    response_format: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,7 @@ class TaskOptions:
     image_token: str = "random"  # first | last | random
     disabled_filters: set[str] = field(default_factory=set)
     instructions: str | None = None  # --instructions FILE (detail_description, caption_rewrite)
+    structured: bool = False  # --structured: ask for JSON replies of the task's schema
     task_options: list[Any] = field(default_factory=list)
 
     def of(self, kind: type[T]) -> T:
@@ -118,6 +125,8 @@ class Task:
     # Filter names under which `build_jobs` refuses inputs before any call (their failures.jsonl
     # lines are replaced, not added to, when the run is repeated).
     precall_filters: tuple[str, ...] = ()
+    # The JSON shape of the reply for --structured (`tasks.structured.ReplyFormat`); None = text only.
+    reply_format: ReplyFormat | None = None
 
     def load_sources(self, opts: TaskOptions) -> list[dict[str, Any]] | None:
         """Tasks whose input is not context records read it here; None = use the context records."""

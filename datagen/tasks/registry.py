@@ -9,6 +9,7 @@ from __future__ import annotations
 from datagen.errors import UsageError
 from datagen.tasks.base import Task
 from datagen.tasks.grounded.task import GroundedQATask
+from datagen.tasks.judge.task import JudgeTask, PairwiseJudgeTask
 from datagen.tasks.llava.task import ComplexReasoningTask, ConversationTask, DetailDescriptionTask
 from datagen.tasks.rewrite.task import CaptionRewriteTask
 from datagen.tasks.vqa.answer import VQAAnswerTask
@@ -22,6 +23,8 @@ TASKS: dict[str, type[Task]] = {
     "grounded_qa": GroundedQATask,
     "vqa_answer": VQAAnswerTask,
     "img2llm_qa": Img2LLMQATask,
+    "judge": JudgeTask,  # `datagen judge` runs these two
+    "judge_pairwise": PairwiseJudgeTask,
 }
 ALIASES: dict[str, str] = {"detail": "detail_description", "reasoning": "complex_reasoning"}
 TASK_GROUPS: dict[str, list[str]] = {

@@ -21,7 +21,14 @@ What the server can do (all keyword arguments of `FakeServer`, also settable as 
 - Actions: `Reply(text, finish_reason="stop", usage=None, headers=None)`,
   `Status(code, message="", retry_after=None, retry_after_ms=None)` (429, 500, 401, 404, ...),
   `Drop()` (close the connection without answering), `Hang(seconds)` (sleep past the client
-  timeout), `Malformed()` (200 with a body that is not JSON).
+  timeout), `Malformed()` (200 with a body that is not JSON), and for `response_format` requests
+  `BadJSON()` (a reply whose JSON is cut off) and `MissingField(name=None)` (valid JSON without a
+  required field).
+- Structured outputs: a request with `response_format` gets, by default, JSON valid against its
+  own schema (support/fakereplies.py). `refuse_response_format=True` answers such requests with
+  the 400 an older server gives ("response_format is not supported"), live and in batches.
+- `handler=ModelLike(drift=0.3)` (support/fakereplies.py) answers like a chat model: the
+  few-shot format with realistic drift in 30% of text replies, JSON for structured requests.
 - `latency`: seconds before every answer. `api_key`: if set, other keys get 401.
   `models`: if set, other model names get 404 ("model not found").
 - `rate_limit=(n, window_s)`: at most n answered requests in any sliding window, else 429 with a
@@ -49,6 +56,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+try:
+    from support import fakereplies
+except ImportError:  # run as a script (python tests/support/fakeserver.py): tests/ is not on the path
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from support import fakereplies
 
 
 @dataclass
@@ -82,7 +98,18 @@ class Malformed:
     pass
 
 
-Action = Reply | Status | Drop | Hang | Malformed
+@dataclass
+class BadJSON:
+    pass
+
+
+@dataclass
+class MissingField:
+    name: str | None = None
+
+
+Action = Reply | Status | Drop | Hang | Malformed | BadJSON | MissingField
+REFUSAL = "response_format of type json_schema is not supported by this server"
 
 
 @dataclass
@@ -100,7 +127,18 @@ def messages_key(messages: Any) -> str:
 
 
 def _default_reply(body: dict[str, Any]) -> Reply:
+    if body.get("response_format"):  # schema-valid JSON about the request
+        return Reply(fakereplies.structured_reply(body))
     return Reply(f"Reply to {messages_key(body.get('messages'))[:8]}")
+
+
+def _resolve(action: Action, body: dict[str, Any]) -> Action:
+    """The JSON faults become the reply text they stand for."""
+    if isinstance(action, BadJSON):
+        return Reply(fakereplies.break_json(body, "bad_json"))
+    if isinstance(action, MissingField):
+        return Reply(fakereplies.break_json(body, "missing_field", action.name))
+    return action
 
 
 class FakeServer:
@@ -114,6 +152,7 @@ class FakeServer:
         rate_limit: tuple[int, float] | None = None,
         ratelimit_headers: bool = False,
         batch_polls: int = 2,
+        refuse_response_format: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -124,6 +163,7 @@ class FakeServer:
         self.rate_limit = rate_limit
         self.ratelimit_headers = ratelimit_headers
         self.batch_polls = batch_polls
+        self.refuse_response_format = refuse_response_format
         self.host, self.port = host, port
         self.log: list[Entry] = []
         self.batches_created = 0
@@ -155,7 +195,11 @@ class FakeServer:
 
     def stats(self) -> dict[str, Any]:
         by_status = collections.Counter(str(e.status) for e in self.log)
-        return {"requests": len(self.log), "by_status": dict(by_status), "batches": self.batches_created}
+        out = {"requests": len(self.log), "by_status": dict(by_status), "batches": self.batches_created}
+        kinds = getattr(self.handler, "kinds", None)
+        if kinds is not None:  # a ModelLike handler: which drifts it used
+            out["kinds"] = dict(kinds)
+        return out
 
     # ---- lifecycle ------------------------------------------------------------------------------
     def start(self) -> FakeServer:
@@ -204,9 +248,11 @@ class FakeServer:
 
     # ---- chat completions -----------------------------------------------------------------------
     def _next_action(self, body: dict[str, Any]) -> Action:
+        if self.refuse_response_format and body.get("response_format"):
+            return Status(400, REFUSAL)
         if self._queue:
             try:
-                return self._queue.popleft()
+                return _resolve(self._queue.popleft(), body)
             except IndexError:
                 pass
         if self.handler is not None:
@@ -214,7 +260,7 @@ class FakeServer:
             if isinstance(got, str):
                 return Reply(got)
             if got is not None:
-                return got
+                return _resolve(got, body)
         return _default_reply(body)
 
     def _auth_error(self, request: web.Request) -> web.Response | None:
@@ -403,11 +449,14 @@ class FakeServer:
                 out.append({"id": rid, "custom_id": req["custom_id"], "response": resp, "error": None})
             else:
                 code = action.code if isinstance(action, Status) else 500
+                message = (
+                    action.message if isinstance(action, Status) and action.message else f"status {code}"
+                )
                 self.log.append(Entry("/v1/batches#line", code, key, str(body.get("model")), "error"))
                 resp = {
                     "status_code": code,
                     "request_id": rid,
-                    "body": {"error": {"message": f"status {code}"}},
+                    "body": {"error": {"message": message}},
                 }
                 err.append({"id": rid, "custom_id": req["custom_id"], "response": resp, "error": None})
         for name, rows in (("output_file_id", out), ("error_file_id", err)):
@@ -462,6 +511,11 @@ def main() -> None:
     ap.add_argument("--rate", default=None, help="N/WINDOW_S, e.g. 300/10")
     ap.add_argument("--ratelimit-headers", action="store_true")
     ap.add_argument("--reply-chars", type=int, default=0, help="reply 'Q: ...\\nA: ...' of this many chars")
+    ap.add_argument(
+        "--model-like", type=float, default=None, metavar="DRIFT",
+        help="answer like a chat model (support/fakereplies.ModelLike), drifting in DRIFT of text replies",
+    )  # fmt: skip
+    ap.add_argument("--seed", type=int, default=0, help="seed of --model-like's choices")
     args = ap.parse_args()
     rate = None
     if args.rate:
@@ -476,6 +530,8 @@ def main() -> None:
             head = f"Q: What is in {messages_key(body.get('messages'))[:8]}?\nA: "
             return Reply(head + words[: max(3, args.reply_chars - len(head))])
 
+    if args.model_like is not None:
+        handler = fakereplies.ModelLike(args.model_like, seed=args.seed)  # type: ignore[assignment]
     srv = FakeServer(
         handler=handler,
         latency=args.latency,

@@ -5,7 +5,8 @@ then the record's symbolic context (captions only for conversation; captions and
 other two, or whatever the template's `task.toml` says) as the final user message.
 
 Replies are parsed by `replies` (conversation blocks, one reasoning pair, detail prose paired with
-a question drawn per sample from the instruction list) and judged by the quality filters of
+a question drawn per sample from the instruction list), or with `--structured` as the JSON of
+`formats`, into the same pairs, and judged by the quality filters of
 `filters`. Each task instance owns a `DuplicateTracker`, so exact duplicates are caught across a
 whole run; `prepare` teaches it the samples the run directory already holds.
 """
@@ -25,10 +26,9 @@ from datagen.rundir.store import RunStore
 from datagen.tasks.base import FilterFn, Job, JobSet, QAPairs, Task, TaskOptions
 from datagen.tasks.dedupe import DUPLICATE, DuplicateTracker
 from datagen.tasks.llava.filters import FILTERS
+from datagen.tasks.llava.formats import COMPLEX_REASONING, CONVERSATION, DETAIL_DESCRIPTION, INSTRUCTION_KEY
 from datagen.tasks.llava.replies import parse_complex_reasoning, parse_conversation, parse_detail
-
-# Key under which a detail job's source carries the question drawn for it (set in build_jobs).
-INSTRUCTION_KEY = "instruction"
+from datagen.tasks.structured import ReplyFormat, is_structured, structured_template
 
 
 class LlavaTask(Task):
@@ -41,12 +41,22 @@ class LlavaTask(Task):
         # The engine skips the names in `opts.disabled_filters` (`--no-filter NAME`).
         return [*FILTERS.items(), (DUPLICATE, self.duplicates.check)]
 
+    reply_format: ReplyFormat
+
     def template(self, opts: TaskOptions) -> TaskTemplate:
-        return load_template(self.name, opts.templates_dir)
+        """The task's template; with --structured its few-shot answers are shown as JSON."""
+        tpl = load_template(self.name, opts.templates_dir)
+        if opts.structured:
+            tpl = structured_template(tpl, self.reply_format, lambda _ctx, answer: self.parse_text(answer))
+        return tpl
+
+    def parse_text(self, reply: str, question: str = "") -> QAPairs:
+        raise NotImplementedError
 
     def jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> list[Job]:
         tpl = self.template(opts)
         fields = tpl.context_fields
+        response_format = self.reply_format.response_format() if opts.structured else None
         return [
             Job(
                 sample_id=f"{self.name}:{rec['id']}",
@@ -55,9 +65,15 @@ class LlavaTask(Task):
                 source=rec,
                 template_hash=tpl.hash,
                 max_tokens=tpl.max_tokens,
+                response_format=response_format,  # one dict shared by all jobs of the task
             )
             for rec in sources
         ]
+
+    def parse(self, reply: str, job: Job) -> QAPairs:
+        if is_structured(job):
+            return self.reply_format.parse(reply, job)
+        return self.parse_text(reply, str(job.source.get(INSTRUCTION_KEY) or ""))
 
     def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> JobSet:
         return JobSet(self.jobs(sources, opts))
@@ -72,13 +88,15 @@ class LlavaTask(Task):
 
 class ConversationTask(LlavaTask):
     name = "conversation"
+    reply_format = CONVERSATION
 
-    def parse(self, reply: str, job: Job) -> QAPairs:
+    def parse_text(self, reply: str, question: str = "") -> QAPairs:
         return parse_conversation(reply)
 
 
 class DetailDescriptionTask(LlavaTask):
     name = "detail_description"
+    reply_format = DETAIL_DESCRIPTION
 
     def instructions(self, opts: TaskOptions, tpl: TaskTemplate) -> list[str]:
         """`--instructions FILE` (opts.instructions), else the template's list, else ours."""
@@ -103,14 +121,17 @@ class DetailDescriptionTask(LlavaTask):
         )
 
     def parse(self, reply: str, job: Job) -> QAPairs:
-        question = job.source.get(INSTRUCTION_KEY)
-        if not question:
+        if not job.source.get(INSTRUCTION_KEY):
             raise ParseError(f"{job.sample_id}: job has no drawn instruction (build it with build_jobs)")
-        return parse_detail(reply, str(question))
+        return super().parse(reply, job)
+
+    def parse_text(self, reply: str, question: str = "") -> QAPairs:
+        return parse_detail(reply, question)
 
 
 class ComplexReasoningTask(LlavaTask):
     name = "complex_reasoning"
+    reply_format = COMPLEX_REASONING
 
-    def parse(self, reply: str, job: Job) -> QAPairs:
+    def parse_text(self, reply: str, question: str = "") -> QAPairs:
         return parse_complex_reasoning(reply)

@@ -28,6 +28,7 @@ from datagen.tasks.rewrite.descriptions import (
     short_input_rejection,
     split_short,
 )
+from datagen.tasks.structured import ReplyFormat, is_structured, nonempty, obj, string, structured_template
 
 DEFAULT_MIN_RATIO = 0.5
 # Used when a user's --templates-dir folder has no instruction list of its own.
@@ -87,6 +88,20 @@ def clean_reply(reply: str) -> str:
     return text
 
 
+# --structured: the corrected paragraph as one field (the record's question is ours, not the model's).
+REWRITE_FORMAT = ReplyFormat(
+    name="caption_rewrite",
+    schema=obj({"description": string("the corrected description, one clean English paragraph")}),
+    to_json=lambda pairs: {"description": pairs[0][1]},
+    to_pairs=lambda data, job: [
+        (
+            str(job.source.get("instruction") or FALLBACK_INSTRUCTION),
+            nonempty(data["description"], "description"),
+        )
+    ],
+)
+
+
 def _min_ratio(job: Job) -> float:
     value = job.source.get("min_ratio")
     return DEFAULT_MIN_RATIO if value is None else float(value)
@@ -98,6 +113,7 @@ class CaptionRewriteTask(Task):
     own_input = "descriptions"
     input_hint = "use --descriptions FILE or --from-run RUN_DIR"
     precall_filters = (SHORT_INPUT_FILTER,)
+    reply_format = REWRITE_FORMAT
 
     def __init__(self) -> None:
         self._template: TaskTemplate | None = None
@@ -111,7 +127,12 @@ class CaptionRewriteTask(Task):
 
     def template(self, opts: TaskOptions) -> TaskTemplate:
         if self._template is None:
-            self._template = load_template(self.name, opts.templates_dir)
+            tpl = load_template(self.name, opts.templates_dir)
+            if opts.structured:  # the few-shot fixed paragraphs shown as JSON
+                tpl = structured_template(
+                    tpl, REWRITE_FORMAT, lambda _ctx, answer: [("", clean_reply(answer))]
+                )
+            self._template = tpl
         return self._template
 
     def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> JobSet:
@@ -125,6 +146,7 @@ class CaptionRewriteTask(Task):
         # --instructions FILE (shared with the LLaVA tasks) wins over the template's list.
         path = opts.instructions
         choices = load_instructions(path) if path else list(tpl.instructions) or [FALLBACK_INSTRUCTION]
+        response_format = REWRITE_FORMAT.response_format() if opts.structured else None
         for row in keep:
             sample_id = f"{self.name}:{row['id']}"
             # The human turn of the record: a description request, drawn per sample (seeded). It is
@@ -139,6 +161,7 @@ class CaptionRewriteTask(Task):
                     source={**row, "instruction": question, "min_ratio": o.ratio},
                     template_hash=tpl.hash,
                     max_tokens=tpl.max_tokens,
+                    response_format=response_format,
                 )
             )
         return out
@@ -153,10 +176,12 @@ class CaptionRewriteTask(Task):
         )
 
     def parse(self, reply: str, job: Job) -> QAPairs:
-        text = clean_reply(reply)
-        if not text:
+        if is_structured(job):
+            return REWRITE_FORMAT.parse(reply, job)
+        paragraph = clean_reply(reply)
+        if not paragraph:
             raise ParseError("empty reply: no paragraph")
-        return [(str(job.source.get("instruction") or FALLBACK_INSTRUCTION), text)]
+        return [(str(job.source.get("instruction") or FALLBACK_INSTRUCTION), paragraph)]
 
     def filters(self) -> list[tuple[str, FilterFn]]:
         def para(pairs: QAPairs) -> str:

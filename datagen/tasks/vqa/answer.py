@@ -12,41 +12,30 @@ Each accepted sample is a one-turn LLaVA record carrying `question_id` and `answ
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datagen.errors import InputError, ParseError, UsageError
+from datagen.errors import InputError, UsageError
 from datagen.prompts.context import render_context
 from datagen.prompts.templates import load_template
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import FilterFn, Job, JobSet, Message, QAPairs, Task, TaskOptions
+from datagen.tasks.structured import is_structured
 from datagen.tasks.vqa.files import load_questions, write_vqa_results
+from datagen.tasks.vqa.formats import VQA_FORMAT, short_answer
 from datagen.tasks.vqa.picker import ExamplePicker, load_examples
 
 DEFAULT_SHOTS = 4
 MAX_ANSWER_WORDS = 8
 # Appended to the question in the training record, so a model learns when a short answer is wanted.
 SHORT_ANSWER_HINT = "Reply with a single word or a short phrase."
-_PREFIX = re.compile(r"^\s*(?:the\s+)?(?:short\s+)?answer\s*(?:is)?\s*[:\-]\s*", re.IGNORECASE)
 
 
 def question_block(context: str, question: str) -> str:
     """A context followed by its question: the user turn of a shot and of the final request."""
     return context + "\n\nQuestion: " + question
-
-
-def short_answer(reply: str) -> str:
-    """The answer from a reply: first non-empty line, without an "Answer:" label, quotes or final stop."""
-    for line in reply.strip().splitlines():
-        # Chat models often bold the label ("**Answer:** dog"); asterisks are never part of an answer.
-        line = _PREFIX.sub("", line.replace("*", "").strip()).strip().strip("\"'`").strip()
-        line = line.rstrip(".!").strip()
-        if line:
-            return line
-    raise ParseError("empty reply: no answer")
 
 
 def _too_long(pairs: QAPairs, job: Job) -> str | None:
@@ -79,6 +68,7 @@ class VQAOptions:
 class VQAAnswerTask(Task):
     name = "vqa_answer"
     options_type = VQAOptions
+    reply_format = VQA_FORMAT
 
     def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> JobSet:
         o = opts.of(VQAOptions)
@@ -87,6 +77,9 @@ class VQAAnswerTask(Task):
             raise UsageError("vqa_answer needs --questions FILE (VQA v2 / OK-VQA questions JSON)")
         k = o.k
         template = load_template(self.name, opts.templates_dir)
+        structured = opts.structured
+        response_format = VQA_FORMAT.response_format() if structured else None
+        template_hash = VQA_FORMAT.template_hash(template.hash) if structured else template.hash
         picker = ExamplePicker(load_examples(o.examples)) if o.examples else None
         out = JobSet()
         fixed = template.examples[:k]
@@ -117,6 +110,8 @@ class VQAAnswerTask(Task):
             else:
                 pairs = fixed
             for user, assistant in pairs:
+                if structured:  # the shot's answer in the JSON shape the reply must have
+                    assistant = VQA_FORMAT.render([("", short_answer(assistant))])
                 messages.append({"role": "user", "content": user})
                 messages.append({"role": "assistant", "content": assistant})
             context = render_context(ctx, template.context_fields)
@@ -127,13 +122,16 @@ class VQAAnswerTask(Task):
                     task=self.name,
                     messages=messages,
                     source={**ctx, "question_id": q["question_id"], "question": q["question"]},
-                    template_hash=template.hash,
+                    template_hash=template_hash,
                     max_tokens=template.max_tokens,
+                    response_format=response_format,
                 )
             )
         return out
 
     def parse(self, reply: str, job: Job) -> QAPairs:
+        if is_structured(job):
+            return VQA_FORMAT.parse(reply, job)
         return [(job.source["question"], short_answer(reply))]
 
     def filters(self) -> list[tuple[str, FilterFn]]:

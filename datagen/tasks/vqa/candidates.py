@@ -101,18 +101,33 @@ def _leaks(answer: str, question: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(answer.lower())}(?!\w)", question.lower()) is not None
 
 
-def parse_questions(reply: str, candidates: list[str]) -> list[tuple[str, str]]:
-    """Pair each numbered question in `reply` with the candidate of the same number.
+def candidates_from_block(context: str) -> list[str]:
+    """The numbered answers of a user turn made with `candidates_block` (e.g. a few-shot example's)."""
+    _, found, block = context.rpartition("Answers:\n")
+    if not found:
+        return []
+    return [m.group(2) for m in (_NUMBERED.match(line) for line in block.splitlines()) if m]
 
-    Questions that are not questions, repeat a number, or give their answer away are dropped; a reply
-    with no usable question at all is a `ParseError` (the sample fails, it is never empty).
-    """
-    pairs: dict[int, tuple[str, str]] = {}
+
+def parse_questions(reply: str, candidates: list[str]) -> list[tuple[str, str]]:
+    """Pair each numbered question in `reply` with the candidate of the same number (`pair_questions`)."""
+    numbered = []
     for line in reply.splitlines():
         m = _NUMBERED.match(line)
-        if not m:
-            continue
-        n, question = int(m.group(1)), m.group(2).strip().strip("*").strip()
+        if m:
+            numbered.append((int(m.group(1)), m.group(2).strip().strip("*").strip()))
+    return pair_questions(numbered, candidates)
+
+
+def pair_questions(numbered: Iterable[tuple[int, str]], candidates: list[str]) -> list[tuple[str, str]]:
+    """(answer number, question) → (question, answer) pairs, in the candidates' order.
+
+    Questions that are not questions, repeat a number, or give their answer away are dropped; a reply
+    with no usable question at all is a `ParseError` (the sample fails, it is never empty). Text and
+    `--structured` replies both end here.
+    """
+    pairs: dict[int, tuple[str, str]] = {}
+    for n, question in numbered:
         if not 1 <= n <= len(candidates) or n in pairs or not question.endswith("?"):
             continue
         if _leaks(candidates[n - 1], question):

@@ -21,8 +21,15 @@ from datagen.prompts.context import render_context
 from datagen.prompts.templates import load_template
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import FilterFn, Job, JobSet, QAPairs, Task, TaskOptions
-from datagen.tasks.vqa.candidates import answer_candidates, candidates_block, parse_questions
+from datagen.tasks.structured import is_structured, structured_template
+from datagen.tasks.vqa.candidates import (
+    answer_candidates,
+    candidates_block,
+    candidates_from_block,
+    parse_questions,
+)
 from datagen.tasks.vqa.files import write_vqa_examples
+from datagen.tasks.vqa.formats import IMG2LLM_FORMAT
 
 DEFAULT_CANDIDATES = 5
 
@@ -44,6 +51,7 @@ class Img2LLMOptions:
 class Img2LLMQATask(Task):
     name = "img2llm_qa"
     options_type = Img2LLMOptions
+    reply_format = IMG2LLM_FORMAT
 
     def build_jobs(self, sources: Iterable[dict[str, Any]], opts: TaskOptions) -> JobSet:
         limit = opts.of(Img2LLMOptions).max_questions
@@ -51,6 +59,14 @@ class Img2LLMQATask(Task):
         if k < 1:
             raise UsageError(f"--max-questions must be at least 1, got {k}")
         template = load_template(self.name, opts.templates_dir)
+        response_format = None
+        if opts.structured:  # few-shot questions shown as JSON, paired with the example's own answers
+            template = structured_template(
+                template,
+                IMG2LLM_FORMAT,
+                lambda ctx, answer: parse_questions(answer, candidates_from_block(ctx)),
+            )
+            response_format = IMG2LLM_FORMAT.response_format()
         records = list(sources)
         ranked = answer_candidates(records, k)
         empty = [str(rec.get("id")) for rec, cands in zip(records, ranked, strict=True) if not cands]
@@ -74,11 +90,14 @@ class Img2LLMQATask(Task):
                     source={**rec, "answer_candidates": cands, "qa_context": context},
                     template_hash=template.hash,
                     max_tokens=template.max_tokens,
+                    response_format=response_format,
                 )
             )
         return out
 
     def parse(self, reply: str, job: Job) -> QAPairs:
+        if is_structured(job):
+            return IMG2LLM_FORMAT.parse(reply, job)
         return parse_questions(reply, job.source["answer_candidates"])
 
     def filters(self) -> list[tuple[str, FilterFn]]:
