@@ -132,6 +132,7 @@ def test_image_mode_and_format_options_are_checked(inputs, coco_mini, tmp_path, 
         (["ms-swift", "--image-mode", "copy", "--no-images"], "--image-mode copy needs --images ROOT"),
         (["openai", "--image-mode", "url", "--no-images"], "--image-mode url needs --image-url-prefix"),
         (["rlvr", "--no-images"], "rlvr needs --images ROOT"),
+        (["internvl", "--name", "../escape"], "give a plain dataset name"),
     ]
     for args, needle in cases:
         fmt, *rest = args
