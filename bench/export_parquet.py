@@ -32,6 +32,7 @@ from datagen.common.resources import data_root
 from datagen.export import card
 from datagen.export import hf as export_hf
 from datagen.export import hf_write as export_hf_write
+from datagen.export.fingerprint import stamp_folder
 
 
 def real_captions() -> list[str]:
@@ -65,9 +66,11 @@ def make_records(n: int, seed: int = 0) -> list[dict]:
     return recs
 
 
-def _render(p: export_hf.ExportPlan, tables: dict) -> str:
+def _render(p: export_hf.ExportPlan, tables: dict, data_files: dict[str, str]) -> str:
     stats = card.card_stats(tables, [r for rs in p.splits.values() for r in rs], [i.meta for i in p.inputs])
-    return card.render_card(stats, command="bench", fmt="parquet", embedded_images=False)
+    return card.render_card(
+        stats, command="bench", fmt="parquet", embedded_images=False, data_files=data_files
+    )
 
 
 def datagen_write(inputs: list[export_hf.ExportInput], out: Path) -> None:
@@ -133,6 +136,11 @@ def main() -> None:
                 ),
             ),
         ]
+        # The content fingerprint (part of the export times above), timed alone on the same shards.
+        t = time.perf_counter()
+        stamp_folder(tmp / "hf", "parquet")
+        t_fp = time.perf_counter() - t
+        shard_mb = sum(p.stat().st_size for p in (tmp / "hf" / "data").glob("*.parquet")) / 1e6
         n_rows = sum(pq.read_metadata(p).num_rows for p in (tmp / "hf" / "data").glob("*.parquet"))
         assert n_rows == args.n == pq.read_metadata(tmp / "pa.parquet").num_rows
         for label, (t_dg, t_pa) in rows:
@@ -140,6 +148,8 @@ def main() -> None:
             print(f"  pyarrow directly : {t_pa:6.2f} s  ({args.n / t_pa:,.0f} records/s)")
             print(f"  datagen export hf: {t_dg:6.2f} s  ({args.n / t_dg:,.0f} records/s)")
             print(f"  ratio datagen/pyarrow: {t_dg / t_pa:.2f}x  (target <= 1.5x)")
+        print(f"of which the fingerprint (sha256 over {shard_mb:.1f} MB of shards): {t_fp:.2f} s")
+        print("load average: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -22,10 +22,54 @@ EXCLUDE_IDS = typer.Option(None, "--exclude-ids", help="JSON list (or lines) of 
 TASK = typer.Option(None, "--task", help="Keep only records of this task (repeatable).")
 SHUFFLE = typer.Option(False, "--shuffle", help="Shuffle the merged records.")
 SEED = typer.Option(0, "--seed", help="Seed for --shuffle.")
-NAME = typer.Option("datagen", "--name", help="llama-factory: dataset name in dataset_info.json.")
+NAME = typer.Option(
+    "datagen", "--name", help="llama-factory, internvl, qwen*: the dataset's name (and its file's)."
+)
 SOURCE = typer.Option(None, "--source", help="cauldron: value of `source` (default: the task).")
 LINK = typer.Option(False, "--link", help="minigpt4: symlink images instead of copying.")
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace an existing output.")
+IMAGE_MODE = typer.Option(
+    None,
+    "--image-mode",
+    help="Trainer formats: path (name the images), copy/link (into OUT/images), embed (bytes), url.",
+)
+MIX = typer.Option(None, "--mix", help="llava-onevision: TASK=all|first:N|end:N|random:N (N or N%).")
+IMAGE_URL_PREFIX = typer.Option(None, "--image-url-prefix", help="openai: URL prefix for --image-mode url.")
+MAX_FILE_MB = typer.Option(None, "--max-file-mb", help="openai: largest output file (default 512).")
+MIN_PIXELS = typer.Option(None, "--min-pixels", help="qwen2.5-vl: the training run's min_pixels.")
+MAX_PIXELS = typer.Option(None, "--max-pixels", help="qwen2.5-vl: the training run's max_pixels.")
+VQA_ANNOTATIONS = typer.Option(
+    None, "--vqa-annotations", help="rlvr: VQA annotations; vqa_answer samples are checked against them."
+)
+
+
+def format_options(
+    name: str,
+    source: str | None,
+    link: bool,
+    image_mode: str | None,
+    mix: list[str] | None,
+    image_url_prefix: str | None,
+    max_file_mb: float | None,
+    min_pixels: int | None,
+    max_pixels: int | None,
+    vqa_annotations: Path | None,
+) -> dict[str, object]:
+    """The `options` dict the writers read (the flow refuses the ones a format does not take)."""
+    return {
+        "name": name,
+        "source": source,
+        "link": link,
+        "image_mode": image_mode,
+        "mix": mix or [],
+        "image_url_prefix": image_url_prefix,
+        "max_file_mb": max_file_mb,
+        "min_pixels": min_pixels,
+        "max_pixels": max_pixels,
+        "vqa_annotations": str(vqa_annotations) if vqa_annotations is not None else None,
+    }
+
+
 MIN_JUDGE_SCORE = typer.Option(
     None, "--min-judge-score", min=1, max=10, help="Keep only samples a `datagen judge` run scored N or more."
 )
@@ -52,10 +96,17 @@ def adapt(
     source: str | None = SOURCE,
     link: bool = LINK,
     overwrite: bool = OVERWRITE,
+    image_mode: str | None = IMAGE_MODE,
+    mix: list[str] | None = MIX,
+    image_url_prefix: str | None = IMAGE_URL_PREFIX,
+    max_file_mb: float | None = MAX_FILE_MB,
+    min_pixels: int | None = MIN_PIXELS,
+    max_pixels: int | None = MAX_PIXELS,
+    vqa_annotations: Path | None = VQA_ANNOTATIONS,
     min_judge_score: int | None = MIN_JUDGE_SCORE,
     judge: Path | None = JUDGE,
 ) -> None:
-    """Convert samples to a trainer's format (LLaVA, LLaMA-Factory, TRL, the_cauldron, MiniGPT-4)."""
+    """Convert samples to a trainer's format (see `datagen export --help` for the list)."""
     from datagen.export.flow import run_export
 
     result = run_export(
@@ -69,7 +120,18 @@ def adapt(
         shuffle=shuffle,
         seed=seed,
         overwrite=overwrite,
-        options={"name": name, "source": source, "link": link},
+        options=format_options(
+            name,
+            source,
+            link,
+            image_mode,
+            mix,
+            image_url_prefix,
+            max_file_mb,
+            min_pixels,
+            max_pixels,
+            vqa_annotations,
+        ),
         judge=judge,
         min_judge_score=min_judge_score,
     )

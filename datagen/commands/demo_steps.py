@@ -78,7 +78,7 @@ def exports(run_dirs: list[Path], out: Path) -> list[str]:
     summary = export_llava(inputs, out / "llava_instruct.json", overwrite=True)  # a re-run replaces its own
     lines.append(f"LLaVA JSON: {summary.total} samples -> {out / 'llava_instruct.json'}")
     plan = export_hf.plan_export(export_hf.read_inputs(inputs), by_task=True)
-    counts = write_export(plan, out / "hf_dataset", fmt="arrow", overwrite=True)
+    counts, _ = write_export(plan, out / "hf_dataset", fmt="arrow", overwrite=True)
     splits = ", ".join(f"{k} {v}" for k, v in counts.items())
     lines.append(f"HF dataset ({splits}) -> {out / 'hf_dataset'} (datasets.load_from_disk)")
     return lines

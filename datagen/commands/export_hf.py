@@ -81,16 +81,21 @@ def export_hf(
         typer.echo(f"Skipped {plan.images.dropped} rows: {dropped}", err=True)  # type: ignore[union-attr]
     command = typed_command(ctx, "datagen export hf")
 
-    def render(p: export_hf.ExportPlan, tables: dict) -> str:
+    def render(p: export_hf.ExportPlan, tables: dict, data_files: dict[str, str]) -> str:
         kept = [r for rs in p.splits.values() for r in rs]
         stats = card.card_stats(tables, kept, [i.meta for i in p.inputs])
         if contexts:
             card.add_context_sources(stats, contexts, {str(r["id"]) for r in kept})
         return card.render_card(
-            stats, command=command, fmt=fmt, embedded_images=embed_images, dropped=dropped
+            stats,
+            command=command,
+            fmt=fmt,
+            embedded_images=embed_images,
+            dropped=dropped,
+            data_files=data_files,
         )
 
-    counts = export_hf_write.write_export(
+    counts, fingerprint = export_hf_write.write_export(
         plan,
         out,
         fmt=fmt,
@@ -100,7 +105,9 @@ def export_hf(
         card_text=render,
     )
     summary = ", ".join(f"{k}: {v}" for k, v in counts.items())
-    typer.echo(f"Wrote {sum(counts.values())} samples ({summary}) to {out} as {fmt}")
+    typer.echo(
+        f"Wrote {sum(counts.values())} samples ({summary}) to {out} as {fmt} (fingerprint {fingerprint})"
+    )
     if push_to_hub and token:
         url = export_hub.push_folder(out, push_to_hub, token=token, private=private)
         typer.echo(f"Pushed to {url}")

@@ -163,7 +163,7 @@ def add_context_sources(stats: dict[str, Any], contexts: str | Path, ids: set[st
     stats["caption_sources"], stats["box_sources"] = dict(captions), dict(boxes)
 
 
-def _yaml_header(stats: dict[str, Any], fmt: str) -> str:
+def _yaml_header(data_files: dict[str, str] | None) -> str:
     lines = [
         "---",
         "license: other",
@@ -176,10 +176,11 @@ def _yaml_header(stats: dict[str, Any], fmt: str) -> str:
         "- datagen",
         "- llava",
     ]
-    if fmt == "parquet":
+    if data_files:
+        # The patterns name the export's fingerprint: `datasets` keys its cache on them.
         lines += ["configs:", "- config_name: default", "  data_files:"]
-        for name in stats["splits"]:
-            lines += [f"  - split: {name}", f"    path: data/{name}-*"]
+        for name, pattern in data_files.items():
+            lines += [f"  - split: {name}", f"    path: {pattern}"]
     lines.append("---")
     return "\n".join(lines)
 
@@ -217,9 +218,10 @@ def render_card(
     embedded_images: bool,
     dropped: str = "",
     title: str = "datagen instruction data",
+    data_files: dict[str, str] | None = None,
 ) -> str:
-    """README.md text for the export folder."""
-    out = [_yaml_header(stats, fmt), "", f"# {title}", ""]
+    """README.md text for the export folder; `data_files` maps each split to its files' pattern."""
+    out = [_yaml_header(data_files), "", f"# {title}", ""]
     out.append(
         f"{stats['total']} multimodal instruction samples over {stats['images']} distinct images, "
         f"generated with datagen {__version__}."
@@ -236,6 +238,9 @@ def render_card(
         "- Images: "
         + ("embedded (`Image` feature)" if embedded_images else "relative file names (`image` column)"),
     ]
+    if data_files:
+        files = ", ".join(f"`{p}`" for p in data_files.values())
+        out.append(f"- Files ({fmt}, named by a fingerprint of their content): {files}")
     if dropped:
         out.append(f"- Rows dropped at export: {dropped}")
     out += ["", "## How it was made", ""]

@@ -17,7 +17,7 @@ from typing import Any
 from datagen.errors import UsageError
 from datagen.export.images import check_images
 from datagen.export.outputs import claim_output, keep_judged, load_records
-from datagen.export.registry import get_format
+from datagen.export.registry import FORMATS, SPECIFIC_OPTIONS, Format, get_format
 
 
 @dataclass
@@ -55,13 +55,16 @@ def run_export(
     assert fmt.write is not None
     opts = dict(options or {})
     out = Path(out)
+    check_options(fmt, opts)
     if fmt.needs_images and images is None:
-        raise UsageError(f"{fmt.name} needs --images ROOT (it copies the image files)")
-    if fmt.layout == "merge":
-        name = str(opts.get("name", "datagen"))
-        if not name or name.startswith(".") or "/" in name or "\\" in name:
-            # it becomes the file `<out>/<name>.json`: `../x` would write outside --out
-            raise UsageError(f"--name {name!r}: give a plain dataset name (no '/', not starting with '.')")
+        raise UsageError(
+            f"{fmt.name} needs --images ROOT (its output holds the image files or their checked paths)"
+        )
+    name = str(opts.get("name", "datagen"))
+    if not name or name.startswith(".") or "/" in name or "\\" in name:
+        # it becomes a file name (`<out>/<name>.json` of llama-factory, internvl, qwen*): `../x`
+        # would write outside --out
+        raise UsageError(f"--name {name!r}: give a plain dataset name (no '/', not starting with '.')")
     targets = fmt.outputs(out, opts)
     records = load_records(
         inputs, targets, exclude_ids=exclude_ids, replaces_folder=fmt.layout == "folder", tasks=tasks
@@ -82,6 +85,25 @@ def run_export(
         if check.dropped:
             result.skipped_images = f"Skipped {check.dropped} rows: {check.summary(images)}"
         records, paths = check.records, check.paths
-    opts.update(images=images, skip_missing=skip_missing)
+    if images is not None and fmt.layout == "folder" and Path(images).resolve().is_relative_to(out.resolve()):
+        # the folder is replaced whole: the images would be deleted (or linked to a deleted folder)
+        raise UsageError(f"--images {images} is inside --out {out}", hint="choose another --out")
+    opts.update(images=images, skip_missing=skip_missing, notes=result.notes)
     result.written = fmt.write(records, paths, out, opts)
     return result
+
+
+def check_options(fmt: Format, opts: dict[str, Any]) -> None:
+    """Refuse options the format does not take (one line naming the formats that do); fill in the
+    default `--image-mode`."""
+    for flag, key in SPECIFIC_OPTIONS.items():
+        if opts.get(key) not in (None, [], ()) and key not in fmt.accepts:
+            takers = ", ".join(n for n, f in FORMATS.items() if key in f.accepts)
+            raise UsageError(f"{flag} only applies to {takers} (not {fmt.name})")
+    mode = opts.get("image_mode")
+    if mode is not None and mode not in fmt.image_modes:
+        if not fmt.image_modes:
+            raise UsageError(f"--image-mode does not apply to {fmt.name}")
+        raise UsageError(f"{fmt.name} takes --image-mode {' | '.join(fmt.image_modes)}, not {mode!r}")
+    if fmt.image_modes:
+        opts["image_mode"] = mode or fmt.image_modes[0]

@@ -1,5 +1,7 @@
 """Write a planned HF export to disk (`datagen export hf`): parquet shards or `save_to_disk` folders.
 
+Every data file name then gets the export's content fingerprint (`export.fingerprint`), which the
+card's `data_files` patterns name, so `load_dataset(FOLDER)` never serves a previous export's rows.
 Everything is built in a temporary folder beside `--out` and renamed into place at the end, so a
 failed or interrupted export never leaves a partial dataset; an existing folder is replaced only
 with `overwrite`, and only once the new one is complete.
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from datagen.common.jsonio import atomic_folder
 from datagen.errors import UsageError
+from datagen.export.fingerprint import split_patterns, stamp_folder
 from datagen.export.hf import DEFAULT_SHARD_SIZE, ExportPlan, build_dataset, import_datasets
 from datagen.export.outputs import claim_output
 
@@ -32,8 +35,12 @@ def write_export(
     embed_images: bool = False,
     overwrite: bool = False,
     card_text: Any = None,
-) -> dict[str, int]:
-    """Write the planned dataset to `out` atomically; `card_text(plan, arrow_tables)` renders README.md."""
+) -> tuple[dict[str, int], str]:
+    """Write the planned dataset to `out` atomically; returns the rows per split and the fingerprint.
+
+    `card_text(plan, arrow_tables, data_files)` renders README.md; `data_files` maps each split to
+    the pattern matching its (fingerprinted) files.
+    """
     ds = import_datasets()
     from datasets.utils.py_utils import convert_file_size_to_int
 
@@ -61,14 +68,16 @@ def write_export(
         else:
             for name, d in text.items():
                 _write_parquet_shards(d, tmp / "data", name, shard_bytes)
+        fp = stamp_folder(tmp, fmt)
         if card_text is not None:
             tables = {name: d.data.table for name, d in text.items()}
-            (tmp / "README.md").write_text(card_text(plan, tables), encoding="utf-8")
-    return {name: len(recs) for name, recs in plan.splits.items()}
+            patterns = split_patterns(list(plan.splits), fmt, fp)
+            (tmp / "README.md").write_text(card_text(plan, tables, patterns), encoding="utf-8")
+    return {name: len(recs) for name, recs in plan.splits.items()}, fp
 
 
 def _write_parquet_shards(d: datasets.Dataset, folder: Path, split: str, shard_bytes: int) -> None:
-    """`data/<split>-00000-of-0000N.parquet`, the layout the Hub and `load_dataset` recognise."""
+    """`data/<split>-00000-of-0000N.parquet` (the Hub's layout; `stamp_folder` appends the fingerprint)."""
     folder.mkdir(parents=True, exist_ok=True)
     n = max(1, math.ceil(d.data.nbytes / shard_bytes)) if len(d) else 1
     n = min(n, max(1, len(d)))

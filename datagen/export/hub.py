@@ -3,7 +3,9 @@
 The token comes from `HF_TOKEN` (or the older `HUGGING_FACE_HUB_TOKEN`) or the user's `hf auth login`
 file; it is handed to `huggingface_hub` in memory only and is redacted from every error message.
 The folder pushed is exactly what was written locally (parquet shards + README.md card), so the
-Hub copy and the local copy cannot drift.
+Hub copy and the local copy cannot drift: the same commit deletes the repo's older `data/` files.
+Shard names carry the export's fingerprint (`export.fingerprint`), so without that deletion every
+re-push would leave the previous shards behind (unused by the card, but downloaded by a clone).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def push_folder(folder: str | Path, repo_id: str, *, token: str, private: bool) 
             folder_path=str(folder),
             repo_id=repo_id,
             repo_type="dataset",
+            delete_patterns=["data/*"],  # files this upload re-adds are kept, the rest of data/ goes
             commit_message="Upload dataset exported with datagen",
         )
     except Exception as e:  # network, auth, quota: the Hub's message, minus the token

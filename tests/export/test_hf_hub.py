@@ -1,23 +1,27 @@
 """`--push-to-hub`: the token handling and the exact Hub calls, against a fake Hub on loopback.
 
-The fake Hub implements the three endpoints an upload of small files uses (create repo, preupload,
-commit) and records every request, so the test sees what would be sent to huggingface.co without
-any network: the repo type and privacy flag, the token only in the Authorization header, and the
-uploaded files byte-identical to the local export.
+The fake Hub implements the endpoints an upload of small files uses (create repo, list the repo's
+files, preupload, commit with additions and deletions), keeps the repo's files between pushes and
+records every request, so the test sees what would be sent to huggingface.co without any network:
+the repo type and privacy flag, the token only in the Authorization header, and the repo's files
+byte-identical to the local export (a re-push deletes the previous export's shards).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from support.cli import run_cli, run_process
-from support.export_fixtures import coco_run
+from support.export_fixtures import coco_run, llava_records
 from support.paths import REPO
 
 TOKEN = "hf_testtoken_DO_NOT_LEAK_93c1"
@@ -56,12 +60,28 @@ class FakeHub(BaseHTTPRequestHandler):
                 item = json.loads(line)
                 if item["key"] == "file":
                     FakeHub.files[item["value"]["path"]] = base64.b64decode(item["value"]["content"])
+                elif item["key"] == "deletedFile":
+                    del FakeHub.files[item["value"]["path"]]
             return self._json(
                 {
                     "commitUrl": f"http://{self.headers['Host']}/datasets/me/x/commit/abc",
                     "commitOid": "abc" * 13 + "a",
                 }
             )
+        self.send_response(404)
+        self.end_headers()
+
+    def do_GET(self):
+        if "/tree/main" in self.path:  # list_repo_files, which upload_folder's delete_patterns needs
+            FakeHub.requests.append(
+                {"path": self.path, "auth": self.headers.get("Authorization"), "body": b""}
+            )
+            tree = [
+                {"type": "file", "path": p, "size": len(b), "oid": hashlib.sha1(b).hexdigest()}
+                for p, b in sorted(FakeHub.files.items())
+            ]
+            return self._json(tree)
+        # Anything else is huggingface_hub's own unauthenticated look-up (its agent registry): not ours.
         self.send_response(404)
         self.end_headers()
 
@@ -92,6 +112,10 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 def _all_text_under(folder: Path) -> bytes:
     return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
 
@@ -114,10 +138,12 @@ def test_push_sends_private_dataset_repo_and_exact_files(tmp_path, coco_mini, fa
     assert all(r["auth"] == f"Bearer {TOKEN}" for r in FakeHub.requests)
     assert not any(TOKEN.encode() in r["body"] for r in FakeHub.requests)
     # ... and the uploaded files are exactly the local export (card + parquet shard).
-    local = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    local = _files(out)
     assert FakeHub.files == local
-    assert set(local) == {"README.md", "data/train-00000-of-00001.parquet"}
-    assert "path: data/train-*" in FakeHub.card_yaml
+    (shard,) = set(local) - {"README.md"}
+    fp = shard.removeprefix("data/train-00000-of-00001-").removesuffix(".parquet")
+    assert len(fp) == 12 and f"(fingerprint {fp})" in res.stdout
+    assert f"path: data/train-*-{fp}.parquet" in FakeHub.card_yaml
     # Never written anywhere, never printed.
     assert TOKEN.encode() not in _all_text_under(out) + _all_text_under(tmp_path / "run")
     assert TOKEN not in res.stdout + res.stderr
@@ -175,3 +201,40 @@ def test_push_uses_the_hf_login_token_file(tmp_path, coco_mini, fake_hub):
     assert FakeHub.requests and all(r["auth"] == f"Bearer {TOKEN}" for r in FakeHub.requests)
     assert "visibility" not in json.loads(FakeHub.requests[0]["body"])  # not --private: the Hub's default
     assert TOKEN.encode() not in _all_text_under(out) and TOKEN not in res.stdout + res.stderr
+
+
+def test_re_push_replaces_the_previous_shards(tmp_path, coco_mini, fake_hub):
+    """A second export pushed to the same repo: the repo then holds exactly the new files, so a
+    clone of it loads the new rows (the old fingerprinted shards are deleted in the same commit)."""
+    recs = llava_records(coco_mini)
+    env = _env(HF_TOKEN=TOKEN, HF_ENDPOINT=fake_hub, HF_HOME=str(tmp_path / "home"))
+    out = tmp_path / "hf"
+    FakeHub.files["notes.txt"] = b"the user's own file, outside data/"
+    shards = []
+    for name, rows, extra in (("a", recs[:3], ()), ("b", recs, ("--overwrite", "--by-task"))):
+        run = coco_run(coco_mini, tmp_path / name, rows)
+        res = run_process(
+            "export", "hf", run, "--out", out, *extra, "--push-to-hub", "me/re", env=env, timeout=120
+        )
+        assert res.returncode == 0, res.stderr
+        shards.append({p for p in FakeHub.files if p.startswith("data/")})
+    assert shards[0] and not shards[0] & shards[1]  # new fingerprint, old shards gone
+    assert FakeHub.files == {**_files(out), "notes.txt": b"the user's own file, outside data/"}
+    deletes = [r for r in FakeHub.requests if "/commit/" in r["path"] and b'"deletedFile"' in r["body"]]
+    assert len(deletes) == 1  # the first push had nothing to delete
+    # What a clone of the repo gets, loaded with `datasets` in a fresh process: the second export.
+    clone = tmp_path / "clone"
+    for rel, data in FakeHub.files.items():
+        (clone / rel).parent.mkdir(parents=True, exist_ok=True)
+        (clone / rel).write_bytes(data)
+    code = (
+        "import datasets, sys; d = datasets.load_dataset(sys.argv[1]);"
+        "print({k: len(v) for k, v in d.items()})"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(clone)],
+        env=_env(HF_HUB_OFFLINE="1", HF_DATASETS_CACHE=str(tmp_path / "cache")),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "{'conversation': 3, 'detail_description': 3, 'complex_reasoning': 3}"

@@ -93,11 +93,14 @@ def test_parquet_shards_and_split_name(tmp_path, coco_mini, cc3m_tsv, capsys):
     assert code == 0, err
     shards = sorted((out / "data").glob("pretrain-*.parquet"))
     assert len(shards) > 1
-    assert all(s.name.endswith(f"-of-{len(shards):05d}.parquet") for s in shards)
+    fp = shards[0].stem.rsplit("-", 1)[1]  # every shard carries the export's fingerprint
+    assert [s.name for s in shards] == [
+        f"pretrain-{i:05d}-of-{len(shards):05d}-{fp}.parquet" for i in range(len(shards))
+    ]
     ds = _load_parquet(out, "pretrain")
     assert [record_from_row(r) for r in ds] == json.loads(chat.read_text())
-    # The card's YAML tells the Hub where the split lives.
-    assert "  - split: pretrain\n    path: data/pretrain-*" in (out / "README.md").read_text()
+    # The card's YAML tells the Hub (and `load_dataset(FOLDER)`) where the split lives.
+    assert f"  - split: pretrain\n    path: data/pretrain-*-{fp}.parquet" in (out / "README.md").read_text()
 
 
 def test_card_numbers(tmp_path, coco_mini, capsys):

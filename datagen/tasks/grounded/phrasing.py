@@ -12,6 +12,7 @@ import random
 from datagen.tasks.grounded.nouns import Noun
 
 Pair = tuple[str, str]
+Asked = tuple[str, str, str]  # question, answer sentence, the exact short answer to the question as asked
 
 _COUNT_Q = [
     "How many {plural} are there in the image?",
@@ -80,19 +81,22 @@ def ask_absent(n: Noun, rng: random.Random) -> Pair:
 _SIDE = {"left": "to the left of", "right": "to the right of", "above": "above", "below": "below"}
 
 
-def ask_relation(first: Noun, second: Noun, true: str, opposite: str, rng: random.Random) -> Pair:
-    """`true` is where `first` is relative to `second` ("left", "right", "above" or "below")."""
+def ask_relation(first: Noun, second: Noun, true: str, opposite: str, rng: random.Random) -> Asked:
+    """`true` is where `first` is relative to `second` ("left", "right", "above" or "below").
+
+    The third item is the short answer the question asks for: the side word (either/or), "yes"/"no"
+    (yes/no) or the object on the asked side ("which one"), which RL exports check replies against."""
     a_, b_ = f"the {first.singular}", f"the {second.singular}"
     fact = f"{_cap(a_)} is {_SIDE[true]} {b_}."
     horizontal = true in ("left", "right")
     style = rng.randrange(3)
     if style == 0:  # either/or
         choices = "to the left or to the right of" if horizontal else "above or below"
-        return f"In the image, is {a_} {choices} {b_}?", fact
+        return f"In the image, is {a_} {choices} {b_}?", fact, true
     if style == 1:  # yes/no, asking about the true side or the opposite one
         asked = true if rng.random() < 0.5 else opposite
         q = f"As seen in the picture, is {a_} {_SIDE[asked]} {b_}?"
-        return q, (f"Yes. {fact}" if asked == true else f"No. {fact}")
+        return (q, f"Yes. {fact}", "yes") if asked == true else (q, f"No. {fact}", "no")
     # "which one" question, answered with the object that is on the asked side
     side = rng.choice([true, opposite])
     on_side = a_ if side == true else b_
@@ -100,6 +104,7 @@ def ask_relation(first: Noun, second: Noun, true: str, opposite: str, rng: rando
     return (
         f"Which is {word[side]} in the image, {a_} or {b_}?",
         f"{_cap(on_side)} is {word[side]}. {fact}",
+        (first if side == true else second).singular,
     )
 
 
@@ -109,13 +114,13 @@ _REGION_Q = [
     "Name the object located at {box}.",
     "What can be seen in the area {box} of the image?",
 ]
-_COORDS_NOTE = " (Coordinates are [x1, y1, x2, y2] as fractions of the image width and height.)"
+COORDS_NOTE = " (Coordinates are [x1, y1, x2, y2] as fractions of the image width and height.)"
 
 
 def ask_region(n: Noun, box: str, rng: random.Random) -> Pair:
     q = rng.choice(_REGION_Q).format(box=box)
     if rng.random() < 0.5:
-        q += _COORDS_NOTE
+        q += COORDS_NOTE
     a = rng.choice(
         [f"It is {n.with_article}.", f"{_cap(n.with_article)}.", f"That region shows {n.with_article}."]
     )
@@ -133,6 +138,6 @@ _LOCATE_Q = [
 def ask_locate(n: Noun, box: str, rng: random.Random) -> Pair:
     q = rng.choice(_LOCATE_Q).format(s=n.singular)
     if rng.random() < 0.5:
-        q += _COORDS_NOTE
+        q += COORDS_NOTE
     a = rng.choice([box, f"The {n.singular} is at {box}.", f"Its bounding box is {box}."])
     return q, a

@@ -52,6 +52,22 @@ class GroundedQA:
     answer: str
     subject: tuple[str, ...]  # the category (or the two categories, for relations)
     value: Any  # count (int), presence (bool), relation word, category name or bbox list
+    # The exact short answer to the question as asked ("3", "yes", "left", "dog", "[0.1, ...]"):
+    # what an RL reward checks a reply against (`export/verifiable.py`).
+    expected: str = ""
+    box: list[float] | None = None  # region/locate: the box the question or answer shows (normalised)
+
+    def fact(self) -> dict[str, Any]:
+        """The checkable fact as stored with the sample (`facts` in results.jsonl), one per turn pair."""
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "subject": list(self.subject),
+            "value": self.value,
+            "expected": self.expected,
+        }
+        if self.box is not None:
+            out["box"] = list(self.box)
+        return out
 
 
 @dataclass
@@ -101,7 +117,7 @@ def _counts(objs: _Objects, rng: random.Random, s: GroundedSettings) -> list[Gro
         # A crowd region hides an unknown number of instances, so such a category is not counted.
         if cat not in objs.crowd and 1 <= len(boxes) <= 10:
             q, a = ask_count(noun(cat), len(boxes), rng)
-            out.append(GroundedQA("count", q, a, (cat,), len(boxes)))
+            out.append(GroundedQA("count", q, a, (cat,), len(boxes), str(len(boxes))))
     return out
 
 
@@ -110,7 +126,7 @@ def _exists(objs: _Objects, rng: random.Random, s: GroundedSettings) -> list[Gro
     for cat in objs.present():
         several = cat in objs.crowd or len(objs.boxes.get(cat, [])) > 1
         q, a = ask_exists(noun(cat), several, rng)
-        out.append(GroundedQA("exists", q, a, (cat,), True))
+        out.append(GroundedQA("exists", q, a, (cat,), True, "yes"))
     return out
 
 
@@ -124,7 +140,7 @@ def _absent(objs: _Objects, rng: random.Random, s: GroundedSettings) -> list[Gro
     out = []
     for cat in rng.sample(absent, min(len(absent), s.max_questions)):
         q, a = ask_absent(noun(cat), rng)
-        out.append(GroundedQA("absent", q, a, (cat,), False))
+        out.append(GroundedQA("absent", q, a, (cat,), False, "no"))
     return out
 
 
@@ -143,8 +159,8 @@ def _relations(objs: _Objects, rng: random.Random, s: GroundedSettings) -> list[
             if not axes:
                 continue
             true, opposite = rng.choice(axes)
-            q, ans = ask_relation(noun(first), noun(second), true, opposite, rng)
-            out.append(GroundedQA("relation", q, ans, (first, second), true))
+            q, ans, short = ask_relation(noun(first), noun(second), true, opposite, rng)
+            out.append(GroundedQA("relation", q, ans, (first, second), true, short))
     return out
 
 
@@ -161,7 +177,7 @@ def _regions(objs: _Objects, rng: random.Random, s: GroundedSettings) -> list[Gr
             if area < s.min_region or seen[format_box(b)] > 1:
                 continue
             q, a = ask_region(noun(cat), format_box(b), rng)
-            out.append(GroundedQA("region", q, a, (cat,), cat))
+            out.append(GroundedQA("region", q, a, (cat,), cat, noun(cat).singular, list(b)))
     return out
 
 
@@ -170,7 +186,8 @@ def _locates(objs: _Objects, rng: random.Random, s: GroundedSettings) -> list[Gr
     for cat in objs.single():
         box = objs.boxes[cat][0]
         q, a = ask_locate(noun(cat), format_box(box), rng)
-        out.append(GroundedQA("locate", q, a, (cat,), [round(v, 3) for v in box]))
+        rounded = [round(v, 3) for v in box]
+        out.append(GroundedQA("locate", q, a, (cat,), rounded, format_box(box), list(box)))
     return out
 
 

@@ -87,6 +87,19 @@ class GroundedQATask(Task):
     def direct_pairs(self, source: dict[str, Any], opts: TaskOptions) -> QAPairs:
         return [(qa.question, qa.answer) for qa in self.questions(source, opts)]
 
+    def to_record(self, pairs: QAPairs, job: Job, opts: TaskOptions) -> dict[str, Any]:
+        """The LLaVA record plus `facts` (one checkable fact per question/answer pair, in order) and
+        the image size, so exports can convert boxes to a trainer's convention and RL exports can
+        check replies (`datagen/export/boxes.py`, `datagen/export/verifiable.py`)."""
+        rec = super().to_record(pairs, job, opts)
+        qas = self.questions(job.source, opts)  # deterministic: the same questions direct_pairs gave
+        if [(qa.question, qa.answer) for qa in qas] == [tuple(p) for p in pairs]:
+            rec["facts"] = [qa.fact() for qa in qas]
+        for key in ("width", "height"):
+            if job.source.get(key):
+                rec[key] = job.source[key]
+        return rec
+
     def filters(self) -> list[tuple[str, FilterFn]]:
         # An image with nothing checkable to ask (no boxes) becomes a failures.jsonl line through
         # this filter, never an empty sample. `hallucination` is on: every answer is read off the
