@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from datagen.commands._sources import COCO, INSTANCES, SPLIT
+from datagen.commands._sources import COCO, SPLIT
 
 _SHORT = {"samples": "n", "count_wrong": "count✗", "box_unmatched": "box✗", "near_dup": "near-dup"}
 
@@ -42,7 +42,9 @@ def audit(
     out: Path = typer.Option(
         ..., "--out", metavar="DIR", help="Folder for audit.json, flags.jsonl, report.html."
     ),
-    instances: Path | None = INSTANCES,
+    instances: Path | None = typer.Option(
+        None, "--instances", metavar="FILE", help="A COCO instances_*.json file as ground truth."
+    ),
     coco: Path | None = COCO,
     split: str | None = SPLIT,
     contexts: list[Path] = typer.Option(
