@@ -33,7 +33,7 @@ from datagen.engine.progress import ProgressDisplay, RunStats
 from datagen.engine.work import Work, prepare, task_map
 from datagen.errors import RemoteError
 from datagen.llm.client import ChatClient, ClientHooks, FatalRemote, RequestFailed
-from datagen.llm.ratelimit import RateLimiter
+from datagen.llm.ratelimit import RateLimiter, Ticket
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import Job, Rejected, Task, TaskOptions
 
@@ -188,6 +188,7 @@ class LiveRun:
 
     def _on_failure(self, f: RequestFailed) -> None:
         self.stats.retries += 1
+        self.limiter.failed()
         if f.status == 429:
             self.stats.status_429 += 1
             self.limiter.penalize(f.retry_after if f.retry_after is not None else 1.0)
@@ -202,9 +203,10 @@ class LiveRun:
         last_reason = ""
         for attempt in range(1, self.cfg.max_attempts + 1):
             est = self._estimate(w)
+            tickets: list[Ticket] = []
 
-            async def gate(est: int = est) -> None:
-                await self.limiter.acquire(est)
+            async def gate(est: int = est, tickets: list[Ticket] = tickets) -> None:
+                tickets.append(await self.limiter.acquire(est))
 
             try:
                 c = await client.complete(w.body, gate)
@@ -212,7 +214,7 @@ class LiveRun:
                 reason = client.redact(f.reason)
                 self._fail(w, "request", reason, attempt, last_text)
                 return
-            self._account(c.usage, c.headers, est, usage)
+            self._account(c.usage, c.headers, est, usage, tickets[-1] if tickets else None)
             stage = self._judge_and_store(w, c.text, c.finish_reason, attempt, usage, final=False)
             if stage != "parse":
                 return
@@ -222,12 +224,19 @@ class LiveRun:
         self._fail(w, "parse", last_reason, self.cfg.max_attempts, last_text)
 
     def _estimate(self, w: Work) -> int:
-        if not self.limiter.tpm:
+        if not self.limiter.wants_tokens:
             return 0
         guess = self._avg_completion or w.body.get("max_tokens", 256) / 2
         return self._count_tokens(w.job.messages) + int(guess)
 
-    def _account(self, u: dict[str, int], headers: dict[str, str], est: int, usage: dict[str, int]) -> None:
+    def _account(
+        self,
+        u: dict[str, int],
+        headers: dict[str, str],
+        est: int,
+        usage: dict[str, int],
+        ticket: Ticket | None = None,
+    ) -> None:
         s = self.stats
         p, c = int(u.get("prompt_tokens") or 0), int(u.get("completion_tokens") or 0)
         s.requests += 1
@@ -238,8 +247,7 @@ class LiveRun:
         self._avg_completion += (c - self._avg_completion) / min(s.requests, 100)
         if est:
             self.limiter.correct(est, p + c)
-        if headers:
-            self.limiter.observe(headers)
+        self.limiter.observe(headers, ticket)
 
     def _judge_and_store(
         self, w: Work, text: str, finish: str, attempts: int, usage: dict[str, int], final: bool = True

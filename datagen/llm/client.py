@@ -55,6 +55,9 @@ _KEEP_HEADERS = (
     "x-ratelimit-remaining-tokens",
     "x-ratelimit-reset-requests",
     "x-ratelimit-reset-tokens",
+    "x-ratelimit-limit",  # Together's names (requests)
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
 )
 
 
