@@ -15,7 +15,6 @@ import traceback
 import click
 import typer
 
-from datagen import __version__
 from datagen.commands import (
     adapt,
     audit,
@@ -63,6 +62,8 @@ COMMAND_MODULES = [
 
 def _version(value: bool) -> None:
     if value:
+        from datagen import __version__
+
         typer.echo(f"datagen {__version__}")
         raise typer.Exit()
 

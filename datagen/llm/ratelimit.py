@@ -19,8 +19,9 @@ to `observe`. Two mechanisms pace the sends:
   limit); a sliding window sends one more request each time an old one leaves it. When the budget
   is spent we wait for the reset, then send one request to learn the new budget. The advertised
   `x-ratelimit-limit-*` is only noted (`limits`): alone it does not say over which window.
-  Before the first reply only one request goes out, so a run never bursts past a limit it has not
-  been told yet (a server that sends no such headers is then not paced at all).
+  Before the first reply only one request goes out (unless `--rpm`/`--tpm` paces them), so a run
+  never bursts past a limit it has not been told yet; a server that sends no such headers is then
+  not paced at all.
 - `penalize(seconds)`: a 429's `retry-after` pauses every sender, not only the one that got it.
 
 Limits are applied with a small safety margin (`MARGIN`): arrival jitter on the network would
@@ -39,7 +40,7 @@ from dataclasses import dataclass
 MARGIN = 0.98  # pace at 98% of the stated limit
 CATCH_UP = 0.05  # seconds of token-pacing lateness a sender may make up
 FIRST_REPLY_WAIT = 5.0  # seconds the other senders wait for the first reply's headers, at most
-RESET_SLACK = 0.01  # seconds past an announced reset before counting on it (clocks and jitter)
+RESET_SLACK = 0.025  # seconds past an announced reset before counting on it (clocks and jitter)
 PROBE_WAIT = 1.0  # after a reset, seconds to wait for the one request's reply before sending another
 _DURATION = re.compile(
     r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$"
@@ -105,7 +106,9 @@ class RateLimiter:
         self.budgets: dict[str, Budget] = {}  # "requests" / "tokens", from headers
         self.limits: dict[str, float] = {}  # the server's x-ratelimit-limit-*, as it last said
         self._granted: dict[str, float] = {}  # the last reset that let one more request go
-        self._heard = not learn_from_headers  # a first reply came back (with or without headers)
+        # Whether a first reply came back (with or without headers); with a given --rpm/--tpm the
+        # first requests are paced by it and need not wait for one.
+        self._heard = not learn_from_headers or bool(rpm or tpm)
         self._probe_out = False  # the first request is out and its reply not yet seen
         self._first_reply = asyncio.Event()
         self._news = asyncio.Event()  # set by every reply, so a waiting sender looks again

@@ -1,10 +1,9 @@
 """COCO annotation files → context records (the first step of the LLaVA flow).
 
-We parse each file once with `json.load` (through `jsonio`, for one-line errors naming the file),
-check its shape, and hand it to pycocotools' own `COCO.createIndex`, whose per-image grouping
-(`imgToAnns`) and category table (`cats`) we then read. That is exactly the work `COCO(path)` does,
-so building contexts costs one pycocotools load plus one pass over its index (with the cyclic GC
-paused, see `gc_paused`). pycocotools' loading chatter is kept off stdout.
+We parse each file once (through `jsonio.read_json`: orjson when installed, one-line errors naming
+the file), check its shape, and group its annotations by image id and its categories by id
+(`CocoIndex`, the part of pycocotools' `createIndex` we read), then make one pass over that index,
+with the cyclic GC paused (see `gc_paused`). pycocotools itself (and numpy) is not imported.
 
 To stay within pycocotools' own peak memory we never keep what contexts do not need: captions are
 copied into the `ContextSet` and their parsed file dropped before the instances file is parsed, and
@@ -17,8 +16,6 @@ clamped) and counted in a `SkipReport` with the first few offending ids. Structu
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 from collections.abc import Hashable, Iterable
 from pathlib import Path
@@ -32,21 +29,32 @@ from datagen.sources.contextset import ContextSet, SkipReport
 COCO_SOURCE = "coco"  # the `source` of captions and boxes from COCO's human annotations
 
 
-def _quiet_index(data: dict[str, Any], path: Path) -> Any:
-    """pycocotools' index over an already-parsed dataset, with its prints swallowed."""
-    from pycocotools.coco import COCO
+class CocoIndex:
+    """A parsed COCO file with what contexts need from it: annotations grouped by image id (in file
+    order) and categories by id. The same grouping pycocotools' `createIndex` makes, without the
+    tables we never read (anns by id, images by id, category to images)."""
 
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco = COCO()
-        coco.dataset = data
+    __slots__ = ("by_image", "cats", "dataset")
+
+    def __init__(self, data: dict[str, Any], path: Path) -> None:
+        self.dataset = data
+        by_image: dict[Any, list[dict[str, Any]]] = {}
         try:
-            coco.createIndex()
+            for ann in data.get("annotations", ()):
+                iid = ann["image_id"]
+                group = by_image.get(iid)
+                if group is None:
+                    by_image[iid] = [ann]
+                else:
+                    group.append(ann)
+                ann["id"]  # noqa: B018 - every annotation must have an id, as in pycocotools
+            self.cats = {c["id"]: c for c in data.get("categories", ())}
         except (KeyError, TypeError) as e:
             raise InputError(
                 f"{path}: an entry lacks a required field or has the wrong type ({type(e).__name__}: {e})",
                 hint="every annotation needs id, image_id (and category_id in instances files)",
             ) from None
-    return coco
+        self.by_image = by_image
 
 
 def load_annotation_file(path: str | Path, required: Iterable[str]) -> Any:
@@ -62,7 +70,7 @@ def load_annotation_file(path: str | Path, required: Iterable[str]) -> Any:
                 f"{p}: '{key}' is {what}",
                 hint="is this a COCO captions_*.json / instances_*.json file?",
             )
-    return _quiet_index(data, p)
+    return CocoIndex(data, p)
 
 
 def _positive(v: Any) -> bool:
@@ -106,8 +114,8 @@ def normalise_caption(text: Any) -> str:
 
 
 def _orphans(coco: Any, images: dict[Hashable, Any], reason: str, report: SkipReport) -> None:
-    """Count annotations whose image_id is not in `images` (pycocotools' index groups them for us)."""
-    for iid, anns in coco.imgToAnns.items():  # file order, so the examples are the first ones
+    """Count annotations whose image_id is not in `images` (the index groups them for us)."""
+    for iid, anns in coco.by_image.items():  # file order, so the examples are the first ones
         if iid in images:
             continue
         for ann in anns:
@@ -116,7 +124,7 @@ def _orphans(coco: Any, images: dict[Hashable, Any], reason: str, report: SkipRe
 
 def read_captions(coco: Any, cset: ContextSet) -> None:
     """Add each image's captions in file order; empty and orphan captions are skipped and counted."""
-    by_image, report = coco.imgToAnns, cset.report
+    by_image, report = coco.by_image, cset.report
     for iid in cset.images:
         caps = []
         for ann in by_image.get(iid, ()):
@@ -162,7 +170,7 @@ def read_boxes(coco: Any, cset: ContextSet, *, skip_crowd: bool = False) -> None
     """
     cats = {cid: c.get("name", str(cid)) for cid, c in coco.cats.items()}
     cset.categories.update(cats)
-    by_image, images, report = coco.imgToAnns, cset.images, cset.report
+    by_image, images, report = coco.by_image, cset.images, cset.report
     for iid, img in images.items():
         anns = by_image.get(iid)
         if not anns:
