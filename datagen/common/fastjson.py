@@ -5,9 +5,10 @@ request body the client sends go through `loads` / `dumps`. orjson parses a COCO
 in about a third of `json.load`'s time and encodes a record several times faster. What comes out
 is what `json` would give:
 
-- `loads` accepts bytes or str. Input orjson refuses (NaN/Infinity literals, integers beyond 64
-  bits, lone surrogates) is handed to `json.loads`, which decides, so errors keep the standard
-  library's message, line and column (`json.JSONDecodeError`).
+- `loads` accepts bytes or str. Input orjson refuses (NaN/Infinity literals, lone surrogates) is
+  handed to `json.loads`, which decides, so errors keep the standard library's message, line and
+  column (`json.JSONDecodeError`). orjson reads integers beyond 64 bits as floats, so a document
+  with a run of 19 or more digits anywhere is parsed by `json` too.
 - `dumps` returns compact UTF-8 text (`ensure_ascii=False`, no spaces after separators);
   `dumps_bytes` the same as bytes, `indent=2` the pretty form. Values orjson will not encode
   (NaN, objects json can encode only through `default=`) fall back to `json.dumps` with the same
@@ -22,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from typing import Any
 
 _orjson: Any
@@ -33,17 +35,23 @@ except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
 
 BACKEND = "orjson" if _orjson is not None else "json"
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+_LONG_DIGITS_STR = re.compile(r"[0-9]{19}")
 _COMPACT = {"ensure_ascii": False, "separators": (",", ":")}
 
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
     """Parse one JSON document."""
+    if isinstance(data, memoryview):
+        data = bytes(data)
     if _orjson is not None:
-        try:
-            return _orjson.loads(data)
-        except _orjson.JSONDecodeError:
-            pass  # the standard library decides (and words the error)
-    if isinstance(data, (bytes, bytearray, memoryview)):
+        long_digits = _LONG_DIGITS_STR if isinstance(data, str) else _LONG_DIGITS
+        if long_digits.search(data) is None:  # type: ignore[arg-type]
+            try:
+                return _orjson.loads(data)
+            except _orjson.JSONDecodeError:
+                pass  # the standard library decides (and words the error)
+    if not isinstance(data, str):
         data = bytes(data).decode("utf-8")
     return json.loads(data)
 

@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -39,14 +39,23 @@ def _open_text(path: Path) -> IO[str]:
     return open(path, encoding="utf-8-sig")
 
 
-def read_json(path: str | Path) -> Any:
-    """Load a whole JSON document, with a one-line error naming the file and position on failure."""
+def read_json(path: str | Path, *, shrink: Callable[[bytes], bytes] | None = None) -> Any:
+    """Load a whole JSON document, with a one-line error naming the file and position on failure.
+
+    `shrink` may cut parts the caller would drop anyway out of the raw bytes before parsing (e.g.
+    COCO's segmentation polygons); if what it leaves does not parse, the whole file is parsed, so
+    errors always point into the real file."""
     p = Path(path)
     try:
         _check_file(p)
         data = p.read_bytes()
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
+        if shrink is not None:
+            try:
+                return fastjson.loads(shrink(data))
+            except (ValueError, UnicodeDecodeError):
+                pass
         return fastjson.loads(data)
     except UnicodeDecodeError as e:
         raise InputError(f"{p}: not UTF-8 text (byte {e.start})", hint="re-save the file as UTF-8") from None
