@@ -23,6 +23,11 @@ from datagen.common import fastjson
 from datagen.errors import InputError
 
 
+def _read_bytes(path: Path) -> bytes:
+    data = path.read_bytes()
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
 def _check_file(path: Path) -> None:
     if not path.exists():
         raise InputError(f"{path}: no such file", hint="check the path")
@@ -43,20 +48,18 @@ def read_json(path: str | Path, *, shrink: Callable[[bytes], bytes] | None = Non
     """Load a whole JSON document, with a one-line error naming the file and position on failure.
 
     `shrink` may cut parts the caller would drop anyway out of the raw bytes before parsing (e.g.
-    COCO's segmentation polygons); if what it leaves does not parse, the whole file is parsed, so
-    errors always point into the real file."""
+    COCO's segmentation polygons; the raw bytes are let go first, so they never sit beside the
+    parse); if what it leaves does not parse, the whole file is read again and parsed, so errors
+    always point into the real file."""
     p = Path(path)
     try:
         _check_file(p)
-        data = p.read_bytes()
-        if data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
         if shrink is not None:
             try:
-                return fastjson.loads(shrink(data))
+                return fastjson.loads(shrink(_read_bytes(p)))
             except (ValueError, UnicodeDecodeError):
                 pass
-        return fastjson.loads(data)
+        return fastjson.loads(_read_bytes(p))
     except UnicodeDecodeError as e:
         raise InputError(f"{p}: not UTF-8 text (byte {e.start})", hint="re-save the file as UTF-8") from None
     except json.JSONDecodeError as e:

@@ -8,7 +8,7 @@ it). Nothing is sent anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,23 +67,29 @@ def write_dry_run(
     price_in: float | None = None,
     price_out: float | None = None,
 ) -> DryRunSummary:
-    """Write `run_dir/requests.jsonl` (atomically) and return counts, token estimate and price."""
+    """Write `run_dir/requests.jsonl` (atomically) and return counts, token estimate and price.
+
+    Lines are written as they are made (never all held at once: at 100K+ jobs the bodies alone
+    would be gigabytes)."""
     counter = counter_for(params.model)
-    lines: list[dict[str, Any]] = []
-    prompt = completion = 0
+    totals = {"requests": 0, "prompt": 0, "completion": 0}
     per_task: dict[str, int] = {}
-    for job in jobs:
-        line = batch_line(job.sample_id, request_body(job, params))
-        lines.append(line)
-        prompt += counter.messages(job.messages)
-        completion += line["body"]["max_tokens"]
-        per_task[job.task] = per_task.get(job.task, 0) + 1
-    path = RunStore(run_dir).write_requests(lines)
+
+    def lines() -> Iterator[dict[str, Any]]:
+        for job in jobs:
+            line = batch_line(job.sample_id, request_body(job, params))
+            totals["requests"] += 1
+            totals["prompt"] += counter.messages(job.messages)
+            totals["completion"] += line["body"]["max_tokens"]
+            per_task[job.task] = per_task.get(job.task, 0) + 1
+            yield line
+
+    path = RunStore(run_dir).write_requests(lines())
     return DryRunSummary(
         path=path,
-        requests=len(lines),
-        prompt_tokens=prompt,
-        max_completion_tokens=completion,
+        requests=totals["requests"],
+        prompt_tokens=totals["prompt"],
+        max_completion_tokens=totals["completion"],
         token_method=counter.method,
         price=price_for(params.model, price_in, price_out),
         per_task=per_task,

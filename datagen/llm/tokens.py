@@ -92,7 +92,9 @@ def _encoder(name: str) -> Callable[[str], int] | None:
         enc = tiktoken.get_encoding(name)
     except Exception:  # network fetch refused, hash mismatch: fall back to the estimate
         return None
-    return lambda text: len(enc.encode(text, disallowed_special=()))
+    # Remembered per text: every job of a task repeats the same system prompt and few-shot turns,
+    # so a dry run over 100K images encodes those once, not 100K times.
+    return lru_cache(maxsize=4096)(lambda text: len(enc.encode(text, disallowed_special=())))
 
 
 @dataclass(frozen=True)
