@@ -19,7 +19,7 @@ def test_same_record_same_fields_gives_the_same_string():
         first = [render_context(r) for r in recs]
         again = [render_context(r) for r in recs]
         captions_only = render_context(recs[0], ["captions"])
-    assert all(a is b for a, b in zip(first, again))
+    assert all(a is b for a, b in zip(first, again, strict=True))
     assert first == [render_context(r) for r in recs]  # what a render outside the block gives
     assert captions_only == "a cat number 0"
     assert first[0] == "a cat number 0\n\ncat: [0.1, 0.2, 0.5, 1.0]"
