@@ -196,7 +196,7 @@ def rate_limited(tmp: Path, n: int) -> None:
         )
 
 
-def resume(tmp: Path, n: int) -> None:
+def resume(tmp: Path, n: int) -> tuple[float, float]:
     print(f"\n[resume over a finished {n:,}-line results.jsonl]")
     run_dir = tmp / "resume"
     run_dir.mkdir()
@@ -240,6 +240,7 @@ def resume(tmp: Path, n: int) -> None:
         f"{naive_cpu:.2f} s CPU; ratio {naive_keys / ours_s:.1f}x wall, {naive_cpu / ours_cpu:.1f}x CPU"
     )
     print(f"  (load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    return ours_cpu, naive_cpu
 
 
 def disk(run_dir: Path, n: int, reply_chars: int) -> None:
