@@ -49,6 +49,7 @@ def row(name: str, measure: str, ours: str, alt: str, ratio: str, target: str = 
     )
 
 
+CHILD_CWD = tempfile.gettempdir()
 BEFORE: Path | None = None  # --before: a checkout of the old code, measured beside ours
 
 
@@ -59,8 +60,8 @@ def env(code_root: Path = REPO) -> dict[str, str]:
 def timed_child(code: str, *args: str, code_root: Path = REPO) -> dict:
     """Run `code` in a fresh interpreter; it prints one JSON line (it may time itself)."""
     t = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env(code_root)
+    out = subprocess.run(  # (cwd: not the repository, whose datagen/ would shadow code_root's)
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env(code_root), cwd=CHILD_CWD
     )
     if out.returncode != 0:
         raise SystemExit(f"child failed:\n{out.stderr[-2000:]}")
@@ -132,6 +133,12 @@ def startup(tmp: Path) -> None:
         f"{best / floor:.1f}x",
         "<= 0.5 s",
     )
+    if BEFORE is not None:
+        old = [timed_child(DRY, str(mini), str(tmp / f"old{i}"), code_root=BEFORE) for i in range(3)]
+        worst = min(r["wall"] for r in old)
+        gone = ",".join(old[0]["loaded"]) or "none"
+        row("startup-dry-run-before", f"vs the old code (it loaded: {gone})", f"{best:.2f} s", f"{worst:.2f} s",
+            f"{best / worst:.2f}x")  # fmt: skip
 
 
 # ---- 3. hot path -------------------------------------------------------------------------------------
