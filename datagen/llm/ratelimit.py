@@ -41,6 +41,7 @@ MARGIN = 0.98  # pace at 98% of the stated limit
 CATCH_UP = 0.05  # seconds of token-pacing lateness a sender may make up
 FIRST_REPLY_WAIT = 5.0  # seconds the other senders wait for the first reply's headers, at most
 RESET_SLACK = 0.025  # seconds past an announced reset before counting on it (clocks and jitter)
+MAX_RESET_SLACK = 0.4  # ... at most, after 429s said it was too little
 PROBE_WAIT = 1.0  # after a reset, seconds to wait for the one request's reply before sending another
 _DURATION = re.compile(
     r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$"
@@ -106,6 +107,7 @@ class RateLimiter:
         self.budgets: dict[str, Budget] = {}  # "requests" / "tokens", from headers
         self.limits: dict[str, float] = {}  # the server's x-ratelimit-limit-*, as it last said
         self._granted: dict[str, float] = {}  # the last reset that let one more request go
+        self._slack = RESET_SLACK  # grows with 429s, see `penalize`
         # Whether a first reply came back (with or without headers); with a given --rpm/--tpm the
         # first requests are paced by it and need not wait for one.
         self._heard = not learn_from_headers or bool(rpm or tpm)
@@ -202,8 +204,14 @@ class RateLimiter:
             self._tok_tat += (actual - estimated) * 60.0 / (self.tpm * MARGIN)
 
     def penalize(self, seconds: float) -> None:
-        """The server said "slow down" (429 + retry-after): hold every sender for `seconds`."""
+        """The server said "slow down" (429 + retry-after): hold every sender for `seconds`.
+
+        With header budgets in use a 429 also means a reset came later than we reckoned (the server
+        started its clock when the request reached it, which a busy machine delays), so every reset
+        is counted on a little later from now on."""
         self._blocked_until = max(self._blocked_until, self._clock() + max(0.0, seconds))
+        if self.budgets:
+            self._slack = min(MAX_RESET_SLACK, self._slack * 2)
 
     def failed(self) -> None:
         """An attempt ended without a reply to learn from (an error): before the first reply, the
@@ -239,7 +247,7 @@ class RateLimiter:
                 else:
                     at = ticket.sent if kind == "requests" else ticket.tokens
                 since = now if ticket is None else ticket.t
-                resets_at = since + (reset if reset is not None else 1.0) + RESET_SLACK
+                resets_at = since + (reset if reset is not None else 1.0) + self._slack
                 old = self.budgets.get(kind)
                 # The newest word wins; a made-up budget gives way to any real one still current.
                 if old is None or at >= old.at or (old.probe and resets_at > now):
