@@ -40,7 +40,7 @@ def audit(
         None, metavar="INPUT...", help="Run dirs, results.jsonl, LLaVA JSON files or `export hf` folders."
     ),
     out: Path = typer.Option(
-        ..., "--out", metavar="DIR", help="Folder for audit.json, flags.jsonl, report.html."
+        ..., "--out", "-o", metavar="DIR", help="Folder for audit.json, flags.jsonl, report.html."
     ),
     instances: Path | None = typer.Option(
         None, "--instances", metavar="FILE", help="A COCO instances_*.json file as ground truth."

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         input: Path = typer.Argument(
             ..., help="CC3M TSV (caption<TAB>url, no header), or .jsonl / .parquet with caption and url."
         ),
-        out: Path = typer.Option(..., "--out", help="Output folder: chat.json, metadata.json, stats.json."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output folder: chat.json, metadata.json, stats.json."),
         min_freq: int = typer.Option(
             3, "--min-freq", help="Keep noun phrases found in at least this many captions."
         ),
@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
             10_000, "--chunk-size", help="Captions per cache chunk (the unit of resume and sharding)."
         ),
         cache_dir: Path | None = typer.Option(
-            None, "--cache-dir", help="Noun-phrase cache root [default: OUT/.cc3m-cache]."
+            None, "--cache-dir", show_default="OUT/.cc3m-cache", help="Noun-phrase cache root."
         ),
         shard: str | None = typer.Option(
             None,

@@ -24,7 +24,7 @@ def context(
     categories: Path | None = S.CATEGORIES,
     min_score: float = S.MIN_SCORE,
     max_boxes: int | None = S.MAX_BOXES,
-    out: Path | None = typer.Option(None, "--out", help="Write the context records here (JSONL)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write the context records here (JSONL)."),
     report: Path | None = typer.Option(None, "--report", help="Also write the skip report here (JSON)."),
     show: str | None = typer.Option(None, "--show", help="Print the context text of this image id instead."),
     task: str = typer.Option("detail_description", "--task", help="With --show: whose view of the context."),

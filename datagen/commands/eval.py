@@ -23,11 +23,11 @@ def register(app: typer.Typer) -> None:
         questions: Path | None = typer.Option(
             None,
             "--questions",
-            help="VQA questions JSON: score exactly these questions (unanswered ones count as 0). "
-            "Default: the questions in --results.",
+            show_default="the questions in --results",
+            help="VQA questions JSON: score exactly these questions (unanswered ones count as 0).",
         ),
         out: Path | None = typer.Option(
-            None, "--out", help="Also write the scores (and per-question accuracy) as JSON."
+            None, "--out", "-o", help="Also write the scores (and per-question accuracy) as JSON."
         ),
     ) -> None:
         """Standard VQA accuracy: min(#annotators who gave the answer / 3, 1), averaged over the

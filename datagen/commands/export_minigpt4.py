@@ -16,7 +16,7 @@ def register(export_app: typer.Typer) -> None:
         inputs: list[Path] = typer.Argument(
             ..., metavar="INPUT", help="Run directories, results.jsonl or LLaVA JSON files."
         ),
-        out: Path = typer.Option(..., "--out", help="Folder to write filter_cap.json and image/ into."),
+        out: Path = typer.Option(..., "--out", "-o", help="Folder to write filter_cap.json and image/ into."),
         images: Path | None = typer.Option(
             None, "--images", help="Image root the samples' image names are relative to (copies into image/)."
         ),
@@ -28,7 +28,7 @@ def register(export_app: typer.Typer) -> None:
             None, "--exclude-ids", help="File of ids to leave out (JSON array or one per line)."
         ),
         skip_bad_images: bool = typer.Option(
-            False, "--skip-bad-images", help="Drop samples whose image is missing, refused or unreadable."
+            False, "--skip-missing-images", help="Drop samples whose image is missing, refused or unreadable."
         ),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out folder."),
         task: list[str] | None = typer.Option(

@@ -17,7 +17,7 @@ def review(
         ..., "--images", metavar="ROOT", help="Folder the records' `image` paths are relative to."
     ),
     out: Path = typer.Option(
-        ..., "--out", metavar="FILE.html", help="HTML file to write (images are linked relative to it)."
+        ..., "--out", "-o", metavar="FILE.html", help="HTML file to write (images are linked relative to it)."
     ),
     sample: int | None = typer.Option(
         None, "--sample", metavar="N", help="Show a random N samples (and N failures)."

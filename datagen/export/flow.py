@@ -23,7 +23,7 @@ from datagen.export.registry import FORMATS, SPECIFIC_OPTIONS, Format, get_forma
 @dataclass
 class ExportResult:
     written: int
-    skipped_images: str = ""  # what --skip-missing dropped, for one stderr line
+    skipped_images: str = ""  # what --skip-missing-images dropped, for one stderr line
     notes: list[str] = field(default_factory=list)
 
 

@@ -88,12 +88,12 @@ def test_by_task_needs_task_labels(tmp_path, cc3m_tsv, capsys):
     chat = cc3m_chat(cc3m_tsv, tmp_path / "chat.json", n=5)
     out = tmp_path / "hf"
     code, _, err = run_cli(["export", "hf", str(chat), "--out", str(out), "--by-task"], capsys)
-    assert code == 2 and "has no task" in err and "--task NAME" in err
+    assert code == 2 and "has no task" in err and "--default-task NAME" in err
     assert not out.exists()
     code, _, err = run_cli(
-        ["export", "hf", str(chat), "--out", str(out), "--by-task", "--task", "cc3m"], capsys
+        ["export", "hf", str(chat), "--out", str(out), "--by-task", "--default-task", "cc3m"], capsys
     )
-    assert code == 0, err
+    assert code == 0 and err == "", err
     assert list(datasets.load_dataset("parquet", data_dir=str(out))) == ["cc3m"]
 
 
@@ -114,7 +114,7 @@ def test_bad_inputs_are_one_line_errors(tmp_path, coco_mini, capsys):
         (["--embed-images"], "--embed-images needs --images"),
         (["--images", str(tmp_path / "nowhere")], "no such folder"),
         (["--private"], "--private only applies"),
-        (["--split", "../x"], "not a valid split name"),
+        (["--hf-split", "../x"], "not a valid split name"),
     ]:
         code, _, err = run_cli(["export", "hf", str(run), "--out", str(out), *args], capsys)
         assert code == 2 and msg in err, (args, err)
