@@ -65,6 +65,8 @@ def export_hf(
     refuse_overwriting_inputs(inputs, [out], replaces_folder=True)
     excluded = read_id_list(exclude_ids) if exclude_ids else None
     loaded = export_hf.read_inputs(list(inputs), exclude_ids=excluded, default_task=default_task)
+    if excluded is not None:
+        typer.echo(excluded.note(), err=True)
     if task:
         _keep_tasks(loaded, task)
     if judge is not None or min_judge_score is not None:

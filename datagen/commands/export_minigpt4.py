@@ -49,6 +49,8 @@ def register(export_app: typer.Typer) -> None:
         refuse_overwriting_inputs(inputs, [out], replaces_folder=True)
         excluded = read_id_list(exclude_ids) if exclude_ids else None
         records = load_many(inputs, exclude_ids=excluded)
+        if excluded is not None:
+            typer.echo(excluded.note(), err=True)
         if task:
             records = [r for r in records if r.get("task") in set(task)]
         records, judged = keep_judged(records, judge, min_judge_score)

@@ -40,7 +40,7 @@ def test_escaping_image_paths_are_refused_and_nothing_written(tmp_path, coco_min
     assert "'../secret.jpg'" in err and "'link.jpg'" in err and "nothing was written" in err
     assert not out.exists() and not list(tmp_path.glob(".hf.*"))
     # --skip-missing drops them (reported), keeps the good row, never reads the outside file.
-    code, out_text, err = run_cli([*args, "--skip-missing"], capsys)
+    code, out_text, err = run_cli([*args, "--skip-missing-images"], capsys)
     assert code == 0, err
     assert "Skipped 3 rows: 3 refused as escaping" in err
     ds = datasets.load_dataset("parquet", data_files=str(out / "data" / "*.parquet"), split="train")
@@ -58,7 +58,7 @@ def test_missing_images_counted_then_skipped(tmp_path, coco_mini, capsys):
     assert code == 2
     assert "3 of 9 images cannot be used: 3 missing under" in err and "'000000165518.jpg'" in err
     assert not out.exists()
-    code, _, err = run_cli([*args, "--skip-missing"], capsys)
+    code, _, err = run_cli([*args, "--skip-missing-images"], capsys)
     assert code == 0
     assert "Skipped 3 rows: 3 missing" in err
     ds = datasets.load_dataset("parquet", data_files=str(out / "data" / "*.parquet"), split="train")
