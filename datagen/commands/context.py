@@ -26,6 +26,7 @@ def context(
     max_boxes: int | None = S.MAX_BOXES,
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the context records here (JSONL)."),
     report: Path | None = typer.Option(None, "--report", help="Also write the skip report here (JSON)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out / --report file."),
     show: str | None = typer.Option(None, "--show", help="Print the context text of this image id instead."),
     task: str = typer.Option("detail_description", "--task", help="With --show: whose view of the context."),
     templates_dir: Path | None = typer.Option(
@@ -38,6 +39,11 @@ def context(
 
     if out is None and show is None:
         raise UsageError("nothing to do: pass --out contexts.jsonl, or --show ID --task TASK")
+    from datagen.export.outputs import claim_output
+
+    for path in (out, report):
+        if path is not None:
+            claim_output(path, overwrite=overwrite, folder=False)
     spec = S.source_spec(locals())
     records, rep = load_contexts(spec)
     S.echo_report(rep.lines())
