@@ -86,21 +86,13 @@ def export_hf(
     dropped = plan.images.summary(images) if plan.images and plan.images.dropped else ""
     if dropped:
         typer.echo(f"Skipped {plan.images.dropped} rows: {dropped}", err=True)  # type: ignore[union-attr]
-    command = typed_command(ctx, "datagen export hf")
-
-    def render(p: export_hf.ExportPlan, tables: dict, data_files: dict[str, str]) -> str:
-        kept = [r for rs in p.splits.values() for r in rs]
-        stats = card.card_stats(tables, kept, [i.meta for i in p.inputs])
-        if contexts:
-            card.add_context_sources(stats, contexts, {str(r["id"]) for r in kept})
-        return card.render_card(
-            stats,
-            command=command,
-            fmt=fmt,
-            embedded_images=embed_images,
-            dropped=dropped,
-            data_files=data_files,
-        )
+    render = card.card_renderer(
+        command=typed_command(ctx, "datagen export hf"),
+        fmt=fmt,
+        embedded_images=embed_images,
+        dropped=dropped,
+        contexts=contexts,
+    )
 
     counts, fingerprint = export_hf_write.write_export(
         plan,
