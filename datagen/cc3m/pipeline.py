@@ -20,6 +20,8 @@ from datagen.cc3m.output import (
     DEFAULT_ID_PREFIX,
     build_records,
     load_instructions,
+    PLOT,
+    check_plot,
     plot_histograms,
     write_outputs,
 )
@@ -59,6 +61,8 @@ def _check(o: FilterOptions) -> None:
         raise UsageError(f"--sample-from must be one of: {', '.join(SAMPLE_FROM)}")
     if o.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
+    if o.plot:
+        check_plot()
 
 
 def open_cache(o: FilterOptions) -> PhraseCache:
@@ -216,5 +220,7 @@ def run_filter(o: FilterOptions) -> dict[str, Any]:
     }
     write_outputs(o.out, chat, meta, stats)
     if o.plot:
-        plot_histograms(o.out / "phrase_frequencies.png", sel.hist_before, sel.hist_after)
+        plot_histograms(o.out / PLOT, sel.hist_before, sel.hist_after)
+    else:
+        (o.out / PLOT).unlink(missing_ok=True)  # an earlier run's plot would describe other outputs
     return stats
