@@ -43,7 +43,7 @@ MIN_RATIO = typer.Option(
     min=0.0,
     max=1.0,
     show_default="0.5",
-    help="caption_rewrite: reject rewrites keeping less than this share of the (de-duplicated) words.",
+    help="caption_rewrite: reject rewrites keeping less than this share of the source's distinct content words.",
 )
 
 QUESTIONS = typer.Option(
