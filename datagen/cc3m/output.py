@@ -93,7 +93,9 @@ def _pyplot() -> Any:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ConfigError("--plot needs matplotlib", hint="pip install 'datagen[plot]', or drop --plot") from None
+        raise ConfigError(
+            "--plot needs matplotlib", hint="pip install 'datagen[plot]', or drop --plot"
+        ) from None
     return plt
 
 

@@ -18,10 +18,10 @@ from datagen.cc3m import nounphrases
 from datagen.cc3m.cache import DEFAULT_CHUNK_SIZE, PhraseCache, fingerprint
 from datagen.cc3m.output import (
     DEFAULT_ID_PREFIX,
-    build_records,
-    load_instructions,
     PLOT,
+    build_records,
     check_plot,
+    load_instructions,
     plot_histograms,
     write_outputs,
 )

@@ -77,7 +77,11 @@ OVERRIDES: dict[str, dict[str, str]] = {
     "adapt": {"--seed": SELECT},
     "export": {"--seed": SELECT},
     "review": {"--seed": SELECT, "--contexts": SOURCE},
-    "context": {"--show": "Show one record", "--task": "Show one record", "--templates-dir": "Show one record"},
+    "context": {
+        "--show": "Show one record",
+        "--task": "Show one record",
+        "--templates-dir": "Show one record",
+    },
     "audit": {
         **dict.fromkeys(["--instances", "--coco", "--split", "--contexts"], "Ground truth"),
         **dict.fromkeys(["--near-dup-threshold", "--shingle", "--fail-on", "--compare", "--seed"], "Checks"),
@@ -113,7 +117,10 @@ EXAMPLES: dict[str, list[str]] = {
         "datagen judge --pairwise runs/a runs/b -o runs/a-vs-b --model gpt-4o",
     ],
     "templates list": ["datagen templates list", "datagen templates list --templates-dir my_templates"],
-    "templates show": ["datagen templates show detail", "datagen templates show conversation --templates-dir my_templates"],
+    "templates show": [
+        "datagen templates show detail",
+        "datagen templates show conversation --templates-dir my_templates",
+    ],
     "export llava": [
         "datagen export llava runs/llava -o llava_instruct.json",
         "datagen export llava runs/llava -o out --per-task --exclude-ids rejected-ids.json",

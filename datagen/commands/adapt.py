@@ -37,7 +37,9 @@ IMAGE_MODE = typer.Option(
 )
 MIX = typer.Option(None, "--mix", help="llava-onevision: TASK=all|first:N|end:N|random:N (N or N%).")
 IMAGE_URL_PREFIX = typer.Option(None, "--image-url-prefix", help="openai: URL prefix for --image-mode url.")
-MAX_FILE_MB = typer.Option(None, "--max-file-mb", show_default="512", help="openai: largest output file in MB.")
+MAX_FILE_MB = typer.Option(
+    None, "--max-file-mb", show_default="512", help="openai: largest output file in MB."
+)
 MIN_PIXELS = typer.Option(None, "--min-pixels", help="qwen2.5-vl: the training run's min_pixels.")
 MAX_PIXELS = typer.Option(None, "--max-pixels", help="qwen2.5-vl: the training run's max_pixels.")
 VQA_ANNOTATIONS = typer.Option(

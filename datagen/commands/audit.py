@@ -74,7 +74,9 @@ def audit(
         None, "--compare", metavar="A B", help="Audit two inputs and put every figure side by side."
     ),
     no_html: bool = typer.Option(False, "--no-html", help="Write audit.json and flags.jsonl only."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the files of an earlier audit in --out."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace the files of an earlier audit in --out."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed for the distinct-n sample."),
 ) -> None:
     """Audit generated samples: object hallucination (CHAIR) against COCO labels, box and count claims,

@@ -19,7 +19,9 @@ def register(app: typer.Typer) -> None:
         input: Path = typer.Argument(
             ..., help="CC3M TSV (caption<TAB>url, no header), or .jsonl / .parquet with caption and url."
         ),
-        out: Path = typer.Option(..., "--out", "-o", help="Output folder: chat.json, metadata.json, stats.json."),
+        out: Path = typer.Option(
+            ..., "--out", "-o", help="Output folder: chat.json, metadata.json, stats.json."
+        ),
         min_freq: int = typer.Option(
             3, "--min-freq", help="Keep noun phrases found in at least this many captions."
         ),

@@ -81,7 +81,10 @@ def exports(run_dirs: list[Path], out: Path) -> list[str]:
 
     plan = export_hf.plan_export(export_hf.read_inputs(inputs), by_task=True)
     card = card_renderer(
-        command=f"datagen demo --out {out}", fmt="arrow", embedded_images=False, contexts=out / "contexts.jsonl"
+        command=f"datagen demo --out {out}",
+        fmt="arrow",
+        embedded_images=False,
+        contexts=out / "contexts.jsonl",
     )
     counts, _ = write_export(plan, out / "hf_dataset", fmt="arrow", overwrite=True, card_text=card)
     splits = ", ".join(f"{k} {v}" for k, v in counts.items())
@@ -107,7 +110,9 @@ def zero_samples_why(store: Any) -> list[str]:
     if not failures:
         return ["  no sample and no failure recorded (nothing was sent)"]
     (kind, count, example), *_ = top_reasons(failures, 1)
-    return [f"  why: {count} of {len(failures)} failed with {kind} (e.g. {example}); see {store.failures_path}"]
+    return [
+        f"  why: {count} of {len(failures)} failed with {kind} (e.g. {example}); see {store.failures_path}"
+    ]
 
 
 def live(records: list[dict[str, Any]], out: Path, model: str) -> list[str]:

@@ -100,8 +100,8 @@ def generate(
 ) -> None:
     """Generate samples for TASK from a source of images."""
     given = dict(locals())
-    from datagen.engine.generate import run_generate
     from datagen.commands._argv import typed_command
+    from datagen.engine.generate import run_generate
     from datagen.engine.options import run_mode, select_tasks, task_options
 
     names = select_tasks(task, tasks_opt)
@@ -135,7 +135,10 @@ def generate(
         typer.echo(line)
     if mode == "dry-run":
         if not quiet:
-            typer.echo("next: the same command without --dry-run sends them (or with --batch, at half price)", err=True)
+            typer.echo(
+                "next: the same command without --dry-run sends them (or with --batch, at half price)",
+                err=True,
+            )
         return
     E.echo_next_steps(out, result.stats, cfg, images=S.image_root(given))
 

@@ -15,7 +15,9 @@ def judge(
     inputs: list[Path] | None = typer.Argument(
         None, help="Run dirs, results.jsonl files, LLaVA JSON arrays or HF dataset folders to score."
     ),
-    out: Path = typer.Option(..., "--out", "-o", help="Judge directory: results.jsonl (one score per sample), ..."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Judge directory: results.jsonl (one score per sample), ..."
+    ),
     pairwise: tuple[Path, Path] | None = typer.Option(
         None,
         "--pairwise",

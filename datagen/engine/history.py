@@ -24,7 +24,9 @@ def source_identity(source: Any) -> tuple[tuple[str, str], ...]:
     if not isinstance(source, dict):
         return ()
     return tuple(
-        (k, str(source[k])) for k in SOURCE_KEYS if source.get(k) is not None and source.get(k) not in ("", "None")
+        (k, str(source[k]))
+        for k in SOURCE_KEYS
+        if source.get(k) is not None and source.get(k) not in ("", "None")
     )
 
 

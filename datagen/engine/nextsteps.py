@@ -66,7 +66,9 @@ def next_steps(
     if failures:
         lines.append(f"failures: {len(failures):,} in {store.failures_path}; most common:")
         for kind, count, example in top_reasons(failures):
-            lines.append(f"  {count:,} x {kind}" + (f" (e.g. {example})" if example and example != kind else ""))
+            lines.append(
+                f"  {count:,} x {kind}" + (f" (e.g. {example})" if example and example != kind else "")
+            )
     sent = [s for s in stats if s.requests]
     if any(s.cost() is None for s in sent):
         who = f"model {model!r}" if model else "this model"

@@ -16,12 +16,11 @@ slows the requests down. Everything goes to stderr, in one of three ways:
 from __future__ import annotations
 
 import collections
+import json
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
-
-import json
-import sys
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -79,7 +78,6 @@ class RunStats:
             "completion_tokens": self.completion_tokens,
             "seconds": round(time.monotonic() - self.started, 3),
         }
-
 
 
 def _usd(v: float | None) -> str:

@@ -128,7 +128,9 @@ def read_id_list(path: str | Path) -> IdList:
             raise InputError(f"{p}: expected a JSON array of ids")
         return IdList((str(x) for x in data), p)
     try:
-        return IdList((line.strip() for line in p.read_text(encoding="utf-8").splitlines() if line.strip()), p)
+        return IdList(
+            (line.strip() for line in p.read_text(encoding="utf-8").splitlines() if line.strip()), p
+        )
     except FileNotFoundError:
         raise InputError(f"{p}: no such file", hint="check the --exclude-ids path") from None
 

@@ -291,7 +291,10 @@ def test_plot_without_matplotlib_fails_before_any_work(tmp_path, cc3m_tsv):
     (shadow / "__init__.py").write_text("raise ImportError('matplotlib is not installed here')\n")
     src = _head(cc3m_tsv, 50, tmp_path / "head.tsv")
     out = tmp_path / "out"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(shadow.parent), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(shadow.parent), os.environ.get("PYTHONPATH", "")]),
+    }
     r = run_process("cc3m", "filter", str(src), "-o", str(out), "--plot", env=env, timeout=120)
     assert r.returncode != 0 and r.stderr.startswith("Error: --plot needs matplotlib"), r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "drop --plot" in r.stderr
@@ -301,7 +304,13 @@ def test_plot_without_matplotlib_fails_before_any_work(tmp_path, cc3m_tsv):
 def test_rerun_without_plot_removes_the_old_plot(full_run, tmp_path):
     opts, _, _ = full_run
     out = tmp_path / "out"
-    shared = {"input": opts.input, "out": out, "chunk_size": 1000, "quiet": True, "cache_dir": opts.out / ".cc3m-cache"}
+    shared = {
+        "input": opts.input,
+        "out": out,
+        "chunk_size": 1000,
+        "quiet": True,
+        "cache_dir": opts.out / ".cc3m-cache",
+    }
     run_filter(FilterOptions(**shared, plot=True))
     assert (out / "phrase_frequencies.png").exists()
     run_filter(FilterOptions(**shared, min_freq=5))

@@ -68,7 +68,9 @@ def test_demo_with_a_model(fake_llm: Any, tmp_path: Path, monkeypatch: pytest.Mo
     assert len(json.loads((out / "llava_instruct.json").read_text())) == int(made.group(1))
 
 
-def test_demo_says_why_a_task_got_no_sample(fake_llm: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_says_why_a_task_got_no_sample(
+    fake_llm: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A model that answers in no usable shape: each task's 0 comes with its top failure reason."""
     monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.url)
     fake_llm.handler = lambda body: "Sorry, I cannot help with that."
@@ -76,7 +78,9 @@ def test_demo_says_why_a_task_got_no_sample(fake_llm: Any, tmp_path: Path, monke
     done = run_datagen("demo", "--out", out, "--model", "test-model")
     assert done.returncode == 0, done.stderr
     assert "conversation: 0 samples" in done.stdout
-    why = re.search(r"conversation: 0 samples.*\n\s+why: (\d+) of (\d+) failed with (.+); see (\S+)", done.stdout)
+    why = re.search(
+        r"conversation: 0 samples.*\n\s+why: (\d+) of (\d+) failed with (.+); see (\S+)", done.stdout
+    )
     assert why, done.stdout
     assert why.group(4) == str(out / "live" / "conversation" / "failures.jsonl")
     assert int(why.group(1)) <= int(why.group(2))

@@ -50,7 +50,9 @@ def test_every_command_shows_2_to_4_examples_that_parse(path, capsys):
         LEAVES[path].make_context(path, rest)  # the real parser: unknown flags, bad values, missing ones fail
 
 
-@pytest.mark.parametrize("path", sorted(p for p, c in LEAVES.items() if len(_visible_options(c)) >= H.GROUPED_AT))
+@pytest.mark.parametrize(
+    "path", sorted(p for p, c in LEAVES.items() if len(_visible_options(c)) >= H.GROUPED_AT)
+)
 def test_options_are_grouped_by_purpose(path, capsys):
     cmd = LEAVES[path]
     ungrouped = [H.long_name(p) for p in _visible_options(cmd) if not getattr(p, "rich_help_panel", None)]
@@ -82,7 +84,9 @@ def test_generate_help_lists_every_task_and_alias(capsys):
 
 def test_unknown_task_lists_every_valid_one(tmp_path, capsys):
     code, _, err = run_cli(["generate", "haiku", "-o", str(tmp_path / "r"), "--dry-run"], capsys)
-    assert_one_line_error(code, err, "unknown task 'haiku'", *generate_choices(), "detail = detail_description")
+    assert_one_line_error(
+        code, err, "unknown task 'haiku'", *generate_choices(), "detail = detail_description"
+    )
 
 
 def test_short_flags_for_out_and_quiet_on_every_command():
@@ -106,7 +110,9 @@ def test_old_spellings_map_to_an_option_of_every_command_they_apply_to(rename):
         warned: list[str] = []
         argv = modernize([*path.split(), "IN", f"{rename.old}=1"], warned.append)
         assert argv == [*path.split(), "IN", f"{rename.new}=1"]
-        assert warned == [f"warning: {rename.old} is deprecated; use {rename.new} (the old spelling goes away in the next release)"]
+        assert warned == [
+            f"warning: {rename.old} is deprecated; use {rename.new} (the old spelling goes away in the next release)"
+        ]
 
 
 def test_old_spelling_only_applies_to_its_commands():
@@ -121,6 +127,8 @@ def test_old_skip_flags_still_work_end_to_end(tmp_path, coco_mini, capsys):
     run = coco_run(coco_mini, tmp_path / "run")
     for old in ("--skip-missing", "--skip-bad-images"):
         out = tmp_path / f"trl{old}"
-        code, _, err = run_cli(["adapt", "trl", str(run), "-o", str(out), "--images", str(coco_mini / "val2017"), old], capsys)
+        code, _, err = run_cli(
+            ["adapt", "trl", str(run), "-o", str(out), "--images", str(coco_mini / "val2017"), old], capsys
+        )
         assert code == 0, err
         assert f"warning: {old} is deprecated; use --skip-missing-images" in err

@@ -34,7 +34,16 @@ def _commands(tmp_path, coco_mini):
 
 @pytest.mark.parametrize(
     "name",
-    ["context", "context --report", "review", "eval vqa", "audit", "export llava", "export hf", "adapt llama-factory"],
+    [
+        "context",
+        "context --report",
+        "review",
+        "eval vqa",
+        "audit",
+        "export llava",
+        "export hf",
+        "adapt llama-factory",
+    ],
 )
 def test_existing_output_needs_overwrite(name, tmp_path, coco_mini, capsys):
     argv, out, kind = _commands(tmp_path, coco_mini)[name]
@@ -55,7 +64,10 @@ def test_existing_output_needs_overwrite(name, tmp_path, coco_mini, capsys):
     code, _, err = run_cli([*argv, *target], capsys)
     assert_one_line_error(code, err, str(out), "--overwrite")
     if kind == "folder":
-        assert sorted(p.name for p in out.iterdir()) == before and (out / "keep.txt").read_text() == "earlier work"
+        assert (
+            sorted(p.name for p in out.iterdir()) == before
+            and (out / "keep.txt").read_text() == "earlier work"
+        )
     else:
         assert out.read_text() == "earlier work"
     code, _, err = run_cli([*argv, *target, "--overwrite"], capsys)

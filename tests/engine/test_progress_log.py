@@ -83,7 +83,10 @@ def test_summary_says_where_results_are_what_next_why_cost_is_unknown_and_top_fa
     assert f"failures: {len(failures)} in {out / 'failures.jsonl'}; most common:" in err
     # one reason however the quoted reply differs, with a real example
     assert f"  {len(failures)} x parse: expected '…' and '…' lines, got '…' (e.g. expected 'Q: ...'" in err
-    assert "cost shows $?: model 'my-local-model' is not in the price table; pass --price-in and --price-out" in err
+    assert (
+        "cost shows $?: model 'my-local-model' is not in the price table; pass --price-in and --price-out"
+        in err
+    )
     assert f"  datagen stats {out}" in err and f"  datagen export llava {out} -o " in err
     assert f"  datagen review {out} --images IMAGE_ROOT" in err
 

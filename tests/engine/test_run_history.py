@@ -22,12 +22,19 @@ def _coco(coco_mini: Path) -> list[str]:
 
 def _captions(coco_mini: Path) -> list[str]:
     ann = coco_mini / "annotations"
-    return ["--captions", str(ann / "captions_train2017.json"), "--instances", str(ann / "instances_train2017.json")]
+    return [
+        "--captions",
+        str(ann / "captions_train2017.json"),
+        "--instances",
+        str(ann / "instances_train2017.json"),
+    ]
 
 
 def test_run_json_stores_booleans_and_numbers_typed(tmp_path, coco_mini, capsys):
     run = tmp_path / "run"
-    code, _, err = run_cli(["generate", "grounded_qa", *_coco(coco_mini), "--limit", "2", "-o", str(run)], capsys)
+    code, _, err = run_cli(
+        ["generate", "grounded_qa", *_coco(coco_mini), "--limit", "2", "-o", str(run)], capsys
+    )
     assert code == 0, err
     source = _meta(run)["config"]["source"]
     assert source["skip_crowd"] is False and source["min_score"] == 0.5  # not "False" / "0.5"
@@ -87,7 +94,10 @@ def test_history_records_each_command_and_another_source_needs_append(tmp_path, 
 
 def test_a_new_task_from_the_same_source_is_noted(tmp_path, coco_mini, capsys, fake_llm):
     run = tmp_path / "run"
-    assert run_cli(["generate", "grounded_qa", *_coco(coco_mini), "--limit", "1", "-o", str(run)], capsys)[0] == 0
+    assert (
+        run_cli(["generate", "grounded_qa", *_coco(coco_mini), "--limit", "1", "-o", str(run)], capsys)[0]
+        == 0
+    )
     code, _, err = run_cli(
         ["generate", "conversation", *_coco(coco_mini), "--limit", "1", "-o", str(run), "-q",
          "--base-url", fake_llm.url, "--model", "m", "--max-attempts", "1"],

@@ -27,7 +27,9 @@ def test_exclude_ids_reports_matches(command, tmp_path, coco_mini, capsys):
     ids = tmp_path / "rejected.json"
     ids.write_text(json.dumps([IMAGE, "conversation:000000229358", "not-an-id"]))
     out = tmp_path / ("out.json" if command[1] == "llava" else "out")
-    code, _, err = run_cli([*command[:2], str(run), *command[2:], "-o", str(out), "--exclude-ids", str(ids)], capsys)
+    code, _, err = run_cli(
+        [*command[:2], str(run), *command[2:], "-o", str(out), "--exclude-ids", str(ids)], capsys
+    )
     assert code == 0, err
     # counted over everything read (minigpt4's --task narrows the samples after that)
     assert f"--exclude-ids {ids}: left out 4 samples; 2 of its 3 ids matched, 1 matched none" in err

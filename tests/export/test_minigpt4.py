@@ -137,7 +137,16 @@ def test_escaping_image_paths_are_refused_and_nothing_written(
 
     # With --skip-missing-images the refused sample is dropped and reported; the file is never followed.
     code, stdout, err = run_cli(
-        ["export", "minigpt4", str(run), "--out", str(out), "--images", str(image_root), "--skip-missing-images"],
+        [
+            "export",
+            "minigpt4",
+            str(run),
+            "--out",
+            str(out),
+            "--images",
+            str(image_root),
+            "--skip-missing-images",
+        ],
         capsys,
     )
     assert code == 0

@@ -257,7 +257,9 @@ def test_keys_act_on_the_first_card_when_none_is_selected(browser, page_file: Pa
         first = page.locator("article.card").first
         assert "current" not in (first.get_attribute("class") or "")
         page.keyboard.press(key)
-        assert state in (first.get_attribute("class") or "") and "current" in (first.get_attribute("class") or "")
+        assert state in (first.get_attribute("class") or "") and "current" in (
+            first.get_attribute("class") or ""
+        )
         assert page.inner_text(f"#n-{state}") == "1"
         page.keyboard.press("u")  # and u undoes it on the same (now current) card
         assert state not in (first.get_attribute("class") or "")

@@ -30,7 +30,8 @@ def coco_copy(tmp_path: Path, coco_mini: Path):
 def context_cli(root: Path, tmp_path: Path, capsys, *extra: str) -> tuple[int, str, str, Path]:
     out = tmp_path / "contexts.jsonl"
     code, so, se = run_cli(
-        ["context", "--coco", str(root), "--split", "val2017", "--out", str(out), "--overwrite", *extra], capsys
+        ["context", "--coco", str(root), "--split", "val2017", "--out", str(out), "--overwrite", *extra],
+        capsys,
     )
     return code, so, se, out
 

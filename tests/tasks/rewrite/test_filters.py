@@ -106,7 +106,9 @@ def test_lost_content_measures_kept_content_words() -> None:
     kept = {wanted[s] for s in wanted.keys() & rf.content_words(short).keys()}
     assert kept == {"man", "motorcycle"}  # "a" is not content; "rode" is not "rides" (no real stemmer)
     reason = rf.lost_content(short, source, 0.5) or ""
-    assert reason.startswith(f"kept {len(kept) / len(wanted):.0%} of the source's content words (minimum 50%); lost: ")
+    assert reason.startswith(
+        f"kept {len(kept) / len(wanted):.0%} of the source's content words (minimum 50%); lost: "
+    )
     assert "lost: red, bus, drives, busy, city and 21 more" in reason
     # As long as the source, but about something else: a length ratio passed it, overlap does not.
     unrelated = " ".join(["A green boat floats on a calm lake under a wide grey sky."] * 6)
