@@ -177,3 +177,9 @@ def _os_error_text(e: OSError) -> str:
     if e.errno in (errno.EEXIST, errno.ENOTDIR):
         return f"{where}: {what} (a file stands where a folder is needed; choose another --out)"
     return f"{where}: {what} (check the path and its permissions, or choose another --out)"
+
+
+if __name__ == "__main__":  # python -m datagen.cli --write-docs | --check-docs (docs/cli.md)
+    from datagen.commands import _clidoc
+
+    sys.exit(_clidoc.main(sys.argv[1:], command()))

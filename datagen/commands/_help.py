@@ -79,7 +79,7 @@ OVERRIDES: dict[str, dict[str, str]] = {
     "review": {"--seed": SELECT, "--contexts": SOURCE},
     "context": {
         "--show": "Show one record",
-        "--task": "Show one record",
+        "--as-task": "Show one record",
         "--templates-dir": "Show one record",
     },
     "audit": {
@@ -103,7 +103,7 @@ EXAMPLES: dict[str, list[str]] = {
     "demo": ["datagen demo", "datagen demo -o /tmp/datagen-demo --model gpt-4o-mini"],
     "context": [
         "datagen context --coco data/coco --split val2017 -o contexts.jsonl",
-        "datagen context --coco data/coco --split val2017 --show 229358 --task detail",
+        "datagen context --coco data/coco --split val2017 --show 229358 --as-task detail",
         "datagen context --captions-file caps.jsonl --detections dets.json --categories instances.json -o c.jsonl",
     ],
     "generate": [

@@ -27,6 +27,7 @@ RENAMES: tuple[Rename, ...] = (
     Rename("--skip-missing", "--skip-missing-images", ("adapt", "export")),
     Rename("--skip-bad-images", "--skip-missing-images", ("adapt", "export")),
     Rename("--split", "--hf-split", ("export hf",)),
+    Rename("--task", "--as-task", ("context",)),  # --task filters samples everywhere else
 )
 
 GROUPS = ("export", "cc3m", "eval", "templates")  # commands whose first argument is a subcommand

@@ -66,6 +66,8 @@ def judge(
     max_retries: int = E.MAX_RETRIES,
     shard: str | None = E.SHARD,
     quiet: bool = E.QUIET,
+    log_every: float = E.LOG_EVERY,
+    json_progress: bool = E.JSON_PROGRESS,
     price_in: float | None = typer.Option(None, "--price-in", min=0.0, help="USD per 1M prompt tokens."),
     price_out: float | None = typer.Option(
         None, "--price-out", min=0.0, help="USD per 1M completion tokens."
