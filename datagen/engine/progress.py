@@ -199,6 +199,26 @@ class ProgressDisplay:
         sys.stderr.flush()
         self._last_line = time.monotonic()
 
+    def batch_status(self, state: dict[str, Any]) -> None:
+        """While a Batch API job runs (no replies to count yet): off a terminal, its status and the
+        server's request counts, at most every `log_every` seconds."""
+        if not self._lines or time.monotonic() - self._last_line < self.log_every:
+            return
+        counts = state.get("request_counts") or {}
+        elapsed = round(time.monotonic() - self.stats.started, 1)
+        if self.json_progress:
+            event = {"event": "batch", "id": state.get("id"), "status": state.get("status"), **counts}
+            text = json.dumps({**event, "elapsed_s": elapsed})
+        else:
+            done = f"{counts.get('completed', 0):,}/{counts.get('total', '?')}"
+            text = (
+                f"{self._label}: batch {state.get('id')} {state.get('status')} | {done} answered | "
+                f"{counts.get('failed', 0):,} failed | elapsed {_duration(elapsed)}"
+            )
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+        self._last_line = time.monotonic()
+
     def stop(self) -> None:
         # off a terminal the last progress line comes with the summary: a run that ends in an
         # error ends with its one `Error:` line, nothing after it

@@ -96,3 +96,18 @@ def test_a_known_price_gives_no_cost_hint(tmp_path, coco_mini):
         p = _run(srv, coco_mini, tmp_path / "r", "--price-in", "0.5", "--price-out", "1")
     assert p.returncode == 0, p.stderr
     assert "cost shows $?" not in p.stderr and "failures:" not in p.stderr
+
+
+def test_batch_runs_log_the_batch_status_while_they_wait(tmp_path, coco_mini):
+    import os
+
+    with FakeServer(handler=good_reply, batch_polls=6) as srv:
+        p = run_echo_cli(
+            "generate", "echo_qa", *coco_args(coco_mini), "--limit", "4", "-o", tmp_path / "r", "--model", "m",
+            "--base-url", srv.url, "--batch", "--log-every", "0.1",
+            env={**os.environ, "DATAGEN_BATCH_POLL": "0.05"},
+        )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    waiting = [line for line in p.stderr.splitlines() if line.startswith("echo_qa: batch batch_000001 ")]
+    assert waiting and "in_progress | 0/0 answered | 0 failed" in waiting[0], p.stderr
+    assert [m.group(1) for m in map(LINE.match, p.stderr.splitlines()) if m] == ["4"]  # then the last line
