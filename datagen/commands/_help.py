@@ -134,7 +134,27 @@ EXAMPLES: dict[str, list[str]] = {
         "datagen export minigpt4 runs/rewrite -o minigpt4_stage2 --images cc_sbu/image",
         "datagen export minigpt4 runs/llava --task detail_description -o stage2 --images data/coco/val2017 --link",
     ],
+    "": [
+        "datagen demo",
+        "datagen generate llava --coco data/coco --split val2017 --limit 20 -o runs/llava",
+        "datagen review runs/llava --images data/coco/val2017 -o review.html",
+        "datagen export llava runs/llava -o llava_instruct.json",
+    ],
     "export": [
+        "datagen export llava runs/llava -o llava_instruct.json",
+        "datagen export hf runs/llava -o hf/llava --by-task",
+        "datagen export trl runs/llava -o trl_data --images data/coco/val2017",
+    ],
+    "cc3m": [
+        "datagen cc3m filter Train_GCC-training.tsv -o cc3m595k",
+        "datagen cc3m filter Train_GCC-training.tsv -o cc3m595k --shard 0/4",
+    ],
+    "eval": [
+        "datagen eval vqa --results runs/vqa/vqa_results.json --annotations v2_mscoco_val2014_annotations.json",
+        "datagen eval vqa --results answers.json --annotations anns.json -o scores.json",
+    ],
+    "templates": ["datagen templates list", "datagen templates show conversation"],
+    "export FORMAT": [
         "datagen export {fmt} runs/llava -o out/{fmt}",
         "datagen export {fmt} runs/llava -o out/{fmt} --task conversation --images data/coco/val2017 --skip-missing-images",
     ],
@@ -166,11 +186,19 @@ EXAMPLES: dict[str, list[str]] = {
 
 
 def examples_for(path: str) -> list[str]:
-    """The examples of the command at `path` ("export trl" takes the shared `export` ones)."""
+    """The examples of the command or group at `path` ("" is `datagen` itself; "export trl" takes
+    the shared `export FORMAT` ones)."""
     if path in EXAMPLES:
         return EXAMPLES[path]
     head, _, fmt = path.partition(" ")
-    return [e.format(fmt=fmt) for e in EXAMPLES.get(head, [])] if fmt else []
+    return [e.format(fmt=fmt) for e in EXAMPLES.get(f"{head} FORMAT", [])] if fmt else []
+
+
+def all_commands(cmd: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(path, command) of `cmd` and of every group and command under it ("" for the root)."""
+    yield path, cmd
+    for name, sub in (getattr(cmd, "commands", None) or {}).items():
+        yield from all_commands(sub, f"{path} {name}".strip())
 
 
 def panel_for(path: str, option: str) -> str | None:
@@ -235,6 +263,7 @@ def decorate(root: Any) -> Any:
         if path == "generate":
             task_arg = next(p for p in cmd.params if p.name == "task")
             task_arg.help = escape(f"One of: {choices_text()}.")
+    for path, cmd in all_commands(root):
         lines = examples_for(path)
         if lines:
             cmd.epilog = escape("Examples:\n" + "\n".join(f"  {line}" for line in lines))
