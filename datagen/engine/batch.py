@@ -16,7 +16,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +24,13 @@ from datagen.engine.config import EngineConfig
 from datagen.engine.dryrun import batch_line
 from datagen.engine.progress import RunStats
 from datagen.engine.runner import LiveRun
+from datagen.engine.vision import body_or_problem, bounded_map
 from datagen.engine.work import Work, task_map
 from datagen.errors import RemoteError
 from datagen.llm.client import ChatClient, FatalRemote, RequestFailed
 from datagen.llm.pricing import BATCH_DISCOUNT
 from datagen.llm.remote import rejects_response_format, structured_refused
+from datagen.prompts.images import ImageProblem
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import Job, Rejected, Task, TaskOptions
 
@@ -60,6 +62,10 @@ class BatchRun(LiveRun):
     mode = "batch"
     poll_first = POLL_FIRST
     refused: FatalRemote | None = None  # a line said the server refuses response_format
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unsent: set[str] = set()  # keys of samples whose image could not be prepared
 
     async def main_batch(self, jobs: Iterable[Job], rejected: Iterable[Rejected] = ()) -> RunStats:
         self.stats.batch_discount = BATCH_DISCOUNT
@@ -93,6 +99,8 @@ class BatchRun(LiveRun):
             ) from None
         finally:
             await client.aclose()
+            if self.images is not None:
+                self.images.close()
             self.store.close()
             self.display.stop()
             self._write_meta(final=completed, batch=state or None)
@@ -103,8 +111,30 @@ class BatchRun(LiveRun):
         if not self.cfg.quiet:
             self.display.console.print(text)
 
+    def _lines(self, pending: list[Work]) -> Iterator[dict[str, Any]]:
+        """Batch input lines; with images each body is encoded in worker threads (a bounded window
+        of them at a time) and a sample whose image cannot be prepared fails at stage `input`."""
+        if self.images is None:
+            yield from (batch_line(w.key, w.body) for w in pending)
+            return
+        images = self.images
+
+        def build(w: Work) -> dict[str, Any] | ImageProblem:
+            return ImageProblem(w.problem) if w.problem else body_or_problem(images, w.job)
+
+        for w, got in zip(pending, bounded_map(build, pending, images.pool), strict=True):
+            if isinstance(got, ImageProblem):
+                self._fail(w, "input", str(got), 0, None)
+                self.unsent.add(w.key)
+                continue
+            self.stats.images += len(w.job.example_images) + 1
+            yield batch_line(w.key, got)
+
     async def _submit(self, client: ChatClient, pending: list[Work]) -> dict[str, Any]:
-        path = self.store.write_requests(batch_line(w.key, w.body) for w in pending)
+        path = self.store.write_requests(self._lines(pending))
+        pending = [w for w in pending if w.key not in self.unsent]
+        if not pending:
+            return {}
         file_id = await client.upload_batch_file(path)
         batch = await client.create_batch(file_id, metadata={"datagen_run": str(self.store.dir.name)[:64]})
         state = {
@@ -151,7 +181,7 @@ class BatchRun(LiveRun):
                     continue  # not ours (parameters changed since the batch was made) or a duplicate
                 seen.add(w.key)
                 self._collect_line(w, line)
-        missing = [w for w in by_key.values() if w.key not in seen]
+        missing = [w for w in by_key.values() if w.key not in seen and w.key not in self.unsent]
         why = f"batch {state['id']} ended '{state.get('status')}' without an answer for this request"
         if state.get("errors"):
             why += f": {json.dumps(state['errors'])[:300]}"

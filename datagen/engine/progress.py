@@ -36,6 +36,7 @@ class RunStats:
     price_in: float | None = None  # USD per 1M tokens
     price_out: float | None = None
     batch_discount: float = 1.0
+    images: int = 0  # images sent with the requests (--image-input)
 
     @property
     def done(self) -> int:
@@ -65,6 +66,7 @@ class RunStats:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "seconds": round(time.monotonic() - self.started, 3),
+            **({"images_sent": self.images} if self.images else {}),
         }
 
 

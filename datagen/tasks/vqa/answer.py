@@ -125,6 +125,7 @@ class VQAAnswerTask(Task):
                     template_hash=template_hash,
                     max_tokens=template.max_tokens,
                     response_format=response_format,
+                    example_images=template.image_slots(k) if picker is None else (),
                 )
             )
         return out
