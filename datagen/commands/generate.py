@@ -94,6 +94,7 @@ def generate(
     questions: Path | None = T.QUESTIONS,
     examples: Path | None = T.EXAMPLES,
     shots: int | None = T.SHOTS,
+    captions_from: Path | None = T.CAPTIONS_FROM,
     margin: float | None = T.MARGIN,
     max_questions: int | None = T.MAX_QUESTIONS,
     min_region: float | None = T.MIN_REGION,
