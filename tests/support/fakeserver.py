@@ -33,7 +33,7 @@ What the server can do (all keyword arguments of `FakeServer`, also settable as 
   `models`: if set, other model names get 404 ("model not found").
 - `rate_limit=(n, window_s)`: at most n answered requests in any sliding window, else 429 with a
   `retry-after` header; `ratelimit_headers=True` adds OpenAI's `x-ratelimit-*` headers.
-- Batch: uploaded files are kept in memory; a batch completes after `batch_polls` status polls;
+- Batch: `uploads_allowed=N` refuses uploads (400) once N files are held; uploaded files are kept in memory; a batch completes after `batch_polls` status polls;
   each of its lines is answered through the same handler/script (Drop/Hang become 500 lines).
 - Bookkeeping: `log` (list of `Entry`: path, status, key of the messages, model, outcome),
   `count(status)`, `completed_counts()`, `batches_created`.
@@ -222,6 +222,7 @@ class FakeServer:
         ratelimit_headers: bool = False,
         batch_polls: int = 2,
         refuse_response_format: bool = False,
+        uploads_allowed: int | None = None,
         decode: bool = True,
         keep_pixels: bool = True,
         host: str = "127.0.0.1",
@@ -236,6 +237,7 @@ class FakeServer:
         self.batch_polls = batch_polls
         self.refuse_response_format = refuse_response_format
         self.decode, self.keep_pixels = decode, keep_pixels
+        self.uploads_allowed = uploads_allowed  # then uploads get a 400 (a submission cut short)
         self.host, self.port = host, port
         self.log: list[Entry] = []
         self.batches_created = 0
@@ -440,6 +442,8 @@ class FakeServer:
         denied = self._auth_error(request)
         if denied is not None:
             return denied
+        if self.uploads_allowed is not None and len(self._files) >= self.uploads_allowed:
+            return _error(400, "upload refused (test: uploads_allowed reached)", "invalid_request")
         form = await request.post()
         upload = form.get("file")
         if upload is None or not hasattr(upload, "file"):
