@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -83,15 +82,23 @@ IMAGE_URL_PREFIX = typer.Option(
     None, "--image-url-prefix", help="url mode: the image's URL is this prefix + the record's image name."
 )
 IMAGE_MAX_SIDE = typer.Option(
-    None, "--image-max-side", min=16, help="Shrink images so the longer side is at most N pixels (aspect kept)."
+    None,
+    "--image-max-side",
+    min=16,
+    help="Shrink images so the longer side is at most N pixels (aspect kept).",
 )
 IMAGE_FORMAT = typer.Option("jpeg", "--image-format", help="Encoding of the images sent: jpeg | png | webp.")
-IMAGE_QUALITY = typer.Option(85, "--image-quality", min=1, max=100, help="JPEG / WebP quality of the images sent.")
+IMAGE_QUALITY = typer.Option(
+    85, "--image-quality", min=1, max=100, help="JPEG / WebP quality of the images sent."
+)
 IMAGE_DETAIL = typer.Option(
     None, "--image-detail", help="OpenAI's image detail: low | high | auto (default: not sent)."
 )
 IMAGE_TOKENS = typer.Option(
-    None, "--image-tokens", min=0, help="Prompt tokens per image for estimates and --tpm (default: per model rule)."
+    None,
+    "--image-tokens",
+    min=0,
+    help="Prompt tokens per image for estimates and --tpm (default: per model rule).",
 )
 
 

@@ -178,7 +178,9 @@ class BatchRun(LiveRun):
 
         def too_big(line: dict[str, Any], size: int) -> None:
             w = self._by_key[line["custom_id"]]
-            self._fail(w, "input", f"request is {size:,} bytes, over the batch file limit; shrink its image", 0, None)
+            self._fail(
+                w, "input", f"request is {size:,} bytes, over the batch file limit; shrink its image", 0, None
+            )
             self.unsent.add(w.key)
 
         self._by_key = {w.key: w for w in pending}

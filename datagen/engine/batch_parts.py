@@ -43,7 +43,9 @@ def part_name(n: int) -> str:
 
 def stale_parts(run_dir: Path) -> list[Path]:
     """Part files of an earlier split submission (`requests.NNN.jsonl`)."""
-    return sorted(p for p in run_dir.glob("requests.*.jsonl") if re.fullmatch(r"requests\.\d{3,}\.jsonl", p.name))
+    return sorted(
+        p for p in run_dir.glob("requests.*.jsonl") if re.fullmatch(r"requests\.\d{3,}\.jsonl", p.name)
+    )
 
 
 def part_keys(path: Path) -> set[str]:

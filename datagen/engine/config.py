@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from datagen.errors import ConfigError, UsageError
-from datagen.prompts.vision import VisionOptions
 from datagen.llm.remote import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from datagen.prompts.vision import VisionOptions
 from datagen.tasks.base import Job
 
 # Every engine default, defined once (the CLI's option defaults read these).

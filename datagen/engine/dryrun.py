@@ -46,7 +46,9 @@ class DryRunSummary:
             f"completion tokens at most {self.max_completion_tokens:,} (max_tokens)",
         ]
         if self.images:
-            out.append(f"images: {self.images:,}, about {self.image_tokens:,} of the prompt tokens ({self.image_method})")
+            out.append(
+                f"images: {self.images:,}, about {self.image_tokens:,} of the prompt tokens ({self.image_method})"
+            )
         if self.image_problems:
             sid, why = self.image_problems[0]
             out.append(
@@ -128,7 +130,9 @@ def _bodies(
                 sendable.append(job)
             except ImageProblem as e:
                 summary.image_problems.append((job.sample_id, str(e)))
-        for job, got in zip(sendable, bounded_map(lambda j: body_or_problem(images, j), sendable, images.pool), strict=True):
+        for job, got in zip(
+            sendable, bounded_map(lambda j: body_or_problem(images, j), sendable, images.pool), strict=True
+        ):
             if isinstance(got, ImageProblem):
                 summary.image_problems.append((job.sample_id, str(got)))
                 continue

@@ -164,7 +164,9 @@ def _check_vision(tasks: dict[str, Task], source: SourceSpec, cfg: GenerationPar
     if vision.mode != "base64":
         return
     if vision.images is not None and not Path(vision.images).is_dir():
-        raise UsageError(f"--images {vision.images}: no such folder", hint="point --images at the image folder")
+        raise UsageError(
+            f"--images {vision.images}: no such folder", hint="point --images at the image folder"
+        )
     if vision.images is None and (source.coco is not None or source.captions is not None):
         raise UsageError(
             "--image-input base64 needs --images DIR: COCO files name images, not where they are",

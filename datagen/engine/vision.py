@@ -16,6 +16,7 @@ folder's `NNN.jpg`) are local files and always travel as base64.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -57,16 +58,16 @@ class Images:
     def _files(self, job: Job) -> list[Path]:
         files = [Path(p) for _, p in job.example_images]
         if self.opts.mode == "base64":
-            try:
+            with contextlib.suppress(ImageProblem):  # reported by images_key
                 files.append(self._sample_file(job))
-            except ImageProblem:
-                pass  # reported by images_key
         return files
 
     def probe_all(self, jobs: Iterable[Job]) -> None:
         """Probe every distinct image of `jobs` once, in threads (file reads and hashing)."""
         todo = list(dict.fromkeys(f for j in jobs for f in self._files(j) if f not in self._probes))
-        for path, got in zip(todo, bounded_map(_safe_probe(self.opts.max_side), todo, self.pool), strict=True):
+        for path, got in zip(
+            todo, bounded_map(_safe_probe(self.opts.max_side), todo, self.pool), strict=True
+        ):
             self._probes[path] = got
 
     def _probe(self, path: Path, max_side: int | None) -> Probe:
@@ -105,10 +106,8 @@ class Images:
             w, h = job.source.get("width"), job.source.get("height")
             out.append(fitted((int(w), int(h)), self.opts.max_side) if w and h else (512, 512))
         else:
-            try:
+            with contextlib.suppress(ImageProblem):
                 out.append(self._probe(self._sample_file(job), self.opts.max_side).out_size)
-            except ImageProblem:
-                pass
         return out
 
     def tokens(self, job: Job) -> int:

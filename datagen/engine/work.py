@@ -80,7 +80,9 @@ def _prepare_images(jobs: Iterable[Job], cfg: EngineConfig, images: Images) -> l
     out = []
     for job in mine:
         try:
-            out.append(Work(job, request_key(job, cfg, cfg.base_urls[0], images.images_key(job)), cfg, images))
+            out.append(
+                Work(job, request_key(job, cfg, cfg.base_urls[0], images.images_key(job)), cfg, images)
+            )
         except ImageProblem as e:
             key = request_key(job, cfg, cfg.base_urls[0], "unsendable image")
             out.append(Work(job, key, cfg, images, problem=str(e)))

@@ -139,7 +139,9 @@ def _example_images(folder: Path, numbers: list[int]) -> tuple[Path | None, ...]
 
 
 def _pair_numbers(folder: Path) -> list[int]:
-    return sorted({int(m.group(1)) for p in folder.iterdir() if (m := _PAIR_RE.match(p.name)) and p.is_file()})
+    return sorted(
+        {int(m.group(1)) for p in folder.iterdir() if (m := _PAIR_RE.match(p.name)) and p.is_file()}
+    )
 
 
 def _read_pairs(folder: Path) -> list[tuple[str, str]]:

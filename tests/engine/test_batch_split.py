@@ -63,7 +63,9 @@ def test_submission_cut_short_resumes_without_paying_twice(tmp_path, monkeypatch
     monkeypatch.setenv("DATAGEN_BATCH_MAX_REQUESTS", "4")
     with FakeServer(handler=good_reply, uploads_allowed=2) as srv:
         with pytest.raises(RemoteError, match="uploading requests.003.jsonl failed"):
-            run_batch(EchoQA(), jobs(14), OPTS, engine_config(srv.url, max_retries=0), tmp_path, poll_first=0.01)
+            run_batch(
+                EchoQA(), jobs(14), OPTS, engine_config(srv.url, max_retries=0), tmp_path, poll_first=0.01
+            )
         meta = json.loads((tmp_path / "run.json").read_text())["batch"]
         assert len(meta["parts"]) == 2 and not meta["submitted"] and srv.batches_created == 2
         srv.uploads_allowed = None

@@ -130,7 +130,9 @@ def fx_close(a: tuple[int, ...], b: tuple[int, ...], tol: int = 40) -> bool:
     return all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
 
 
-def test_bad_images_fail_their_sample_at_stage_input(fake_llm, coco_mini, tmp_path, records, image_dir) -> None:  # type: ignore[no-untyped-def]
+def test_bad_images_fail_their_sample_at_stage_input(
+    fake_llm, coco_mini, tmp_path, records, image_dir
+) -> None:  # type: ignore[no-untyped-def]
     real = next((coco_mini / "val2017").glob("*.jpg"))
     outside = fx.photo(tmp_path / "outside" / "secret.jpg", (30, 30))
     names = [rec["image"] for rec in records]
@@ -199,7 +201,16 @@ def test_few_shot_examples_get_their_own_image(fake_llm, coco_mini, tmp_path, im
     tdir = tmp_path / "templates"
     shutil.copytree(load_template("conversation").folder, tdir / "conversation")
     fx.photo(tdir / "conversation" / "000.jpg", (300, 200))
-    args = ["--templates-dir", tdir, "--image-input", "base64", "--images", image_dir, "--image-max-side", 100]
+    args = [
+        "--templates-dir",
+        tdir,
+        "--image-input",
+        "base64",
+        "--images",
+        image_dir,
+        "--image-max-side",
+        100,
+    ]
     r = generate(coco_mini, tmp_path / "run", fake_llm.url, *args)
     assert r.returncode == 0, r.stderr
     tpl = load_template("conversation", tdir)
@@ -237,7 +248,9 @@ def test_usage_errors(fake_llm, coco_mini, tmp_path) -> None:  # type: ignore[no
     assert r.returncode != 0 and "--image-input" in r.stderr and "Traceback" not in r.stderr
     r = generate(coco_mini, tmp_path / "b", fake_llm.url, "--image-input", "url")
     assert r.returncode != 0 and "--image-url-prefix" in r.stderr
-    r = generate(coco_mini, tmp_path / "c", fake_llm.url, "--image-input", "base64", "--images", tmp_path / "nope")
+    r = generate(
+        coco_mini, tmp_path / "c", fake_llm.url, "--image-input", "base64", "--images", tmp_path / "nope"
+    )
     assert r.returncode != 0 and "no such folder" in r.stderr
     assert fake_llm.log == []
 

@@ -168,7 +168,9 @@ def decode_images(messages: Any, keep_pixels: bool = True) -> tuple[list[SeenIma
                 continue
             inner = part.get("image_url") or {}
             url, detail = str(inner.get("url", "")), inner.get("detail")
-            parts.append({**part, "image_url": {**inner, "url": "<image>" if url.startswith("data:") else url}})
+            parts.append(
+                {**part, "image_url": {**inner, "url": "<image>" if url.startswith("data:") else url}}
+            )
             if not url.startswith("data:"):
                 seen.append(SeenImage(i, j, url, None, None, None, None, 0, detail))
                 continue
@@ -531,7 +533,9 @@ class FakeServer:
             rid = f"batch_req_{i}"
             if isinstance(action, Reply):
                 outcome = "ok" if action.finish_reason == "stop" else action.finish_reason
-                images, shown = decode_images(body.get("messages"), self.keep_pixels) if self.decode else ([], [])
+                images, shown = (
+                    decode_images(body.get("messages"), self.keep_pixels) if self.decode else ([], [])
+                )
                 entry = Entry("/v1/batches#line", 200, key, str(body.get("model")), outcome, images=images)
                 entry.messages = shown
                 self.log.append(entry)

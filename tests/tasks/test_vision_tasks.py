@@ -36,7 +36,9 @@ def final_text(entry: Any) -> str:
 
 def test_vlm_tasks_refuse_a_run_without_images(fake_llm: Any, bundled_data: Path, tmp_path: Path) -> None:
     for task in ("dense_caption", "visual_conversation"):
-        r = run_datagen("generate", task, *src(bundled_data), "--out", tmp_path / task, "--base-url", fake_llm.url)
+        r = run_datagen(
+            "generate", task, *src(bundled_data), "--out", tmp_path / task, "--base-url", fake_llm.url
+        )
         assert r.returncode != 0 and "--image-input" in r.stderr and "Traceback" not in r.stderr
     assert fake_llm.log == []
 
@@ -153,7 +155,9 @@ def test_question_captions_then_text_only_answers_then_eval(
     assert json.loads(scores.read_text())["overall"] == 100.0
 
 
-def test_captions_from_a_run_without_them_is_an_error(fake_llm: Any, bundled_data: Path, tmp_path: Path) -> None:
+def test_captions_from_a_run_without_them_is_an_error(
+    fake_llm: Any, bundled_data: Path, tmp_path: Path
+) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     r = run_datagen(

@@ -38,7 +38,7 @@ from datagen.tasks.structured import ReplyFormat, is_structured, structured_temp
 class LlavaTask(Task):
     """Shared request building and filters; subclasses set their name and parser."""
 
-    optional_filters = (HALLUCINATION, NEAR_DUPLICATE)
+    optional_filters: tuple[str, ...] = (HALLUCINATION, NEAR_DUPLICATE)
 
     def __init__(self) -> None:
         self.duplicates = DuplicateTracker()

@@ -52,7 +52,9 @@ class QuestionCaptionTask(Task):
         if not o.questions:
             raise UsageError("question_caption needs --questions FILE (VQA v2 / OK-VQA questions JSON)")
         if o.examples or o.shots is not None or o.captions_from:
-            raise UsageError("--examples, --shots and --captions-from apply to vqa_answer, not question_caption")
+            raise UsageError(
+                "--examples, --shots and --captions-from apply to vqa_answer, not question_caption"
+            )
         template = load_template(self.name, opts.templates_dir)
         by_image = {int(s["image_id"]): s for s in sources if s.get("image_id") is not None}
         questions = load_questions(o.questions)
@@ -106,7 +108,12 @@ class QuestionCaptionTask(Task):
 
     def after_run(self, run: RunStore) -> list[Path]:
         rows = [
-            {"question_id": r["question_id"], "image_id": r.get("image_id"), "question": r["question"], "caption": r["caption"]}
+            {
+                "question_id": r["question_id"],
+                "image_id": r.get("image_id"),
+                "question": r["question"],
+                "caption": r["caption"],
+            }
             for r in run.results_by_task().get(self.name, [])
         ]
         return [run.write_side_jsonl(QUESTION_CAPTIONS, rows)] if rows else []

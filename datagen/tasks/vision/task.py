@@ -42,7 +42,7 @@ def hint_talk(pairs: QAPairs, job: Job) -> str | None:
 class DenseCaptionTask(DetailDescriptionTask):
     name = "dense_caption"
     needs_images = True
-    optional_filters = (NEAR_DUPLICATE,)  # hallucination runs unless --no-filter hallucination
+    optional_filters: tuple[str, ...] = (NEAR_DUPLICATE,)  # hallucination runs unless --no-filter
 
     def filters(self) -> list[tuple[str, FilterFn]]:
         return [*super().filters(), (HINT_TALK, hint_talk)]

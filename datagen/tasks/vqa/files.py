@@ -93,7 +93,9 @@ def load_question_captions(run_dir: str | Path) -> dict[int, str]:
     """{question_id: caption} from an earlier `question_caption` run directory."""
     store = RunStore(run_dir)
     if not store.results_path.is_file():
-        raise InputError(f"--captions-from {run_dir}: no results.jsonl there", hint="run question_caption into it first")
+        raise InputError(
+            f"--captions-from {run_dir}: no results.jsonl there", hint="run question_caption into it first"
+        )
     rows = store.results_by_task().get("question_caption", [])
     if not rows:
         raise InputError(
