@@ -151,6 +151,7 @@ class BatchRun(LiveRun):
                 self.unsent.add(w.key)
                 continue
             self.stats.images += len(w.job.example_images) + 1
+            self.stats.image_tokens += images.tokens(w.job)
             yield batch_line(w.key, got)
 
     async def _submit(self, client: ChatClient, pending: list[Work]) -> None:

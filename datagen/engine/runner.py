@@ -214,6 +214,7 @@ class LiveRun:
             got = await loop.run_in_executor(w.images.pool, body_or_problem, w.images, w.job)
             if not isinstance(got, ImageProblem):
                 self.stats.images += len(w.job.example_images) + 1
+                self.stats.image_tokens += w.images.tokens(w.job)
                 return got
             w.problem = str(got)
         self._fail(w, "input", w.problem, 0, None)

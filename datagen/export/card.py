@@ -122,6 +122,7 @@ def card_stats(
                 "completion_tokens": tokens.get("completion"),
                 "cost_usd": cost.get("usd"),
                 "source": src,
+                "vision": config.get("vision") if isinstance(config.get("vision"), dict) else None,
             }
         )
     ids = table.column("id")
@@ -198,6 +199,9 @@ def _run_line(run: dict[str, Any]) -> str:
         parts.append(f"temperature {run['temperature']}")
     if run.get("prompt_tokens") is not None:
         parts.append(f"{run['prompt_tokens']} prompt + {run.get('completion_tokens') or 0} completion tokens")
+    vision = run.get("vision")
+    if vision:  # runs from before --image-input record nothing: say nothing
+        parts.append(_vision_words(vision))
     cost = run.get("cost_usd")
     parts.append(f"estimated cost ${cost:.4f}" if isinstance(cost, (int, float)) else "cost not estimated")
     src = run.get("source")
@@ -208,6 +212,20 @@ def _run_line(run: dict[str, Any]) -> str:
     elif src:
         parts.append(f"context from {src}")
     return "; ".join(parts)
+
+
+def _vision_words(v: dict[str, Any]) -> str:
+    """Whether a run's model saw the images, and how they were sent."""
+    mode = v.get("mode") or "none"
+    if mode == "none":
+        return "text only (the model read the captions and boxes, not the image)"
+    how = [f"{mode}"]
+    if mode == "base64":
+        how.append(f"{v.get('format') or 'jpeg'} quality {v.get('quality')}")
+        how.append(f"longer side at most {v['max_side']} px" if v.get("max_side") else "original size")
+    if v.get("detail"):
+        how.append(f"detail {v['detail']}")
+    return "the model saw each image (" + ", ".join(how) + ")"
 
 
 def render_card(

@@ -104,6 +104,10 @@ def test_each_request_carries_its_image_resized_with_the_text_unchanged(
     meta = json.loads((tmp_path / "run" / "run.json").read_text())
     assert meta["config"]["vision"]["mode"] == "base64" and meta["config"]["vision"]["max_side"] == 96
     assert meta["runs"][-1]["images_sent"] == N
+    sizes = [fitted((rec["width"], rec["height"]), 96) for rec in records]  # model "m": 28-px patches
+    assert meta["runs"][-1]["image_tokens_estimate"] == sum(
+        max(64, -(-w // 28) * -(-h // 28)) for w, h in sizes
+    )
 
 
 def test_awkward_images_arrive_upright_and_rgb(fake_llm, coco_mini, tmp_path, records, image_dir) -> None:  # type: ignore[no-untyped-def]
@@ -260,3 +264,26 @@ def test_pillow_reads_what_the_fixtures_claim(tmp_path: Path) -> None:
     assert Image.open(fx.cmyk_jpeg(tmp_path / "c.jpg")).mode == "CMYK"
     with pytest.raises(Image.DecompressionBombError):  # Pillow itself refuses this header
         Image.open(fx.bomb_png(tmp_path / "b.png"))
+
+
+def test_tpm_pacing_counts_the_image_tokens(tmp_path, image_dir, records) -> None:  # type: ignore[no-untyped-def]
+    from datagen.engine.config import EngineConfig
+    from datagen.engine.jobs import build_jobs
+    from datagen.engine.runner import LiveRun
+    from datagen.prompts.vision import VisionOptions
+    from datagen.rundir.store import RunStore
+    from datagen.tasks.base import TaskOptions
+    from datagen.tasks.registry import get_task
+
+    vision = VisionOptions(mode="base64", images=str(image_dir), image_tokens=1000)
+    cfg = EngineConfig(model="m", base_urls=["http://127.0.0.1:9/v1"], tpm=10_000, vision=vision)
+    tasks = {"conversation": get_task("conversation")}
+    jobs = build_jobs(tasks, TaskOptions(), lambda: records).jobs
+    text_only = LiveRun(tasks, TaskOptions(), EngineConfig(model="m", base_urls=cfg.base_urls, tpm=10_000),
+                        RunStore(tmp_path / "a"), {})  # fmt: skip
+    seeing = LiveRun(tasks, TaskOptions(), cfg, RunStore(tmp_path / "b"), {})
+    w_text = text_only.start(jobs, [])[0]
+    w_img = seeing.start(jobs, [])[0]
+    assert seeing._estimate(w_img) == text_only._estimate(w_text) + 1000
+    assert w_img.key != w_text.key
+    seeing.images.close()  # type: ignore[union-attr]

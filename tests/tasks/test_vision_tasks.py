@@ -171,3 +171,33 @@ def test_captions_from_a_run_without_them_is_an_error(
 def test_templates_are_loadable(task: str) -> None:
     tpl = load_template(task)
     assert tpl.system.strip() and tpl.examples and tpl.example_images == ()
+
+
+def test_vlm_runs_export_review_and_say_they_saw_images(
+    fake_llm: Any, bundled_data: Path, tmp_path: Path
+) -> None:
+    def reply(body: dict[str, Any]) -> str:
+        n = len(json.dumps(body))
+        return f"Question:\nWhat is in view {n}?\n===\nAnswer:\nA scene with many details, number {n}."
+
+    fake_llm.handler = reply
+    run = tmp_path / "run"
+    images = bundled_data / "coco" / "val2017"
+    r = run_datagen(
+        "generate", "visual_conversation", *src(bundled_data), "--image-input", "base64",
+        "--image-max-side", 256, "--image-detail", "low",
+        "--out", run, "--base-url", fake_llm.url, "--model", "m", "--quiet",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    r = run_datagen("export", "llava", run, "--out", tmp_path / "llava.json")
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads((tmp_path / "llava.json").read_text())) == 3
+    r = run_datagen("export", "hf", run, "--out", tmp_path / "hf", "--images", images)
+    assert r.returncode == 0, r.stderr
+    card = (tmp_path / "hf" / "README.md").read_text()
+    assert (
+        "the model saw each image (base64, jpeg quality 85, longer side at most 256 px, detail low)" in card
+    )
+    r = run_datagen("review", run, "--images", images, "--out", tmp_path / "review.html")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "review.html").stat().st_size > 0
