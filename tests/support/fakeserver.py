@@ -567,9 +567,16 @@ class FakeServer:
 
 
 def completion_body(action: Reply, body: dict[str, Any]) -> dict[str, Any]:
-    prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages") or [])
+    prompt_chars = images = 0
+    for m in body.get("messages") or []:
+        content = m.get("content", "")
+        if isinstance(content, list):  # content parts: the text, and 85 tokens per image (OpenAI's low)
+            prompt_chars += sum(len(str(p.get("text", ""))) for p in content if isinstance(p, dict))
+            images += sum(1 for p in content if isinstance(p, dict) and p.get("type") == "image_url")
+        else:
+            prompt_chars += len(str(content))
     usage = action.usage or {
-        "prompt_tokens": prompt_chars // 4 + 1,
+        "prompt_tokens": prompt_chars // 4 + 1 + 85 * images,
         "completion_tokens": len(action.text) // 4 + 1,
     }
     usage = {**usage, "total_tokens": usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0)}
