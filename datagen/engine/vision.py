@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from datagen.engine.config import GenerationParams, request_body
 from datagen.llm.tokens import image_tokens
-from datagen.prompts.images import ImageProblem, Probe, cpu_workers, encode, fitted, locate, probe
+from datagen.prompts.images import EncodeSpec, ImageProblem, Probe, cpu_workers, encode, fitted, locate, probe
 from datagen.prompts.vision import VisionOptions, image_part, with_images
 from datagen.tasks.base import Job
 
@@ -66,14 +66,14 @@ class Images:
         """Probe every distinct image of `jobs` once, in threads (file reads and hashing)."""
         todo = list(dict.fromkeys(f for j in jobs for f in self._files(j) if f not in self._probes))
         for path, got in zip(
-            todo, bounded_map(_safe_probe(self.opts.max_side), todo, self.pool), strict=True
+            todo, bounded_map(_safe_probe(self.opts.encode_spec()), todo, self.pool), strict=True
         ):
             self._probes[path] = got
 
-    def _probe(self, path: Path, max_side: int | None) -> Probe:
+    def _probe(self, path: Path) -> Probe:
         got = self._probes.get(path)
         if got is None:
-            got = self._probes[path] = _safe_probe(max_side)(path)
+            got = self._probes[path] = _safe_probe(self.opts.encode_spec())(path)
         if isinstance(got, ImageProblem):
             raise got
         return got
@@ -83,17 +83,21 @@ class Images:
         """What the request key covers about `job`'s images; `ImageProblem` if one cannot be sent."""
         parts = [self.opts.key_text()]
         for i, p in job.example_images:
-            pr = self._probe(Path(p), self.opts.max_side)
-            parts.append(f"{i}:{pr.digest}:{pr.out_size[0]}x{pr.out_size[1]}")
+            parts.append(f"{i}:{self._sent(self._probe(Path(p)))}")
         name = str(job.source.get("image") or "")
         if self.opts.mode == "url":
             if not name:
                 raise ImageProblem("the record names no image")
             parts.append(f"url:{self.opts.url_for(name)}")
         else:
-            pr = self._probe(self._sample_file(job), self.opts.max_side)
-            parts.append(f"{pr.digest}:{pr.out_size[0]}x{pr.out_size[1]}")
+            parts.append(self._sent(self._probe(self._sample_file(job))))
         return "\x1f".join(parts)
+
+    def _sent(self, pr: Probe) -> str:
+        """One image's bytes as sent: the file itself, or its re-encoding at this size and quality."""
+        if pr.as_is:
+            return f"{pr.digest}:as-is"
+        return f"{pr.digest}:{pr.out_size[0]}x{pr.out_size[1]}:q{self.opts.quality}"
 
     def sizes(self, job: Job) -> list[tuple[int, int]]:
         """Sizes of the images `job` sends (url mode: the record's own width/height, fitted)."""
@@ -107,7 +111,7 @@ class Images:
             out.append(fitted((int(w), int(h)), self.opts.max_side) if w and h else (512, 512))
         else:
             with contextlib.suppress(ImageProblem):
-                out.append(self._probe(self._sample_file(job), self.opts.max_side).out_size)
+                out.append(self._probe(self._sample_file(job)).out_size)
         return out
 
     def tokens(self, job: Job) -> int:
@@ -130,10 +134,10 @@ class Images:
         return body
 
 
-def _safe_probe(max_side: int | None) -> Callable[[Path], Probe | ImageProblem]:
+def _safe_probe(spec: EncodeSpec) -> Callable[[Path], Probe | ImageProblem]:
     def run(path: Path) -> Probe | ImageProblem:
         try:
-            return probe(path, max_side)
+            return probe(path, spec)
         except ImageProblem as e:
             return e
 

@@ -49,6 +49,7 @@ class Probe:
     height: int
     orientation: int  # EXIF orientation tag, 1 = none
     out_size: tuple[int, int]  # (width, height) that will be sent, after orientation and resize
+    as_is: bool = False  # the file's own bytes are sent (see `encode`)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,20 @@ def _orientation(im) -> int:  # type: ignore[no-untyped-def]
     return int(value) if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def probe(path: Path, max_side: int | None) -> Probe:
+def _as_is(im, spec: EncodeSpec, orientation: int) -> bool:  # type: ignore[no-untyped-def]
+    """A baseline RGB JPEG, upright, one frame, already within `max_side`, asked for as JPEG:
+    re-encoding it would only lose quality, so its own bytes are sent."""
+    return (
+        spec.format == "jpeg"
+        and im.format == "JPEG"
+        and im.mode == "RGB"
+        and orientation == 1
+        and getattr(im, "n_frames", 1) == 1
+        and fitted(im.size, spec.max_side) == im.size
+    )
+
+
+def probe(path: Path, spec: EncodeSpec) -> Probe:
     """Hash the file and read its header; `ImageProblem` if it cannot be sent."""
     data = _read(path)
     im = _open(data, path)
@@ -143,14 +157,21 @@ def probe(path: Path, max_side: int | None) -> Probe:
     orientation = _orientation(im)
     shown = (h, w) if orientation in _QUARTER_TURNS else (w, h)
     digest = hashlib.blake2b(data, digest_size=8).hexdigest()
-    return Probe(digest, w, h, orientation, fitted(shown, max_side))
+    return Probe(digest, w, h, orientation, fitted(shown, spec.max_side), _as_is(im, spec, orientation))
 
 
 def encode(path: Path, spec: EncodeSpec) -> Encoded:
-    """Decode, orient, convert, resize and encode one image (CPU work: call it off the event loop)."""
+    """Decode, orient, convert, resize and encode one image (CPU work: call it off the event loop).
+    A JPEG that needs none of it is checked (decoded at 1/8 scale, which still reads every byte
+    of it, so a truncated file fails) and sent as it is."""
     data = _read(path)
     im = _open(data, path)
     try:
+        if _as_is(im, spec, _orientation(im)):
+            size = im.size
+            im.draft("RGB", (max(1, size[0] // 8), max(1, size[1] // 8)))
+            im.load()
+            return Encoded(data, FORMATS["jpeg"], size)
         return _encode(im, spec)
     except ImageProblem:
         raise

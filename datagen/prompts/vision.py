@@ -88,10 +88,11 @@ class VisionOptions:
         return f"{self.url_prefix or ''}{name.lstrip('/')}"
 
     def key_text(self) -> str:
-        """The options every image request key includes (the per-image facts come on top)."""
+        """The options every image request key includes (the per-image facts, with the quality
+        of a re-encoded image, come on top)."""
         if self.mode == "url":
             return f"url\x1f{self.detail}"
-        return f"{self.mode}\x1f{self.format}\x1f{self.quality}\x1f{self.detail}"
+        return f"{self.mode}\x1f{self.format}\x1f{self.detail}"
 
 
 def image_part(url: str, detail: str | None) -> dict[str, Any]:

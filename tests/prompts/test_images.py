@@ -28,7 +28,7 @@ def close(a: tuple[int, ...], b: tuple[int, ...], tol: int = 40) -> bool:
 
 def test_exif_orientation_is_applied(tmp_path: Path) -> None:
     path = fx.oriented_jpeg(tmp_path / "phone.jpg")
-    p = probe(path, None)
+    p = probe(path, EncodeSpec())
     assert (p.width, p.height, p.orientation) == (60, 40, 6)
     assert p.out_size == (40, 60)  # shown upright: portrait
     im = decoded(encode(path, EncodeSpec()))
@@ -75,12 +75,24 @@ def test_bad_files_are_named_problems(tmp_path: Path, coco_mini: Path) -> None:
     }
     for path, words in cases.items():
         with pytest.raises(ImageProblem, match=re.escape(words)) as e:
-            probe(path, None)
+            probe(path, EncodeSpec())
         assert str(path) in str(e.value)
     cut = fx.truncated_jpeg(tmp_path / "cut.jpg", real)
-    probe(cut, None)  # the header is intact ...
+    assert probe(cut, EncodeSpec()).as_is  # the header is intact ...
     with pytest.raises(ImageProblem, match="cannot be decoded"):
         encode(cut, EncodeSpec())  # ... the pixels are not
+
+
+def test_a_jpeg_that_needs_nothing_is_sent_as_it_is(coco_mini: Path, tmp_path: Path) -> None:
+    real = next((coco_mini / "val2017").glob("*.jpg"))
+    w, h = Image.open(real).size
+    enc = encode(real, EncodeSpec(max_side=max(w, h)))
+    assert enc.data == real.read_bytes() and enc.size == (w, h)  # no second JPEG generation
+    assert probe(real, EncodeSpec()).as_is and not probe(real, EncodeSpec(max_side=100)).as_is
+    assert not probe(real, EncodeSpec(format="png")).as_is
+    assert encode(real, EncodeSpec(max_side=100)).data != real.read_bytes()
+    assert not probe(fx.oriented_jpeg(tmp_path / "o.jpg"), EncodeSpec()).as_is  # must be turned
+    assert not probe(fx.cmyk_jpeg(tmp_path / "c.jpg"), EncodeSpec()).as_is  # must become RGB
 
 
 def test_symlink_out_of_the_image_folder_is_refused(tmp_path: Path) -> None:
