@@ -201,3 +201,40 @@ def test_vlm_runs_export_review_and_say_they_saw_images(
     r = run_datagen("review", run, "--images", images, "--out", tmp_path / "review.html")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "review.html").stat().st_size > 0
+
+
+@pytest.mark.parametrize("task", ["llava", "caption_rewrite", "vqa_answer", "img2llm_qa"])
+def test_every_llm_task_sends_its_image_with_its_text_unchanged(
+    fake_llm: Any, bundled_data: Path, tmp_path: Path, task: str
+) -> None:
+    """Each LLM task's requests, with and without --image-input: the same text, plus one image."""
+    from support.rewrite_samples import FLAWED
+
+    if task == "caption_rewrite":
+        rows = [{"image": f"{i}.jpg", "description": d} for i, d in FLAWED.items()]
+        desc = tmp_path / "desc.jsonl"
+        desc.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        args = ["--descriptions", desc, "--images", bundled_data / "coco" / "val2017"]
+    else:
+        args = src(bundled_data)
+        if task == "vqa_answer":
+            args += ["--questions", VQA_DATA / "questions_val2017.json"]
+    if task == "img2llm_qa":
+        pytest.importorskip("spacy")
+    texts: dict[str, list[Any]] = {}
+    for mode in ("none", "base64"):
+        fake_llm.log.clear()
+        r = run_datagen(
+            "generate", task, *args, "--image-input", mode, "--out", tmp_path / mode, "--base-url", fake_llm.url,
+            "--model", "m", "--quiet", "--max-attempts", 1,
+        )  # fmt: skip
+        assert r.returncode == 0 or "failed" in r.stderr, r.stderr
+        sent = [e for e in fake_llm.log if e.status == 200]
+        assert sent
+        texts[mode] = sorted(json.dumps([text_of(m["content"]) for m in e.messages]) for e in sent)
+        if mode == "base64":
+            assert all(len(e.images) == 1 and e.images[0].message == len(e.messages) - 1 for e in sent)
+            assert all(e.images[0].format == "JPEG" for e in sent)
+        else:
+            assert all(not e.images and isinstance(e.messages[-1]["content"], str) for e in sent)
+    assert texts["base64"] == texts["none"]  # the text the model reads is the same, byte for byte
