@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -26,7 +27,10 @@ BOX_FORMAT = typer.Option(
     "xyxy-norm", "--box-format", help="Box format of --input rows: xyxy-norm | xyxy-pixel | xywh-pixel."
 )
 IMAGES = typer.Option(
-    None, "--images", help="Image folder; sizes missing from the data are read from file headers."
+    None,
+    "--images",
+    help="Image folder; sizes missing from the data are read from file headers, and "
+    "--image-input base64 reads the images sent from here.",
 )
 CAPTIONS_FILE = typer.Option(
     None,
@@ -60,3 +64,12 @@ def echo_report(lines: list[str], header: str = "skipped or adjusted while readi
         typer.echo(header, err=True)
         for line in lines:
             typer.echo(f"  {line}", err=True)
+
+
+def image_root(options: Mapping[str, Any]) -> Path | None:
+    """The folder the source's images are under, when the options say (for hints like `review --images`)."""
+    if options.get("images") is not None:
+        return Path(options["images"])
+    if options.get("coco") is not None and options.get("split"):
+        return Path(options["coco"]) / str(options["split"])
+    return None

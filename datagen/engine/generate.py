@@ -16,7 +16,6 @@ Python API::
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +24,14 @@ from typing import Any
 from datagen.common.shard import in_shard
 from datagen.engine.config import EngineConfig, GenerationParams
 from datagen.engine.dryrun import DryRunSummary, write_dry_run
+from datagen.engine.history import check_same_source
 from datagen.engine.jobs import build_jobs
 from datagen.engine.options import run_meta
 from datagen.engine.progress import RunStats
 from datagen.errors import UsageError
 from datagen.rundir.store import RunStore
 from datagen.sources.load import SourceSpec, load_contexts
+from datagen.sources.recorded import record_source
 from datagen.tasks.base import JobSet, Rejected, Task, TaskOptions
 from datagen.tasks.registry import get_task
 
@@ -57,14 +58,22 @@ def run_generate(
     limit: int | None = None,
     requested: str | None = None,
     note: Note = lambda _: None,
+    command: str | None = None,
+    append: bool = False,
 ) -> GenerateResult:
     """Build every job of `task_names` and run them in `mode` ("live", "batch" or "dry-run") into
-    `out`; `note` receives what the user should read on stderr (skip report, notes, refusals)."""
+    `out`; `note` receives what the user should read on stderr (skip report, notes, refusals).
+
+    `command` (the command line) is recorded in run.json's `history`. A run directory that holds
+    samples from another source is refused unless `append` (`--append`)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; it must be a run directory")
     tasks = {name: get_task(name) for name in task_names}
     _check_inputs(tasks, source, mode)
+    _check_vision(tasks, source, cfg)
+    if mode != "dry-run":
+        check_same_source(RunStore(out), record_source(source), task_names, append=append, note=note)
     shard = cfg.shard if isinstance(cfg, EngineConfig) else None
 
     def contexts() -> list[dict[str, Any]]:
@@ -86,8 +95,10 @@ def run_generate(
     meta = {
         "task": requested or task_names[0],
         "tasks": task_names,
-        "source": _absolute(source),
+        "source": record_source(source),
         "limit": limit,
+        "command": command,
+        "append": append,
     }
     meta.update(run_meta(opts, limit))
     result = GenerateResult()
@@ -147,6 +158,32 @@ def _check_inputs(tasks: dict[str, Task], source: SourceSpec, mode: str) -> None
             )
 
 
+def _check_vision(tasks: dict[str, Task], source: SourceSpec, cfg: GenerationParams) -> None:
+    vision = cfg.vision
+    vision.check()
+    if not vision.on:
+        seeing = [n for n, t in tasks.items() if t.needs_images]
+        if seeing:
+            raise UsageError(
+                f"{', '.join(seeing)} shows the model the image",
+                hint="add --image-input base64 --images DIR (or --image-input url --image-url-prefix URL)",
+            )
+        return
+    if not any(t.uses_llm for t in tasks.values()):
+        raise UsageError("--image-input: no chosen task asks a model", hint="drop --image-input")
+    if vision.mode != "base64":
+        return
+    if vision.images is not None and not Path(vision.images).is_dir():
+        raise UsageError(
+            f"--images {vision.images}: no such folder", hint="point --images at the image folder"
+        )
+    if vision.images is None and (source.coco is not None or source.captions is not None):
+        raise UsageError(
+            "--image-input base64 needs --images DIR: COCO files name images, not where they are",
+            hint="e.g. --images data/coco/val2017",
+        )
+
+
 def _say_rejected(tasks: dict[str, Task], rejected: list[Rejected], where: str, note: Note) -> None:
     for name, task in tasks.items():
         theirs = [r for r in rejected if r.task == name]
@@ -185,13 +222,3 @@ def _run_direct(
     sources = [j.source for j in planned.jobs if j.task == task.name]
     refused = [r for r in rejected if r.task == task.name]
     return run_direct(task, sources, opts, out, shard=shard, meta=meta, rejected=refused)
-
-
-def _absolute(spec: SourceSpec) -> dict[str, str]:
-    """The source as run.json records it: paths absolute, so `review` and resumed runs find it
-    from any folder."""
-    return {
-        k: str(v.absolute() if isinstance(v, Path) else v)
-        for k, v in dataclasses.asdict(spec).items()
-        if v is not None
-    }

@@ -150,10 +150,15 @@ class RateLimiter:
                 )
                 if ready <= now:
                     break
-                self.waited += ready - now
+                if not self.budgets:  # only given limits: their pace does not change
+                    self.waited += ready - now
+                    await asyncio.sleep(ready - now)
+                    continue
                 news = self._news = asyncio.Event()
+                t0 = self._clock()
                 with contextlib.suppress(asyncio.TimeoutError):  # a reply may change the budget
                     await asyncio.wait_for(news.wait(), ready - now)
+                self.waited += self._clock() - t0
             return self._take(tokens, now)
 
     def _budget_ready(self, tokens: int, now: float) -> float:
