@@ -1,9 +1,9 @@
 """COCO annotation files → context records (the first step of the LLaVA flow).
 
 We parse each file once (through `jsonio.read_json`: orjson when installed, one-line errors naming
-the file), check its shape, and group its annotations by image id and its categories by id
-(`CocoIndex`, the part of pycocotools' `createIndex` we read), then make one pass over that index,
-with the cyclic GC paused (see `gc_paused`). pycocotools itself (and numpy) is not imported.
+the file), check its shape, and hand it to pycocotools' own `COCO.createIndex` (`CocoIndex`), whose
+per-image grouping and category table we then read in one pass, with the cyclic GC paused (see
+`gc_paused`). That is the work `COCO(path)` does, minus its `json.load` and the segmentations.
 
 To stay under pycocotools' own peak memory we never keep what contexts do not need: captions are
 copied into the `ContextSet` and their parsed file dropped before the instances file is parsed, and
@@ -17,6 +17,8 @@ clamped) and counted in a `SkipReport` with the first few offending ids. Structu
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import re
 from collections.abc import Hashable, Iterable
@@ -32,31 +34,28 @@ COCO_SOURCE = "coco"  # the `source` of captions and boxes from COCO's human ann
 
 
 class CocoIndex:
-    """A parsed COCO file with what contexts need from it: annotations grouped by image id (in file
-    order) and categories by id. The same grouping pycocotools' `createIndex` makes, without the
-    tables we never read (anns by id, images by id, category to images)."""
+    """A parsed COCO file indexed by pycocotools' own `createIndex` (the grouping every COCO tool
+    shares): annotations by image id in file order (`by_image`, its `imgToAnns`) and categories by
+    id (`cats`). pycocotools' loading chatter is kept off stdout."""
 
     __slots__ = ("by_image", "cats", "dataset")
 
     def __init__(self, data: dict[str, Any], path: Path) -> None:
+        from pycocotools.coco import COCO  # numpy with it: only commands that read COCO pay for it
+
         self.dataset = data
-        by_image: dict[Any, list[dict[str, Any]]] = {}
-        try:
-            for ann in data.get("annotations", ()):
-                iid = ann["image_id"]
-                group = by_image.get(iid)
-                if group is None:
-                    by_image[iid] = [ann]
-                else:
-                    group.append(ann)
-                ann["id"]  # noqa: B018 - every annotation must have an id, as in pycocotools
-            self.cats = {c["id"]: c for c in data.get("categories", ())}
-        except (KeyError, TypeError) as e:
-            raise InputError(
-                f"{path}: an entry lacks a required field or has the wrong type ({type(e).__name__}: {e})",
-                hint="every annotation needs id, image_id (and category_id in instances files)",
-            ) from None
-        self.by_image = by_image
+        with contextlib.redirect_stdout(io.StringIO()):
+            coco = COCO()
+            coco.dataset = data
+            try:
+                coco.createIndex()
+            except (KeyError, TypeError) as e:
+                raise InputError(
+                    f"{path}: an entry lacks a required field or has the wrong type ({type(e).__name__}: {e})",
+                    hint="every annotation needs id, image_id (and category_id in instances files)",
+                ) from None
+        self.by_image: dict[Any, list[dict[str, Any]]] = coco.imgToAnns
+        self.cats: dict[Any, dict[str, Any]] = coco.cats
 
 
 # An annotation's segmentation: polygons (lists of numbers only), an empty list, or an RLE object
