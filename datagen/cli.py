@@ -31,6 +31,7 @@ from datagen.commands import (
     templates,
 )
 from datagen.commands import eval as eval_cmd
+from datagen.common.outputs import forget_inputs
 from datagen.errors import DatagenError, redact
 
 app = typer.Typer(
@@ -105,6 +106,7 @@ def _debug_requested(argv: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app and funnel every known error into one line."""
     args = sys.argv[1:] if argv is None else argv
+    forget_inputs()  # one command per call (tests run many in one process)
     try:
         code = app(args=args, prog_name="datagen", standalone_mode=False)
         if code == 130:

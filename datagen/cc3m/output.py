@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from datagen.cc3m.reader import iter_selected
-from datagen.common.jsonio import atomic_writer, write_json_atomic
+from datagen.common.atomic import atomic_writer
+from datagen.common.jsonio import write_json_atomic
 from datagen.common.resources import templates_root
 from datagen.errors import ConfigError, InputError
 from datagen.prompts.instructions import load_instructions as load_instruction_list

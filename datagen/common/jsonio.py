@@ -13,12 +13,11 @@ import csv
 import gc
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from datagen.common.atomic import atomic_writer, with_path
 from datagen.errors import InputError
 
 
@@ -29,6 +28,12 @@ def _open_text(path: Path) -> IO[str]:
         raise InputError(f"{path}: is a folder, expected a file")
     # utf-8-sig accepts a BOM at the start; errors are reported by the callers with the position.
     return open(path, encoding="utf-8-sig")
+
+
+def text_line_of(path: Path, offset: int) -> int:
+    """The 1-based line number holding byte `offset` of `path` (for a decode error's message)."""
+    with open(path, "rb") as f:
+        return f.read(offset).count(b"\n") + 1
 
 
 def read_json(path: str | Path) -> Any:
@@ -125,75 +130,6 @@ def iter_csv_rows(
         ) from None
 
 
-def plain_file_mode() -> int:
-    """The mode a plain `open()` would give a new file (0o666 minus the umask). mkstemp's is 0o600,
-    which would hide outputs and caches from the rest of a cluster group."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-@contextlib.contextmanager
-def atomic_writer(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]:
-    """Open a temp file beside `path` for writing; on success it replaces `path` in one rename.
-
-    The one place every whole-file writer goes through: the target is either the old file or the
-    complete new one, never half of each. On any error (or Ctrl-C) the temp file is removed and
-    `path` is untouched. The new file gets the mode a plain `open()` would give it.
-    """
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        os.fchmod(fd, plain_file_mode())
-        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8") as f:
-            yield f
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextlib.contextmanager
-def atomic_folder(target: str | Path) -> Iterator[Path]:
-    """Build a folder output at a temp path beside `target`; on success it replaces `target`.
-
-    The folder counterpart of `atomic_writer`: on any error (or Ctrl-C) the temp folder is removed
-    and `target` is left as it was, so an interrupted export never leaves half a dataset.
-    """
-    t = Path(target)
-    t.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{t.name}.", dir=t.parent))
-    try:
-        # mkdtemp makes the folder 0700; the output must get the usual mode (0777 minus the umask),
-        # or a training job running as another user cannot read it.
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)
-        yield tmp
-        replace_dir(tmp, t)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def replace_dir(new: Path, target: Path) -> None:
-    """Move folder `new` to `target`. An old `target` is moved aside first, put back if the move
-    fails, and removed only once the new one is in place."""
-    if not target.exists():
-        os.replace(new, target)
-        return
-    old = target.with_name(f".{target.name}.old-{os.getpid()}")
-    shutil.rmtree(old, ignore_errors=True)
-    os.replace(target, old)
-    try:
-        os.replace(new, target)
-    except OSError:
-        os.replace(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def write_text_atomic(path: str | Path, text: str) -> int:
     """Write `text` (UTF-8) atomically; returns the number of bytes written."""
     data = text.encode("utf-8")
@@ -235,8 +171,11 @@ class JsonlAppender:
         self._f = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held open for the run
 
     def write(self, row: dict) -> None:
-        self._f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        self._f.flush()
+        try:
+            self._f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            self._f.flush()
+        except OSError as e:  # a full disk: name the file, not "a file"
+            raise with_path(e, self.path) from None
 
     def close(self) -> None:
         self._f.close()

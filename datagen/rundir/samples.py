@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from datagen.common.jsonio import iter_jsonl, read_json
+from datagen.common.jsonio import iter_jsonl, read_json, text_line_of
+from datagen.common.outputs import note_inputs
 from datagen.errors import InputError, UsageError
 from datagen.records import check_llava_record
 from datagen.rundir.hfread import hf_files, read_hf_dataset
@@ -25,6 +26,7 @@ def is_run_dir(path: Path) -> bool:
 def load_samples(path: str | Path, *, validate: bool = True) -> list[dict[str, Any]]:
     """All samples in a run dir, a results.jsonl, a LLaVA JSON array or an HF dataset folder, in order."""
     p = Path(path)
+    note_inputs(p, p / RESULTS if p.is_dir() else None)
     rows: list[tuple[str, dict[str, Any]]]
     if p.is_dir() and not (p / RESULTS).exists():
         if not hf_files(p):
@@ -96,15 +98,27 @@ def load_many(
 def read_id_list(path: str | Path) -> set[str]:
     """An exclusion list: a JSON array of ids (what the review page downloads) or one id per line."""
     p = Path(path)
+    note_inputs(p)
     if p.suffix == ".json":
         data = read_json(p)
         if not isinstance(data, list) or not all(isinstance(x, (str, int)) for x in data):
             raise InputError(f"{p}: expected a JSON array of ids")
         return {str(x) for x in data}
     try:
-        return {line.strip() for line in p.read_text(encoding="utf-8").splitlines() if line.strip()}
+        text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{p}: no such file", hint="check the --exclude-ids path") from None
+    except IsADirectoryError:
+        raise InputError(
+            f"{p}: is a folder, expected a file of ids", hint="check the --exclude-ids path"
+        ) from None
+    except UnicodeDecodeError as e:
+        line = text_line_of(p, e.start)
+        raise InputError(
+            f"{p}:{line}: not UTF-8 text (byte {e.start}); an id list is text",
+            hint="give one id per line, or a JSON array of ids",
+        ) from None
+    return {line.strip() for line in text.splitlines() if line.strip()}
 
 
 def load_run_meta(run_dir: str | Path) -> dict[str, Any]:
