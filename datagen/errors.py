@@ -50,6 +50,19 @@ class RemoteError(DatagenError):
     exit_code = 4
 
 
+class RunFailedError(DatagenError):
+    """A run ended without the samples it was asked for: every one failed, or more than
+    `--max-failure-rate` of them. Everything finished is saved; the summary says what failed."""
+
+    exit_code = 5
+
+
+class BusyError(DatagenError):
+    """Another process holds the run directory (one writer per `--out`)."""
+
+    exit_code = 6
+
+
 class ParseError(DatagenError):
     """A model reply does not have the shape the task expects. Counted as a failed attempt."""
 

@@ -22,9 +22,11 @@ def kill_point(name: str) -> None:
     want = os.environ.get(KILL_ENV)
     if not want:
         return
-    point, _, nth = want.partition(":")
+    point, _, nth = want.rpartition(":")
+    if not nth.isdigit():
+        point, nth = want, "1"
     if point != name:
         return
     _reached[name] = _reached.get(name, 0) + 1
-    if _reached[name] >= int(nth or 1):
+    if _reached[name] >= int(nth):
         os.kill(os.getpid(), signal.SIGKILL)

@@ -29,6 +29,7 @@ from datagen.errors import RemoteError
 from datagen.llm.client import ChatClient, FatalRemote, RequestFailed
 from datagen.llm.pricing import BATCH_DISCOUNT
 from datagen.llm.remote import rejects_response_format, structured_refused
+from datagen.rundir.lock import run_lock
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import Job, Rejected, Task, TaskOptions
 
@@ -63,9 +64,12 @@ class BatchRun(LiveRun):
 
     async def main_batch(self, jobs: Iterable[Job], rejected: Iterable[Rejected] = ()) -> RunStats:
         self.stats.batch_discount = BATCH_DISCOUNT
-        work = self.start(jobs, rejected)
+        with run_lock(self.store.dir):
+            return await self._main_batch(jobs, rejected)
+
+    async def _main_batch(self, jobs: Iterable[Job], rejected: Iterable[Rejected]) -> RunStats:
+        pending = self.start(jobs, rejected)
         state = self.store.read_meta().get("batch") or {}
-        pending = self._resume(work)
         self.store.open()
         client = ChatClient(self.cfg.base_urls[:1], api_key=self.cfg.api_key, timeout=self.cfg.timeout)
         completed = False  # stays False when Ctrl-C or an error ends the run early
@@ -93,9 +97,7 @@ class BatchRun(LiveRun):
             ) from None
         finally:
             await client.aclose()
-            self.store.close()
-            self.display.stop()
-            self._write_meta(final=completed, batch=state or None)
+            self.finish(completed, batch=state or None)
         self.display.summary({"batch": f"{state.get('id', '-')} ({state.get('status', 'nothing to send')})"})
         return self.stats
 

@@ -16,6 +16,7 @@ Python API::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from datagen.engine.jobs import build_jobs
 from datagen.engine.options import run_meta
 from datagen.engine.progress import RunStats
 from datagen.errors import UsageError
+from datagen.rundir.lock import run_lock
 from datagen.rundir.store import RunStore
 from datagen.sources.load import SourceSpec, load_contexts
 from datagen.tasks.base import JobSet, Rejected, Task, TaskOptions
@@ -65,6 +67,23 @@ def run_generate(
         raise UsageError(f"--out {out} is a file; it must be a run directory")
     tasks = {name: get_task(name) for name in task_names}
     _check_inputs(tasks, source, mode)
+    with contextlib.ExitStack() as held:
+        return _generate(tasks, task_names, source, opts, cfg, out, mode, limit, requested, note, held)
+
+
+def _generate(
+    tasks: dict[str, Task],
+    task_names: list[str],
+    source: SourceSpec,
+    opts: TaskOptions,
+    cfg: EngineConfig | GenerationParams,
+    out: Path,
+    mode: str,
+    limit: int | None,
+    requested: str | None,
+    note: Note,
+    held: contextlib.ExitStack,
+) -> GenerateResult:
     shard = cfg.shard if isinstance(cfg, EngineConfig) else None
 
     def contexts() -> list[dict[str, Any]]:
@@ -80,6 +99,7 @@ def run_generate(
     for text in planned.notes:
         note(f"note: {text}")
     mine = [r for r in planned.rejected if in_shard(r.sample_id, shard)]
+    held.enter_context(run_lock(out))  # one writer per run directory, from here to the end
     if mode == "dry-run":
         return _dry_run(tasks, planned, mine, cfg, out, shard, note)
     _say_rejected(tasks, mine, "listed in failures.jsonl", note)

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from datagen.common.faults import kill_point
 from datagen.common.shard import parse_shard
 from datagen.engine.config import EngineConfig
 
@@ -34,6 +35,7 @@ from datagen.engine.work import Work, prepare, task_map
 from datagen.errors import RemoteError
 from datagen.llm.client import ChatClient, ClientHooks, FatalRemote, RequestFailed
 from datagen.llm.ratelimit import RateLimiter
+from datagen.rundir.lock import run_lock
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import Job, Rejected, Task, TaskOptions
 
@@ -90,47 +92,50 @@ class LiveRun:
         self.run_id = new_run_id()
 
     async def main(self, jobs: Iterable[Job], rejected: Iterable[Rejected] = ()) -> RunStats:
-        work = self.start(jobs, rejected)
-        pending = self._resume(work)
-        self.store.open()
-        completed = False  # stays False when Ctrl-C or a fatal error ends the run early
-        try:
-            pending = self._rejudge_filtered(pending)
-            if pending:
-                await self._send_all(pending)
-            completed = True
-        finally:
-            self.store.close()
-            self.display.stop()
-            self._write_meta(final=completed)
+        with run_lock(self.store.dir):
+            pending = self.start(jobs, rejected)
+            self.store.open()
+            completed = False  # stays False when Ctrl-C or a fatal error ends the run early
+            try:
+                pending = self._rejudge_filtered(pending)
+                if pending:
+                    await self._send_all(pending)
+                completed = True
+            finally:
+                self.finish(completed)
         self.display.summary()
         return self.stats
 
     def start(self, jobs: Iterable[Job], rejected: Iterable[Rejected]) -> list[Work]:
-        """Shard and key the jobs, record the refused inputs, let each task see the run directory."""
+        """Shard and key the jobs, read and check what the run directory holds (nothing is written
+        before that succeeded), record the refused inputs, let each task see the run directory;
+        returns the work still to do."""
         work = prepare(jobs, self.cfg)
         for w in work:
             self._template_hashes.setdefault(w.job.task, w.job.template_hash)
+        pending = self._resume(work)
         record_rejected(self.store, self.tasks, rejected, self.cfg.shard, self.stats)
         for task in self.tasks.values():
             task.prepare(self.store)
-        return work
+        return pending
+
+    def finish(self, completed: bool, batch: dict[str, Any] | None = None) -> None:
+        """Close the files, drop failure lines this run superseded, write run.json."""
+        self.store.close()
+        self.display.stop()
+        kill_point("run:before-compact")
+        self.store.compact_failures()
+        self._write_meta(final=completed, batch=batch)
 
     # ---- resume -----------------------------------------------------------------------------------
     def _resume(self, work: list[Work]) -> list[Work]:
+        """What is left to do. Reads only: an old failure stays in failures.jsonl until the line
+        that replaces it (a result, or a newer failure) is written, so a kill at any instant loses
+        no sample (`RunStore.compact_failures` tidies up at the end)."""
         done = self.store.done_keys()
         keys = {w.key for w in work}
-        self._old_failures = {}
-        keep = []
-        for f in self.store.load_failures():
-            k = f.get("request_key")
-            if k in done:
-                continue  # succeeded since
-            if k in keys:
-                self._old_failures[k] = f  # retried (or re-judged) below
-            else:
-                keep.append(f)  # another shard's / parameter set's failure: not ours to touch
-        self.store.rewrite_failures(keep)
+        failures = self.store.load_failures()
+        self._old_failures = {f["request_key"]: f for f in failures if f.get("request_key") in keys - done}
         self.stats.total = len(work)
         pending = [w for w in work if w.key not in done]
         self.stats.skipped = len(work) - len(pending)
@@ -146,6 +151,7 @@ class LiveRun:
                 rest.append(w)
                 continue
             self._judge_and_store(w, str(old["raw"]), "stop", int(old.get("attempts", 1)), {})
+            kill_point("rejudge:after-one")
         return rest
 
     # ---- sending ----------------------------------------------------------------------------------
