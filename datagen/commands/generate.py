@@ -91,6 +91,13 @@ def generate(
     max_questions: int | None = T.MAX_QUESTIONS,
     min_region: float | None = T.MIN_REGION,
     negatives: bool | None = T.NEGATIVES,
+    max_failure_rate: float | None = typer.Option(
+        None,
+        "--max-failure-rate",
+        metavar="R",
+        help="Exit with an error (code 5) when more than this share of samples failed, e.g. 0.2. "
+        "A run where every sample failed is always an error.",
+    ),
 ) -> None:
     """Generate samples for TASK from a source of images."""
     given = dict(locals())
@@ -109,7 +116,7 @@ def generate(
         flags={name: given[name] for name in T.TASK_FLAGS},
         structured=structured,
     )
-    result = run_generate(
+    run_generate(
         names,
         source=S.source_spec(given),
         opts=opts,
@@ -119,9 +126,9 @@ def generate(
         limit=resolve_limit(limit, limit_per_task),
         requested=task,
         note=lambda text: typer.echo(text, err=True),
+        max_failure_rate=max_failure_rate,
+        say=typer.echo,
     )
-    for line in result.lines:
-        typer.echo(line)
 
 
 def register(app: typer.Typer) -> None:

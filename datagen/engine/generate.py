@@ -26,6 +26,7 @@ from typing import Any
 from datagen.common.shard import in_shard
 from datagen.engine.config import EngineConfig, GenerationParams
 from datagen.engine.dryrun import DryRunSummary, write_dry_run
+from datagen.engine.failrate import check_max_failure_rate, judge_run
 from datagen.engine.jobs import build_jobs
 from datagen.engine.options import run_meta
 from datagen.engine.progress import RunStats
@@ -59,16 +60,25 @@ def run_generate(
     limit: int | None = None,
     requested: str | None = None,
     note: Note = lambda _: None,
+    max_failure_rate: float | None = None,
+    say: Note = lambda _: None,
 ) -> GenerateResult:
     """Build every job of `task_names` and run them in `mode` ("live", "batch" or "dry-run") into
-    `out`; `note` receives what the user should read on stderr (skip report, notes, refusals)."""
+    `out`; `note` receives what the user should read on stderr (skip report, notes, refusals),
+    `say` the result lines for stdout (also in `GenerateResult.lines`).
+    Raises `RunFailedError` when every sample failed, or more than `max_failure_rate` of them."""
     out = Path(out)
+    check_max_failure_rate(max_failure_rate)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; it must be a run directory")
     tasks = {name: get_task(name) for name in task_names}
     _check_inputs(tasks, source, mode)
     with contextlib.ExitStack() as held:
-        return _generate(tasks, task_names, source, opts, cfg, out, mode, limit, requested, note, held)
+        result = _generate(tasks, task_names, source, opts, cfg, out, mode, limit, requested, note, held)
+    for line in result.lines:  # before a failed run's error, so what was written is still said
+        say(line)
+    judge_run(result.stats, out, max_failure_rate, note)
+    return result
 
 
 def _generate(
