@@ -21,7 +21,7 @@ import urllib.parse
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from datagen.errors import ConfigError, UsageError
+from datagen.errors import ConfigError, UsageError, redact
 from datagen.llm.remote import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from datagen.tasks.base import Job
 
@@ -72,8 +72,15 @@ class EngineConfig(GenerationParams):
             parts = urllib.parse.urlsplit(u)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise UsageError(
-                    f"{origin} {u!r} is not an http:// or https:// URL",
+                    f"{origin} {redact(u)!r} is not an http:// or https:// URL",
                     hint="e.g. http://localhost:8000/v1",
+                )
+            if parts.username or parts.password:
+                # the key travels as `Authorization: Bearer`; a URL's user:password cannot go too
+                raise UsageError(
+                    f"{origin} {redact(u)!r} holds a user name and password, which an "
+                    "OpenAI-compatible server does not take",
+                    hint="remove user:password@ from the URL and put the key in OPENAI_API_KEY",
                 )
         if self.api_key is None:
             self.api_key = os.environ.get("OPENAI_API_KEY")

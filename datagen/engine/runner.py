@@ -206,6 +206,7 @@ class LiveRun:
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         last_text: str | None = None
         last_reason = ""
+        sent = 0  # every HTTP attempt for this sample: re-asks and the client's retries
         for attempt in range(1, self.cfg.max_attempts + 1):
             est = self._estimate(w)
 
@@ -215,17 +216,17 @@ class LiveRun:
             try:
                 c = await client.complete(w.body, gate)
             except RequestFailed as f:
-                reason = client.redact(f.reason)
-                self._fail(w, "request", reason, attempt, last_text)
+                self._fail(w, "request", client.redact(f.reason), sent + f.attempts, last_text)
                 return
+            sent += c.attempts
             self._account(c.usage, c.headers, est, usage)
-            stage = self._judge_and_store(w, c.text, c.finish_reason, attempt, usage, final=False)
+            stage = self._judge_and_store(w, c.text, c.finish_reason, sent, usage, final=False)
             if stage != "parse":
                 return
             last_text, last_reason = c.text, self._last_parse_reason
             if attempt < self.cfg.max_attempts:
                 self.stats.reasked += 1
-        self._fail(w, "parse", last_reason, self.cfg.max_attempts, last_text)
+        self._fail(w, "parse", last_reason, sent, last_text)
 
     def _estimate(self, w: Work) -> int:
         if not self.limiter.tpm:
