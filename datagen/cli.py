@@ -156,7 +156,7 @@ def _internal_error(e: Exception, args: list[str]) -> None:
 
 _USER_OS_ERRORS = {
     errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EEXIST,
-    errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.ENAMETOOLONG, errno.EBUSY,
+    errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.ENAMETOOLONG, errno.EBUSY, errno.EFBIG,
 }  # fmt: skip
 
 

@@ -13,6 +13,7 @@ import csv
 import gc
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -41,7 +42,8 @@ def read_json(path: str | Path) -> Any:
     p = Path(path)
     try:
         with _open_text(p) as f:
-            return json.load(f)
+            text = f.read()
+        data = json.loads(text)
     except UnicodeDecodeError as e:
         raise InputError(f"{p}: not UTF-8 text (byte {e.start})", hint="re-save the file as UTF-8") from None
     except json.JSONDecodeError as e:
@@ -49,6 +51,31 @@ def read_json(path: str | Path) -> Any:
             f"{p}: not valid JSON at line {e.lineno} column {e.colno}: {e.msg}",
             hint="is the file truncated or not JSON?",
         ) from None
+    check_no_lone_surrogate(text, p)
+    return data
+
+
+# `\ud800` with no partner: valid JSON, but not a character, so no UTF-8 file can hold it
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def check_no_lone_surrogate(text: str, where: Path | str, line: int | None = None) -> None:
+    """An `InputError` naming the file, line and text around a lone UTF-16 surrogate escape (writing
+    it out later would crash every writer). A fast substring test first: real files rarely have any."""
+    if "\\ud" not in text and "\\uD" not in text:
+        return
+    m = _LONE_SURROGATE.search(text)
+    if m is None:
+        return
+    at = line if line is not None else text.count("\n", 0, m.start()) + 1
+    around = text[max(0, m.start() - 40) : m.end() + 20].replace("\n", " ")
+    raise InputError(
+        f"{where}:{at}: a lone surrogate {m.group()} (not a character) in ...{around}...",
+        hint="fix or remove that escape in the text, then re-run",
+    )
 
 
 def iter_jsonl(path: str | Path, *, tolerate_torn_tail: bool = False) -> Iterator[tuple[int, dict]]:
@@ -82,6 +109,8 @@ def iter_jsonl(path: str | Path, *, tolerate_torn_tail: bool = False) -> Iterato
             ) from None
         if not isinstance(obj, dict):
             raise InputError(f"{p}:{i}: expected a JSON object per line, got {type(obj).__name__}")
+        if b"\\ud" in raw or b"\\uD" in raw:
+            check_no_lone_surrogate(raw.decode("utf-8", "replace"), p, i)
         yield i, obj
 
 
