@@ -214,7 +214,6 @@ def run_filter(o: FilterOptions) -> dict[str, Any]:
         "phrase_frequency_histogram_before": {str(k): v for k, v in sel.hist_before.items()},
         "phrase_frequency_histogram_after": {str(k): v for k, v in sel.hist_after.items()},
     }
-    write_outputs(o.out, chat, meta, stats)
-    if o.plot:
-        plot_histograms(o.out / "phrase_frequencies.png", sel.hist_before, sel.hist_after)
+    png = plot_histograms(sel.hist_before, sel.hist_after) if o.plot else None
+    write_outputs(o.out, chat, meta, stats, png)
     return stats

@@ -96,25 +96,68 @@ def atomic_writer(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]
     checked first (`common.outputs.output_target`): never an input, a FIFO or a device; a symlink
     is written through. Temps a killed writer left are cleaned up here.
     """
+    staged: list[tuple[Path, Path]] = []
+    with _staged(path, binary, staged) as f:
+        yield f
+    ((tmp, p),) = staged
+    try:
+        kill_point("atomic-write:before-rename")
+        os.replace(tmp, p)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(p.parent)
+
+
+@contextlib.contextmanager
+def _staged(path: str | Path, binary: bool, staged: list[tuple[Path, Path]]) -> Iterator[IO[Any]]:
+    """Write a complete, fsynced temp file beside `path`; on success add `(temp, target)` to
+    `staged` (the caller renames it), on any error remove it."""
     p = output_target(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(p)
-    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(p), dir=p.parent)
+    fd, name = tempfile.mkstemp(prefix=_temp_prefix(p), dir=p.parent)
+    tmp = Path(name)
     try:
         os.fchmod(fd, plain_file_mode())
         with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        kill_point("atomic-write:before-rename")
-        os.replace(tmp, p)
-        fsync_dir(p.parent)
     except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise with_path(e, p) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+    staged.append((tmp, p))
+
+
+class OutputSet:
+    """Several files of one output, written together: each is built complete at a temp name
+    (`file`), and only when all are, `commit` renames them in the order they were written. Put the
+    file that describes the others (a manifest of their sizes) last: a kill between two renames
+    leaves a manifest that does not match, which its readers check."""
+
+    def __init__(self) -> None:
+        self.staged: list[tuple[Path, Path]] = []
+
+    def file(self, path: str | Path, *, binary: bool = False) -> contextlib.AbstractContextManager[IO[Any]]:
+        return _staged(path, binary, self.staged)
+
+    def commit(self) -> None:
+        for i, (tmp, target) in enumerate(self.staged):
+            if i:
+                kill_point("output-set:between-renames")
+            os.replace(tmp, target)
+        for folder in {t.parent for _, t in self.staged}:
+            fsync_dir(folder)
+        self.staged = []
+
+    def discard(self) -> None:
+        for tmp, _ in self.staged:
+            tmp.unlink(missing_ok=True)
+        self.staged = []
 
 
 def with_path(e: OSError, path: Path) -> OSError:

@@ -7,6 +7,7 @@ Every row is checked against LLaVA's loader rules; a bad row is an error naming 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ def load_samples(path: str | Path, *, validate: bool = True) -> list[dict[str, A
     if p.suffix == ".jsonl":
         rows = [(f"{p}:{line}", obj) for line, obj in iter_jsonl(p, tolerate_torn_tail=True)]
     else:
+        check_output_set(p)
         data = read_json(p)
         if not isinstance(data, list):
             raise InputError(f"{p}: expected a JSON array of LLaVA records, got {type(data).__name__}")
@@ -93,6 +95,24 @@ def load_many(
                 continue
             out.append(rec)
     return out
+
+
+def check_output_set(path: Path) -> None:
+    """A file that a sibling `stats.json` lists under `files` (cc3m filter's output set) must have
+    the size recorded there; otherwise a killed run left files of two runs side by side."""
+    stats = path.parent / "stats.json"
+    if path.name == stats.name or not stats.is_file():
+        return
+    try:
+        files = json.loads(stats.read_text(encoding="utf-8")).get("files")
+    except (ValueError, OSError, AttributeError):
+        return
+    entry = files.get(path.name) if isinstance(files, dict) else None
+    if isinstance(entry, dict) and entry.get("bytes") != path.stat().st_size:
+        raise InputError(
+            f"{path} does not match {stats} (the files are from two runs; was one stopped while writing?)",
+            hint="re-run the same `datagen cc3m filter` command",
+        )
 
 
 def read_id_list(path: str | Path) -> set[str]:

@@ -82,3 +82,21 @@ def test_export_out_hardlinked_to_its_input_is_refused(tmp_path, coco_mini, caps
     code, _, err = run_cli(["export", "llava", str(llava), "--out", str(alias), "--overwrite"], capsys)
     assert code == 2 and "is the input" in err
     assert llava.read_bytes() == before
+
+
+@pytest.mark.parametrize(("fmt", "point"), [("llava", "atomic-write"), ("hf", "atomic-folder")])
+def test_killed_export_leaves_a_named_temp_that_the_next_run_removes(tmp_path, coco_mini, fmt, point):
+    from support.cli import run_process
+
+    from datagen.common.faults import KILL_ENV
+
+    run = coco_run(coco_mini, tmp_path / "run")
+    out = tmp_path / ("out.json" if fmt == "llava" else "hf")
+    env = {**os.environ, KILL_ENV: f"{point}:before-rename"}
+    killed = run_process("export", fmt, run, "--out", out, env=env, timeout=300)
+    assert killed.returncode == -9 and not out.exists()
+    (temp,) = [p for p in tmp_path.iterdir() if ".datagen-partial-" in p.name]
+    assert temp.name.startswith(f".{out.name}.datagen-partial-")  # says what it is and whose
+    done = run_process("export", fmt, run, "--out", out, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert out.exists() and not [p for p in tmp_path.iterdir() if ".datagen-partial-" in p.name]
