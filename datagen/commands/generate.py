@@ -56,6 +56,7 @@ def generate(
     rpm: float | None = E.RPM,
     tpm: float | None = E.TPM,
     timeout: float = E.TIMEOUT,
+    max_prompt_tokens: int = E.MAX_PROMPT_TOKENS,
     max_attempts: int = E.MAX_ATTEMPTS,
     max_retries: int = E.MAX_RETRIES,
     shard: str | None = E.SHARD,

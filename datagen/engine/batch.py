@@ -74,7 +74,7 @@ class BatchRun(LiveRun):
         client = ChatClient(self.cfg.base_urls[:1], api_key=self.cfg.api_key, timeout=self.cfg.timeout)
         completed = False  # stays False when Ctrl-C or an error ends the run early
         try:
-            pending = self._rejudge_filtered(pending)
+            pending = self._too_long(self._rejudge_filtered(pending))
             self.display.start()
             if state.get("id") and not state.get("collected"):
                 self._say(f"resuming batch {state['id']} (no new batch is created)")

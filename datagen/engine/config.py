@@ -31,6 +31,9 @@ DEFAULT_TEMPERATURE = 0.7
 DEFAULT_MAX_TOKENS = 1024  # reply cap when neither --max-tokens nor the task's template sets one
 DEFAULT_CONCURRENCY = 32
 DEFAULT_MAX_ATTEMPTS = 3
+# Longer prompts are not sent (a 5 MB caption became a million-token request): far above any
+# template's prompt, within the context of the usual chat models. `--max-prompt-tokens 0`: no limit.
+DEFAULT_MAX_PROMPT_TOKENS = 32_768
 
 
 @dataclass
@@ -55,6 +58,7 @@ class EngineConfig(GenerationParams):
     tpm: float | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS  # asks per sample when the reply is truncated or does not parse
     max_retries: int = DEFAULT_MAX_RETRIES  # HTTP retries per ask (429, 5xx, timeouts, dropped connections)
+    max_prompt_tokens: int = DEFAULT_MAX_PROMPT_TOKENS  # 0: no limit
     shard: tuple[int, int] | None = None  # (K, N), K in 0..N-1
     quiet: bool = False
     price_in: float | None = None

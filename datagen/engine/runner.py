@@ -97,7 +97,7 @@ class LiveRun:
             self.store.open()
             completed = False  # stays False when Ctrl-C or a fatal error ends the run early
             try:
-                pending = self._rejudge_filtered(pending)
+                pending = self._too_long(self._rejudge_filtered(pending))
                 if pending:
                     await self._send_all(pending)
                 completed = True
@@ -152,6 +152,25 @@ class LiveRun:
                 continue
             self._judge_and_store(w, str(old["raw"]), "stop", int(old.get("attempts", 1)), {})
             kill_point("rejudge:after-one")
+        return rest
+
+    def _too_long(self, pending: list[Work]) -> list[Work]:
+        """Prompts over `--max-prompt-tokens` are not sent: each is a failure (filter
+        max_prompt_tokens) that a re-run with a higher limit sends. Only prompts with more
+        characters than the limit can have more tokens, so most are never counted."""
+        limit = self.cfg.max_prompt_tokens
+        if not limit:
+            return pending
+        rest = []
+        for w in pending:
+            chars = sum(len(str(m.get("content", ""))) for m in w.job.messages)
+            n = self._count_tokens(w.job.messages) if chars > limit else 0
+            if n <= limit:
+                rest.append(w)
+                continue
+            why = f"prompt of {n:,} tokens, more than --max-prompt-tokens {limit:,}; not sent"
+            self.stats.filtered["max_prompt_tokens"] += 1
+            self._fail(w, "filter", why, 0, None, filter_name="max_prompt_tokens")
         return rest
 
     # ---- sending ----------------------------------------------------------------------------------
