@@ -179,6 +179,6 @@ class BatchRun(LiveRun):
         except (KeyError, IndexError, TypeError, AttributeError):
             self._fail(w, "request", "batch output line is not a chat completion", 1, None)
             return
-        usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        usage = self._carried(w)
         self._account(body.get("usage") or {}, {}, 0, usage)
         self._judge_and_store(w, text, finish, 1, usage)

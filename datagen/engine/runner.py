@@ -31,7 +31,7 @@ from datagen.engine.direct import run_direct  # noqa: F401
 from datagen.engine.meta import new_run_id, price_pair, token_counter, write_run_meta
 from datagen.engine.outcome import failure_record, judge, record_rejected, result_record
 from datagen.engine.progress import ProgressDisplay, RunStats
-from datagen.engine.work import Work, prepare, task_map
+from datagen.engine.work import Work, over_prompt_limit, prepare, task_map
 from datagen.errors import RemoteError
 from datagen.llm.client import ChatClient, ClientHooks, FatalRemote, RequestFailed
 from datagen.llm.ratelimit import RateLimiter
@@ -90,6 +90,8 @@ class LiveRun:
         self._avg_completion = 0.0  # running mean of completion tokens, for tpm estimates
         self._template_hashes: dict[str, str] = {}
         self.run_id = new_run_id()
+        self._old_failures: dict[str, dict[str, Any]] = {}
+        self._tokens_before: tuple[int, int] | None = None
 
     async def main(self, jobs: Iterable[Job], rejected: Iterable[Rejected] = ()) -> RunStats:
         with run_lock(self.store.dir):
@@ -114,6 +116,7 @@ class LiveRun:
         for w in work:
             self._template_hashes.setdefault(w.job.task, w.job.template_hash)
         pending = self._resume(work)
+        self._tokens_before = self.store.spent_tokens()
         record_rejected(self.store, self.tasks, rejected, self.cfg.shard, self.stats)
         for task in self.tasks.values():
             task.prepare(self.store)
@@ -150,25 +153,14 @@ class LiveRun:
             if old is None or old.get("stage") != "filter" or old.get("raw") is None:
                 rest.append(w)
                 continue
-            self._judge_and_store(w, str(old["raw"]), "stop", int(old.get("attempts", 1)), {})
+            self._judge_and_store(w, str(old["raw"]), "stop", int(old.get("attempts", 1)), self._carried(w))
             kill_point("rejudge:after-one")
         return rest
 
     def _too_long(self, pending: list[Work]) -> list[Work]:
-        """Prompts over `--max-prompt-tokens` are not sent: each is a failure (filter
-        max_prompt_tokens) that a re-run with a higher limit sends. Only prompts with more
-        characters than the limit can have more tokens, so most are never counted."""
-        limit = self.cfg.max_prompt_tokens
-        if not limit:
-            return pending
-        rest = []
-        for w in pending:
-            chars = sum(len(str(m.get("content", ""))) for m in w.job.messages)
-            n = self._count_tokens(w.job.messages) if chars > limit else 0
-            if n <= limit:
-                rest.append(w)
-                continue
-            why = f"prompt of {n:,} tokens, more than --max-prompt-tokens {limit:,}; not sent"
+        """Prompts over `--max-prompt-tokens` are not sent: failures (filter max_prompt_tokens)."""
+        rest, refused = over_prompt_limit(pending, self.cfg.max_prompt_tokens, self._count_tokens)
+        for w, why in refused:
             self.stats.filtered["max_prompt_tokens"] += 1
             self._fail(w, "filter", why, 0, None, filter_name="max_prompt_tokens")
         return rest
@@ -222,7 +214,7 @@ class LiveRun:
             await self._process(client, w)
 
     async def _process(self, client: ChatClient, w: Work) -> None:
-        usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        usage = self._carried(w)
         last_text: str | None = None
         last_reason = ""
         sent = 0  # every HTTP attempt for this sample: re-asks and the client's retries
@@ -235,7 +227,7 @@ class LiveRun:
             try:
                 c = await client.complete(w.body, gate)
             except RequestFailed as f:
-                self._fail(w, "request", client.redact(f.reason), sent + f.attempts, last_text)
+                self._fail(w, "request", client.redact(f.reason), sent + f.attempts, last_text, usage=usage)
                 return
             sent += c.attempts
             self._account(c.usage, c.headers, est, usage)
@@ -245,7 +237,7 @@ class LiveRun:
             last_text, last_reason = c.text, self._last_parse_reason
             if attempt < self.cfg.max_attempts:
                 self.stats.reasked += 1
-        self._fail(w, "parse", last_reason, sent, last_text)
+        self._fail(w, "parse", last_reason, sent, last_text, usage=usage)
 
     def _estimate(self, w: Work) -> int:
         if not self.limiter.tpm:
@@ -279,19 +271,33 @@ class LiveRun:
             self.stats.ok += 1
         elif v.stage == "filter":
             self.stats.filtered[v.filter or "?"] += 1
-            self._fail(w, "filter", v.reason, attempts, text, filter_name=v.filter)
+            self._fail(w, "filter", v.reason, attempts, text, filter_name=v.filter, usage=usage)
         else:
             self._last_parse_reason = v.reason
             if final:
-                self._fail(w, "parse", v.reason, attempts, text)
+                self._fail(w, "parse", v.reason, attempts, text, usage=usage)
         return v.stage
 
+    def _carried(self, w: Work) -> dict[str, int]:
+        """The tokens earlier runs already paid for this sample (its old failure line's usage): a
+        sample's latest line carries everything it cost, so the run's total survives kills."""
+        old = (self._old_failures.get(w.key) or {}).get("usage") or {}
+        return {k: int(old.get(k) or 0) for k in ("prompt_tokens", "completion_tokens")}
+
     def _fail(
-        self, w: Work, stage: str, reason: str, attempts: int, raw: str | None, filter_name: str | None = None
+        self,
+        w: Work,
+        stage: str,
+        reason: str,
+        attempts: int,
+        raw: str | None,
+        filter_name: str | None = None,
+        usage: dict[str, int] | None = None,
     ) -> None:
         rec = failure_record(
-            w.job, stage=stage, reason=reason, attempts=attempts, raw=raw, key=w.key, filter_name=filter_name
-        )
+            w.job, stage=stage, reason=reason, attempts=attempts, raw=raw, key=w.key, filter_name=filter_name,
+            usage=usage,
+        )  # fmt: skip
         self.store.add_failure(rec)
         self.stats.failed[stage] += 1
 
@@ -308,4 +314,5 @@ class LiveRun:
             mode=self.mode,
             run_id=self.run_id,
             batch=batch,
+            tokens_before=self._tokens_before,
         )

@@ -7,7 +7,7 @@ Shared by live and Batch API runs (`runner`, `batch`); keys are `config.request_
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from datagen.common.shard import in_shard
@@ -53,3 +53,21 @@ def prepare(jobs: Iterable[Job], cfg: EngineConfig) -> list[Work]:
         if was_enabled:
             gc.enable()
     return out
+
+
+def over_prompt_limit(
+    pending: list[Work], limit: int, count: Callable[[list[dict[str, Any]]], int]
+) -> tuple[list[Work], list[tuple[Work, str]]]:
+    """(work to send, [(work, why)] whose prompt has more than `limit` tokens; 0: no limit). Only a
+    prompt with more characters than the limit can have more tokens, so most are never counted."""
+    if not limit:
+        return pending, []
+    rest, refused = [], []
+    for w in pending:
+        chars = sum(len(str(m.get("content", ""))) for m in w.job.messages)
+        n = count(w.job.messages) if chars > limit else 0
+        if n <= limit:
+            rest.append(w)
+        else:
+            refused.append((w, f"prompt of {n:,} tokens, more than --max-prompt-tokens {limit:,}; not sent"))
+    return rest, refused

@@ -43,6 +43,7 @@ def complete_bytes(path: Path) -> bytes:
     return data
 
 
+_USAGE_RE = re.compile(rb'"usage": \{"prompt_tokens": (\d+), "completion_tokens": (\d+)[,}]')
 _BLANK_RE = re.compile(rb"(?m)^[ \t\r]*\n")
 
 
@@ -83,6 +84,23 @@ class RunStore:
         if len(keys) != lines:
             _first_keyless(self.results_path, data)
         return {m.decode() for m in keys}
+
+    def spent_tokens(self) -> tuple[int, int]:
+        """(prompt, completion) tokens the lines say were spent: every result's `usage` plus that of
+        each current failure (a sample's latest line carries all it cost). Results are read with a
+        regex, like `done_keys`, so this stays fast on big runs."""
+        data = complete_bytes(self.results_path)
+        prompt = completion = 0
+        for p, c in _USAGE_RE.findall(data):
+            prompt += int(p)
+            completion += int(c)
+        done = {m.decode() for m in _KEY_RE.findall(data)}
+        for f in self.load_failures():
+            u = f.get("usage") if f.get("request_key") not in done else None
+            if isinstance(u, dict):
+                prompt += int(u.get("prompt_tokens") or 0)
+                completion += int(u.get("completion_tokens") or 0)
+        return prompt, completion
 
     def load_results(self) -> list[dict[str, Any]]:
         """Every complete line of results.jsonl, in file order (no validation)."""

@@ -42,6 +42,12 @@ def _killed_at(point: str) -> dict[str, str]:
     return {**os.environ, KILL_ENV: point}
 
 
+def _lines_in(out) -> int:
+    return sum(
+        (out / n).read_bytes().count(b"\n") for n in ("results.jsonl", "failures.jsonl") if (out / n).exists()
+    )
+
+
 def _ids(path) -> list[str]:
     return [r["sample_id"] for r in read_jsonl(path)] if path.exists() else []
 
@@ -117,3 +123,34 @@ def test_kill_before_a_rename_leaves_the_old_file_and_a_named_temp_that_is_clean
         assert run_echo_cli(*args).returncode == 0
         assert not [p for p in out.iterdir() if ".datagen-partial-" in p.name]
         assert len(json.loads((out / "run.json").read_text())["runs"]) == 2
+
+
+def test_billed_tokens_survive_kills(tmp_path, coco_mini):
+    """run.json's tokens come from the lines on disk, not only from the killed process's last
+    rewrite of run.json (before: undercounted after repeated kills)."""
+    import subprocess
+    import time
+
+    from support.engine_helpers import cli
+
+    out = tmp_path / "run"
+    with FakeServer(handler=short_for_even, latency=0.02) as srv:
+        args = _args(coco_mini, out, srv.url)
+        for stop_at in (10, 30):  # two kills mid-run, each before any run.json rewrite
+            proc = subprocess.Popen(cli(*args, "--concurrency", "2"))
+            deadline = time.monotonic() + 60
+            while _lines_in(out) < stop_at:
+                assert time.monotonic() < deadline
+                time.sleep(0.005)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        done = run_echo_cli(*args)
+        assert done.returncode == 0, done.stderr
+        billed = {k: sum(e.usage.get(f"{k}_tokens", 0) for e in srv.log) for k in ("prompt", "completion")}
+        largest = max(e.usage.get("prompt_tokens", 0) + e.usage.get("completion_tokens", 0) for e in srv.log)
+    tokens = json.loads((out / "run.json").read_text())["tokens"]
+    # at most the replies in flight at each kill (2 per kill) were billed but never seen
+    assert (
+        0 <= billed["prompt"] + billed["completion"] - tokens["prompt"] - tokens["completion"] <= 4 * largest
+    )
+    assert tokens["prompt"] <= billed["prompt"] and tokens["completion"] <= billed["completion"]

@@ -155,6 +155,7 @@ class Entry:
     model: str
     outcome: str  # "ok", "length", "error", "drop", "hang", "malformed", "ratelimited"
     t: float = field(default_factory=time.monotonic)
+    usage: dict[str, int] = field(default_factory=dict)  # what a 200 reply billed
 
 
 def messages_key(messages: Any) -> str:
@@ -393,7 +394,7 @@ class FakeServer:
         payload = completion_body(action, body)
         headers = {**self._limit_headers(), **(action.headers or {})}
         outcome = "ok" if action.finish_reason == "stop" else action.finish_reason
-        self.log.append(Entry(path, 200, key, model, outcome))
+        self.log.append(Entry(path, 200, key, model, outcome, usage=payload["usage"]))
         return web.Response(
             body=json.dumps(payload).encode(), content_type="application/json", headers=headers
         )
