@@ -106,26 +106,31 @@ def backoff(state: RetryCallState) -> float:
 
 
 class NoAnswerYet:
-    """Counts failed attempts in a row while no endpoint has ever given a usable answer."""
+    """Counts failed attempts in a row per endpoint while no endpoint has ever given a usable
+    answer; the run ends when every endpoint has failed `limit` times in a row (one dead replica
+    among live ones is rested by the client instead)."""
 
-    def __init__(self, limit: int, timeout: float) -> None:
+    def __init__(self, limit: int, timeout: float, endpoints: int = 1) -> None:
         self.limit = max(1, limit)
         self.timeout = timeout
+        self.endpoints = max(1, endpoints)
         self.answered = False
-        self.in_a_row = 0
+        self.in_a_row: dict[str, int] = {}
 
     def ok(self) -> None:
         self.answered = True
-        self.in_a_row = 0
+        self.in_a_row.clear()
 
     def failed(self, base_url: str, f: RequestFailed) -> FatalRemote | None:
-        """A `FatalRemote` ending the run once `limit` attempts in a row failed before any answer."""
+        """A `FatalRemote` ending the run once every endpoint failed `limit` attempts in a row
+        before any answer."""
         if self.answered or not f.retryable or f.status == 429:
             return None  # a 429 is pacing; a 400 is one request's fault and gets its own failure line
-        self.in_a_row += 1
-        if self.in_a_row < self.limit:
+        self.in_a_row[base_url] = self.in_a_row.get(base_url, 0) + 1
+        spent = [n for n in self.in_a_row.values() if n >= self.limit]
+        if len(spent) < self.endpoints:
             return None
-        n = f"{self.in_a_row} attempts in a row, none ever answered"
+        n = f"{self.in_a_row[base_url]} attempts in a row, none ever answered"
         if f.kind == "not_api":
             return FatalRemote(f"{base_url}: {f.reason} ({n}): {NOT_AN_API}")
         if f.kind == "closed":

@@ -92,7 +92,7 @@ class ChatClient:
         self.max_retries = max_retries
         self.timeout = timeout
         self.hooks = hooks or ClientHooks()
-        self.no_answer = NoAnswerYet(give_up_after or max(4, max_connections), timeout)
+        self.no_answer = NoAnswerYet(give_up_after or max(4, max_connections), timeout, len(base_urls))
         self.endpoints = [self._endpoint(u, timeout, max_connections) for u in base_urls]
 
     def _endpoint(self, base_url: str, timeout: float, conns: int) -> Endpoint:

@@ -79,3 +79,26 @@ def test_a_server_that_answered_once_keeps_being_retried(tmp_path, coco_mini, fa
     done = _generate(coco_mini, out, fake_llm.url, "--concurrency", "1", "--limit", "6")
     assert done.returncode == 0, done.stderr
     assert len(read_jsonl(out / "results.jsonl")) == 6
+
+
+def test_one_broken_replica_among_good_ones_does_not_stop_the_run(tmp_path, coco_mini):
+    with (
+        FakeServer(handler=lambda body: BROKEN["502"]) as bad,
+        FakeServer(handler=good_reply, latency=2.5) as good,
+    ):
+        args = ["generate", "echo_qa", *coco_args(coco_mini), "--out", tmp_path / "run", "--model", "m"]
+        args += [
+            "--base-url",
+            bad.url,
+            "--base-url",
+            good.url,
+            "--quiet",
+            "--concurrency",
+            "4",
+            "--limit",
+            "6",
+        ]
+        done = run_echo_cli(*args)
+    assert done.returncode == 0, done.stderr
+    assert len(read_jsonl(tmp_path / "run" / "results.jsonl")) == 6
+    assert len(bad.log) >= 4  # the broken one failed its limit early, before the slow one answered
