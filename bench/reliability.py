@@ -194,7 +194,7 @@ def bad_inputs() -> list[tuple[str, int, bool]]:
         rl = (corrupt / "results.jsonl").read_text().splitlines()
         rl[2] = '{"broken'
         (corrupt / "results.jsonl").write_text("\n".join(rl) + "\n")
-        ctx = ["context", "--captions", str(ANN / "captions_val2017.json")]
+        ctx = ["context", "--captions", str(ANN / "captions_val2017.json"), "--overwrite"]
         cases = {
             "context --out = its captions file": [*ctx, "--out", str(ANN / "captions_val2017.json")],
             "context --out = the same file by another name": [

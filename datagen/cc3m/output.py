@@ -98,20 +98,34 @@ def write_outputs(
         files.commit()
     finally:
         files.discard()
+    if png is None:
+        (out / PLOT).unlink(missing_ok=True)  # an earlier run's plot would describe other outputs
 
 
 PLOT = "phrase_frequencies.png"
 
 
-def plot_histograms(hist_before: dict[int, int], hist_after: dict[int, int]) -> bytes:
-    """Rank-frequency curves of the noun phrases before and after filtering (as in LLaVA's paper)."""
+def _pyplot() -> Any:
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ConfigError("--plot needs matplotlib", hint="pip install 'datagen[plot]'") from None
+        raise ConfigError(
+            "--plot needs matplotlib", hint="pip install 'datagen[plot]', or drop --plot"
+        ) from None
+    return plt
+
+
+def check_plot() -> None:
+    """`--plot` without matplotlib fails here, before any extraction (not after an hour of it)."""
+    _pyplot()
+
+
+def plot_histograms(hist_before: dict[int, int], hist_after: dict[int, int]) -> bytes:
+    """Rank-frequency curves of the noun phrases before and after filtering (as in LLaVA's paper), as PNG."""
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
     for label, hist in (("before filtering", hist_before), ("after filtering", hist_after)):
         freqs = np.repeat(

@@ -34,6 +34,7 @@ DEFAULT_MAX_ATTEMPTS = 3
 # Longer prompts are not sent (a 5 MB caption became a million-token request): far above any
 # template's prompt, within the context of the usual chat models. `--max-prompt-tokens 0`: no limit.
 DEFAULT_MAX_PROMPT_TOKENS = 32_768
+DEFAULT_LOG_EVERY = 30.0  # seconds between progress lines when stderr is not a terminal
 
 
 @dataclass
@@ -61,6 +62,8 @@ class EngineConfig(GenerationParams):
     max_prompt_tokens: int = DEFAULT_MAX_PROMPT_TOKENS  # 0: no limit
     shard: tuple[int, int] | None = None  # (K, N), K in 0..N-1
     quiet: bool = False
+    log_every: float = DEFAULT_LOG_EVERY  # progress lines when stderr is not a terminal
+    json_progress: bool = False  # progress and summary as JSON lines on stderr
     price_in: float | None = None
     price_out: float | None = None
 

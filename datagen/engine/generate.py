@@ -17,7 +17,6 @@ Python API::
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from datagen.common.shard import in_shard
 from datagen.engine.config import EngineConfig, GenerationParams
 from datagen.engine.dryrun import DryRunSummary, write_dry_run
 from datagen.engine.failrate import check_max_failure_rate, judge_run
+from datagen.engine.history import check_same_source
 from datagen.engine.jobs import build_jobs
 from datagen.engine.options import run_meta
 from datagen.engine.progress import RunStats
@@ -34,6 +34,7 @@ from datagen.errors import UsageError
 from datagen.rundir.lock import run_lock
 from datagen.rundir.store import RunStore
 from datagen.sources.load import SourceSpec, load_contexts
+from datagen.sources.recorded import record_source
 from datagen.tasks.base import JobSet, Rejected, Task, TaskOptions
 from datagen.tasks.registry import get_task
 
@@ -60,21 +61,30 @@ def run_generate(
     limit: int | None = None,
     requested: str | None = None,
     note: Note = lambda _: None,
+    command: str | None = None,
+    append: bool = False,
     max_failure_rate: float | None = None,
     say: Note = lambda _: None,
 ) -> GenerateResult:
     """Build every job of `task_names` and run them in `mode` ("live", "batch" or "dry-run") into
     `out`; `note` receives what the user should read on stderr (skip report, notes, refusals),
     `say` the result lines for stdout (also in `GenerateResult.lines`).
-    Raises `RunFailedError` when every sample failed, or more than `max_failure_rate` of them."""
+
+    `command` (the command line) is recorded in run.json's `history`. A run directory that holds
+    samples from another source is refused unless `append` (`--append`). Raises `RunFailedError`
+    when every sample failed, or more than `max_failure_rate` of them."""
     out = Path(out)
     check_max_failure_rate(max_failure_rate)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; it must be a run directory")
     tasks = {name: get_task(name) for name in task_names}
     _check_inputs(tasks, source, mode)
+    if mode != "dry-run":
+        check_same_source(RunStore(out), record_source(source), task_names, append=append, note=note)
     with contextlib.ExitStack() as held:
-        result = _generate(tasks, task_names, source, opts, cfg, out, mode, limit, requested, note, held)
+        result = _generate(
+            tasks, task_names, source, opts, cfg, out, mode, limit, requested, note, held, command, append
+        )
     for line in result.lines:  # before a failed run's error, so what was written is still said
         say(line)
     judge_run(result.stats, out, max_failure_rate, note)
@@ -93,6 +103,8 @@ def _generate(
     requested: str | None,
     note: Note,
     held: contextlib.ExitStack,
+    command: str | None,
+    append: bool,
 ) -> GenerateResult:
     shard = cfg.shard if isinstance(cfg, EngineConfig) else None
 
@@ -116,8 +128,10 @@ def _generate(
     meta = {
         "task": requested or task_names[0],
         "tasks": task_names,
-        "source": _absolute(source),
+        "source": record_source(source),
         "limit": limit,
+        "command": command,
+        "append": append,
     }
     meta.update(run_meta(opts, limit))
     result = GenerateResult()
@@ -215,13 +229,3 @@ def _run_direct(
     sources = [j.source for j in planned.jobs if j.task == task.name]
     refused = [r for r in rejected if r.task == task.name]
     return run_direct(task, sources, opts, out, shard=shard, meta=meta, rejected=refused)
-
-
-def _absolute(spec: SourceSpec) -> dict[str, str]:
-    """The source as run.json records it: paths absolute, so `review` and resumed runs find it
-    from any folder."""
-    return {
-        k: str(v.absolute() if isinstance(v, Path) else v)
-        for k, v in dataclasses.asdict(spec).items()
-        if v is not None
-    }

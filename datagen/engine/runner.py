@@ -31,7 +31,7 @@ from datagen.engine.direct import run_direct  # noqa: F401
 from datagen.engine.meta import new_run_id, price_pair, token_counter, write_run_meta
 from datagen.engine.outcome import failure_record, judge, record_rejected, result_record
 from datagen.engine.progress import ProgressDisplay, RunStats
-from datagen.engine.work import Work, over_prompt_limit, prepare, task_map
+from datagen.engine.work import Work, carried_usage, over_prompt_limit, prepare, task_map
 from datagen.errors import RemoteError
 from datagen.llm.client import ChatClient, ClientHooks, FatalRemote, RequestFailed
 from datagen.llm.ratelimit import RateLimiter
@@ -85,7 +85,13 @@ class LiveRun:
         pin, pout = price_pair(cfg.model, cfg.price_in, cfg.price_out)
         self.stats = RunStats(price_in=pin, price_out=pout)
         self.limiter = RateLimiter(cfg.rpm, cfg.tpm)
-        self.display = ProgressDisplay(self.stats, quiet=cfg.quiet)
+        self.display = ProgressDisplay(
+            self.stats,
+            quiet=cfg.quiet,
+            label=", ".join(self.tasks),
+            log_every=cfg.log_every,
+            json_progress=cfg.json_progress,
+        )
         self._count_tokens = token_counter(cfg.model)
         self._avg_completion = 0.0  # running mean of completion tokens, for tpm estimates
         self._template_hashes: dict[str, str] = {}
@@ -279,21 +285,10 @@ class LiveRun:
         return v.stage
 
     def _carried(self, w: Work) -> dict[str, int]:
-        """The tokens earlier runs already paid for this sample (its old failure line's usage): a
-        sample's latest line carries everything it cost, so the run's total survives kills."""
-        old = (self._old_failures.get(w.key) or {}).get("usage") or {}
-        return {k: int(old.get(k) or 0) for k in ("prompt_tokens", "completion_tokens")}
+        return carried_usage(self._old_failures.get(w.key))
 
-    def _fail(
-        self,
-        w: Work,
-        stage: str,
-        reason: str,
-        attempts: int,
-        raw: str | None,
-        filter_name: str | None = None,
-        usage: dict[str, int] | None = None,
-    ) -> None:
+    def _fail(self, w: Work, stage: str, reason: str, attempts: int, raw: str | None,
+              filter_name: str | None = None, usage: dict[str, int] | None = None) -> None:  # fmt: skip
         rec = failure_record(
             w.job, stage=stage, reason=reason, attempts=attempts, raw=raw, key=w.key, filter_name=filter_name,
             usage=usage,

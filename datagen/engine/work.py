@@ -71,3 +71,10 @@ def over_prompt_limit(
         else:
             refused.append((w, f"prompt of {n:,} tokens, more than --max-prompt-tokens {limit:,}; not sent"))
     return rest, refused
+
+
+def carried_usage(old_failure: dict[str, Any] | None) -> dict[str, int]:
+    """The tokens earlier runs already paid for a sample (its old failure line's `usage`): a
+    sample's latest line carries everything it cost, so the run's total survives kills."""
+    old = (old_failure or {}).get("usage") or {}
+    return {k: int(old.get(k) or 0) for k in ("prompt_tokens", "completion_tokens")}

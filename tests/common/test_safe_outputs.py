@@ -29,7 +29,7 @@ def _context(ann, out, capsys):
         "--instances",
         ann / "instances_val2017.json",
     ]
-    return run_cli([*map(str, args), "--out", str(out)], capsys)
+    return run_cli([*map(str, args), "--out", str(out), "--overwrite"], capsys)
 
 
 @pytest.mark.parametrize("spelling", ["same", "dotted", "hardlink"])
