@@ -24,17 +24,20 @@ from typing import Any
 
 from datagen.common.faults import kill_point
 from datagen.common.shard import parse_shard
-from datagen.engine.config import EngineConfig
+from datagen.engine.config import EngineConfig, reply_cap
 
 # LLM-free tasks run through the same store; re-exported so callers need one import.
 from datagen.engine.direct import run_direct  # noqa: F401
-from datagen.engine.meta import new_run_id, price_pair, token_counter, write_run_meta
+from datagen.engine.meta import new_run_id, price_pair, token_counter
 from datagen.engine.outcome import failure_record, judge, record_rejected, result_record
 from datagen.engine.progress import ProgressDisplay, RunStats
-from datagen.engine.work import Work, carried_usage, over_prompt_limit, prepare, task_map
+from datagen.engine.runfiles import RunFiles
+from datagen.engine.vision import Images, body_or_problem
+from datagen.engine.work import Work, over_prompt_limit, prepare, task_map
 from datagen.errors import RemoteError
 from datagen.llm.client import ChatClient, ClientHooks, FatalRemote, RequestFailed
 from datagen.llm.ratelimit import RateLimiter
+from datagen.prompts.images import ImageProblem
 from datagen.rundir.lock import run_lock
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import Job, Rejected, Task, TaskOptions
@@ -70,7 +73,7 @@ def run_jobs(
     return asyncio.run(run.main(jobs, rejected))
 
 
-class LiveRun:
+class LiveRun(RunFiles):
     """One invocation's run over a run directory: resume, send, judge, record, report."""
 
     def __init__(
@@ -94,10 +97,9 @@ class LiveRun:
         )
         self._count_tokens = token_counter(cfg.model)
         self._avg_completion = 0.0  # running mean of completion tokens, for tpm estimates
-        self._template_hashes: dict[str, str] = {}
+        self._init_files()
         self.run_id = new_run_id()
-        self._old_failures: dict[str, dict[str, Any]] = {}
-        self._tokens_before: tuple[int, int] | None = None
+        self.images = Images(cfg) if cfg.vision.on else None  # --image-input: probes, encoding threads
 
     async def main(self, jobs: Iterable[Job], rejected: Iterable[Rejected] = ()) -> RunStats:
         with run_lock(self.store.dir):
@@ -110,46 +112,26 @@ class LiveRun:
                     await self._send_all(pending)
                 completed = True
             finally:
+                if self.images is not None:
+                    self.images.close()
                 self.finish(completed)
         self.display.summary()
         return self.stats
 
     def start(self, jobs: Iterable[Job], rejected: Iterable[Rejected]) -> list[Work]:
-        """Shard and key the jobs, read and check what the run directory holds (nothing is written
-        before that succeeded), record the refused inputs, let each task see the run directory;
-        returns the work still to do."""
-        work = prepare(jobs, self.cfg)
+        """Shard and key the jobs, read and check the run directory (`_resume`: nothing is
+        written before), record the refused inputs, let each task see the run directory; returns
+        the work still to do."""
+        work = prepare(jobs, self.cfg, self.images)
         for w in work:
             self._template_hashes.setdefault(w.job.task, w.job.template_hash)
         pending = self._resume(work)
-        self._tokens_before = self.store.spent_tokens()
         record_rejected(self.store, self.tasks, rejected, self.cfg.shard, self.stats)
         for task in self.tasks.values():
             task.prepare(self.store)
         return pending
 
-    def finish(self, completed: bool, batch: dict[str, Any] | None = None) -> None:
-        """Close the files, drop failure lines this run superseded, write run.json."""
-        self.store.close()
-        self.display.stop()
-        kill_point("run:before-compact")
-        self.store.compact_failures()
-        self._write_meta(final=completed, batch=batch)
-
-    # ---- resume -----------------------------------------------------------------------------------
-    def _resume(self, work: list[Work]) -> list[Work]:
-        """What is left to do. Reads only: an old failure stays in failures.jsonl until the line
-        that replaces it (a result, or a newer failure) is written, so a kill at any instant loses
-        no sample (`RunStore.compact_failures` tidies up at the end)."""
-        done = self.store.done_keys()
-        keys = {w.key for w in work}
-        failures = self.store.load_failures()
-        self._old_failures = {f["request_key"]: f for f in failures if f.get("request_key") in keys - done}
-        self.stats.total = len(work)
-        pending = [w for w in work if w.key not in done]
-        self.stats.skipped = len(work) - len(pending)
-        return pending
-
+    # ---- resume (`RunFiles._resume` reads what is done) ------------------------------------------
     def _rejudge_filtered(self, pending: list[Work]) -> list[Work]:
         """A sample rejected by a filter is not paid for twice: its stored reply is judged again
         (so `--no-filter NAME` on a re-run recovers it) and only parse/request failures are re-sent."""
@@ -219,10 +201,29 @@ class LiveRun:
         for w in queue:  # a shared iterator: each job is taken by exactly one worker
             await self._process(client, w)
 
+    async def _body(self, w: Work) -> dict[str, Any] | None:
+        """The request body; with images it is encoded in a worker thread (None: the image could
+        not be prepared, and the sample failed at stage `input`)."""
+        if w.images is None:
+            return w.body
+        if w.problem is None:
+            loop = asyncio.get_running_loop()
+            got = await loop.run_in_executor(w.images.pool, body_or_problem, w.images, w.job)
+            if not isinstance(got, ImageProblem):
+                self.stats.images += len(w.job.example_images) + 1
+                self.stats.image_tokens += w.images.tokens(w.job)
+                return got
+            w.problem = str(got)
+        self._fail(w, "input", w.problem, 0, None)
+        return None
+
     async def _process(self, client: ChatClient, w: Work) -> None:
         usage = self._carried(w)
         last_text: str | None = None
         last_reason = ""
+        body = await self._body(w)  # one encoding per sample, shared by its re-asks
+        if body is None:
+            return
         sent = 0  # every HTTP attempt for this sample: re-asks and the client's retries
         for attempt in range(1, self.cfg.max_attempts + 1):
             est = self._estimate(w)
@@ -231,7 +232,7 @@ class LiveRun:
                 await self.limiter.acquire(est)
 
             try:
-                c = await client.complete(w.body, gate)
+                c = await client.complete(body, gate)
             except RequestFailed as f:
                 self._fail(w, "request", client.redact(f.reason), sent + f.attempts, last_text, usage=usage)
                 return
@@ -248,8 +249,9 @@ class LiveRun:
     def _estimate(self, w: Work) -> int:
         if not self.limiter.tpm:
             return 0
-        guess = self._avg_completion or w.body.get("max_tokens", 256) / 2
-        return self._count_tokens(w.job.messages) + int(guess)
+        guess = self._avg_completion or reply_cap(w.job, self.cfg) / 2
+        pictures = self.images.tokens(w.job) if self.images is not None else 0
+        return self._count_tokens(w.job.messages) + pictures + int(guess)
 
     def _account(self, u: dict[str, int], headers: dict[str, str], est: int, usage: dict[str, int]) -> None:
         s = self.stats
@@ -284,9 +286,6 @@ class LiveRun:
                 self._fail(w, "parse", v.reason, attempts, text, usage=usage)
         return v.stage
 
-    def _carried(self, w: Work) -> dict[str, int]:
-        return carried_usage(self._old_failures.get(w.key))
-
     def _fail(self, w: Work, stage: str, reason: str, attempts: int, raw: str | None,
               filter_name: str | None = None, usage: dict[str, int] | None = None) -> None:  # fmt: skip
         rec = failure_record(
@@ -295,19 +294,3 @@ class LiveRun:
         )  # fmt: skip
         self.store.add_failure(rec)
         self.stats.failed[stage] += 1
-
-    mode = "live"
-
-    def _write_meta(self, *, final: bool, batch: dict[str, Any] | None = None) -> None:
-        write_run_meta(
-            self.store,
-            self.cfg,
-            self.stats,
-            self._template_hashes,
-            self.meta,
-            final=final,
-            mode=self.mode,
-            run_id=self.run_id,
-            batch=batch,
-            tokens_before=self._tokens_before,
-        )

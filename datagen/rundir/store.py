@@ -16,7 +16,7 @@ next opened for appending (`JsonlAppender`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -129,15 +129,19 @@ class RunStore:
         if keep or self.failures_path.exists():
             write_jsonl_atomic(self.failures_path, keep)
 
-    def compact_failures(self, done: set[str] | None = None) -> None:
+    def compact_failures(
+        self, done: set[str] | None = None, drop: Callable[[dict[str, Any]], bool] | None = None
+    ) -> None:
         """Drop failure lines that are superseded: their request key succeeded since (is in
-        results.jsonl) or a newer line of the same key follows. Never drops a sample's only
-        record, so it is safe at any moment; rewrites only when something changes."""
+        results.jsonl) or a newer line of the same key follows (and those `drop` names). Never
+        drops a sample's only record, so it is safe at any moment; rewrites only on a change."""
         if not self.failures_path.exists():
             return
         done = self.done_keys() if done is None else done
         rows = [obj for _, obj in iter_jsonl(self.failures_path, tolerate_torn_tail=True)]
-        keep = [r for r in latest_per_key(rows) if r.get("request_key") not in done]
+        keep = [
+            r for r in latest_per_key(rows) if r.get("request_key") not in done and not (drop and drop(r))
+        ]
         if len(keep) != len(rows):
             self.rewrite_failures(keep)
 
