@@ -22,7 +22,6 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from datagen import __version__
 from datagen.errors import redact
 
 Counter = Callable[[list[dict[str, Any]]], int]
@@ -94,6 +93,8 @@ def write_run_meta(
     """Rewrite run.json. `tokens_before`: what the run directory's lines say was spent before
     this invocation (`RunStore.spent_tokens`); the total is that plus this invocation's, which
     stays right after a killed run whose own entry never got its last counts."""
+    from datagen import __version__
+
     prev = store.read_meta()
     runs = [r for r in prev.get("runs", []) if r.get("run_id") != run_id]
     runs.append(

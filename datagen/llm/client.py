@@ -24,7 +24,6 @@ Why it looks like this:
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ import httpx2
 import openai
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
+from datagen.common import fastjson
 from datagen.errors import redact, url_secrets
 from datagen.llm.classify import NoAnswerYet, backoff, classify, content_type, error_message, retryable
 from datagen.llm.remote import (
@@ -55,6 +55,9 @@ _KEEP_HEADERS = (
     "x-ratelimit-remaining-tokens",
     "x-ratelimit-reset-requests",
     "x-ratelimit-reset-tokens",
+    "x-ratelimit-limit",  # Together's names (requests)
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
 )
 
 
@@ -170,7 +173,7 @@ class ChatClient:
                 "POST",
                 ep.url,
                 headers=ep.headers,
-                content=json.dumps(body).encode(),
+                content=fastjson.dumps_bytes(body),
                 extensions={"timeout": ep.timeout},
             )
             # --timeout bounds the whole request: connect, headers and the body, however slowly it drips
@@ -203,7 +206,7 @@ class ChatClient:
             self._mark_failure(ep, failure)
             raise failure from None
         try:
-            data = json.loads(resp.content)
+            data = fastjson.loads(resp.content)
             choice = data["choices"][0]
             text = (choice.get("message") or {}).get("content") or ""
             finish = choice.get("finish_reason") or "stop"
