@@ -43,7 +43,7 @@ def complete_bytes(path: Path) -> bytes:
     return data
 
 
-_USAGE_RE = re.compile(rb'"usage": \{"prompt_tokens": (\d+), "completion_tokens": (\d+)[,}]')
+_USAGE_RE = re.compile(rb'"usage": ?\{"prompt_tokens": ?(\d+), ?"completion_tokens": ?(\d+)[,}]')
 _BLANK_RE = re.compile(rb"(?m)^[ \t\r]*\n")
 
 

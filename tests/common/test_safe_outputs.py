@@ -57,7 +57,7 @@ def test_symlink_out_is_written_through(coco_copy, tmp_path, capsys):
     code, _, err = _context(coco_copy, link, capsys)
     assert code == 0, err
     assert link.is_symlink() and os.readlink(link) == str(real)  # still a link
-    assert real.read_text().startswith('{"id": ')  # the target got the records
+    assert real.read_text().startswith('{"id":')  # the target got the records
 
 
 def test_fifo_and_dash_outputs_are_refused(coco_copy, tmp_path, capsys):
