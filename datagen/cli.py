@@ -34,6 +34,7 @@ from datagen.commands import (
 from datagen.commands import eval as eval_cmd
 from datagen.commands._help import decorate
 from datagen.commands._renames import modernize
+from datagen.common.outputs import forget_inputs
 from datagen.errors import DatagenError, redact
 
 app = typer.Typer(
@@ -116,6 +117,7 @@ def _debug_requested(argv: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app and funnel every known error into one line."""
     args = sys.argv[1:] if argv is None else argv
+    forget_inputs()  # one command per call (tests run many in one process)
     if not [a for a in args if a != "--debug"]:
         args = [*args, "--help"]  # bare `datagen`: the command list, exit 0
     try:
@@ -168,7 +170,7 @@ def _internal_error(e: Exception, args: list[str]) -> None:
 
 _USER_OS_ERRORS = {
     errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EEXIST,
-    errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.ENAMETOOLONG, errno.EBUSY,
+    errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.ENAMETOOLONG, errno.EBUSY, errno.EFBIG,
 }  # fmt: skip
 
 

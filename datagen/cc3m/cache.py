@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from datagen.cc3m.nounphrases import NORMALISATION
-from datagen.common.jsonio import atomic_writer
+from datagen.common.atomic import atomic_writer
 from datagen.errors import InputError, UsageError
 
 FORMAT_VERSION = 1

@@ -8,6 +8,7 @@ Captions and URLs are read again from the input (the cache holds only phrases), 
 
 from __future__ import annotations
 
+import io
 import json
 import random
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from datagen.cc3m.reader import iter_selected
-from datagen.common.jsonio import atomic_writer, write_json_atomic
+from datagen.common.atomic import OutputSet
 from datagen.common.resources import templates_root
 from datagen.errors import ConfigError, InputError
 from datagen.prompts.instructions import load_instructions as load_instruction_list
@@ -65,22 +66,40 @@ def build_records(
     return chat, meta
 
 
-def write_record_array(path: Path, records: list[dict[str, Any]]) -> None:
-    """A JSON array with one record per line, written atomically (temp file + rename).
+def record_array(records: list[dict[str, Any]]) -> bytes:
+    """A JSON array with one record per line.
 
     Not `json.dump`: for a file it runs the pure-Python encoder, 3-4x slower than `json.dumps` per
     record on ~600K records. One record per line also keeps the file greppable and diffable.
     """
-    with atomic_writer(path) as f:
-        f.write("[\n")
-        f.write(",\n".join(json.dumps(r, ensure_ascii=False) for r in records))
-        f.write("\n]\n" if records else "]\n")
+    body = ",\n".join(json.dumps(r, ensure_ascii=False) for r in records)
+    return ("[\n" + body + "\n]\n" if records else "[\n]\n").encode("utf-8")
 
 
-def write_outputs(out: Path, chat: list[dict], meta: list[dict], stats: dict[str, Any]) -> None:
-    write_record_array(out / "chat.json", chat)
-    write_record_array(out / "metadata.json", meta)
-    write_json_atomic(out / "stats.json", stats, indent=2)
+def write_outputs(
+    out: Path, chat: list[dict], meta: list[dict], stats: dict[str, Any], png: bytes | None = None
+) -> None:
+    """chat.json, metadata.json (and the plot), then stats.json, as one set: all are written
+    complete at temp names first, then renamed, stats.json last. Its `files` records each one's
+    size, so a kill between two renames leaves a set that readers see does not match
+    (`rundir.samples` checks it when chat.json is read)."""
+    files = OutputSet()
+    parts = {"chat.json": record_array(chat), "metadata.json": record_array(meta)}
+    if png is not None:
+        parts[PLOT] = png
+    try:
+        for name, data in parts.items():
+            with files.file(out / name, binary=True) as f:
+                f.write(data)
+        stats["files"] = {name: {"bytes": len(data)} for name, data in parts.items()}
+        with files.file(out / "stats.json") as f:
+            json.dump(stats, f, ensure_ascii=False, indent=2)
+            f.write("\n")
+        files.commit()
+    finally:
+        files.discard()
+    if png is None:
+        (out / PLOT).unlink(missing_ok=True)  # an earlier run's plot would describe other outputs
 
 
 PLOT = "phrase_frequencies.png"
@@ -104,8 +123,8 @@ def check_plot() -> None:
     _pyplot()
 
 
-def plot_histograms(path: Path, hist_before: dict[int, int], hist_after: dict[int, int]) -> None:
-    """Rank-frequency curves of the noun phrases before and after filtering (as in LLaVA's paper)."""
+def plot_histograms(hist_before: dict[int, int], hist_after: dict[int, int]) -> bytes:
+    """Rank-frequency curves of the noun phrases before and after filtering (as in LLaVA's paper), as PNG."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
     for label, hist in (("before filtering", hist_before), ("after filtering", hist_after)):
@@ -122,8 +141,7 @@ def plot_histograms(path: Path, hist_before: dict[int, int], hist_after: dict[in
     ax.set_title("CC3M noun-phrase frequencies")
     ax.legend()
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
     plt.close(fig)
-    tmp.replace(path)
+    return buf.getvalue()

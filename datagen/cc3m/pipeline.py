@@ -17,7 +17,6 @@ from datagen.cc3m import nounphrases
 from datagen.cc3m.cache import DEFAULT_CHUNK_SIZE, PhraseCache, fingerprint
 from datagen.cc3m.output import (
     DEFAULT_ID_PREFIX,
-    PLOT,
     build_records,
     check_plot,
     load_instructions,
@@ -180,9 +179,6 @@ def run_filter(o: FilterOptions) -> dict[str, Any]:
         "phrase_frequency_histogram_before": {str(k): v for k, v in sel.hist_before.items()},
         "phrase_frequency_histogram_after": {str(k): v for k, v in sel.hist_after.items()},
     }
-    write_outputs(o.out, chat, meta, stats)
-    if o.plot:
-        plot_histograms(o.out / PLOT, sel.hist_before, sel.hist_after)
-    else:
-        (o.out / PLOT).unlink(missing_ok=True)  # an earlier run's plot would describe other outputs
+    png = plot_histograms(sel.hist_before, sel.hist_after) if o.plot else None
+    write_outputs(o.out, chat, meta, stats, png)
     return stats

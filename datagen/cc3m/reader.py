@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from datagen.common.outputs import note_inputs
 from datagen.errors import InputError
 
 # A CC3M line is a caption of at most a few hundred characters plus a URL. A line longer than this is
@@ -52,6 +53,7 @@ def input_format(path: Path) -> str:
 
 
 def check_input(path: Path) -> None:
+    note_inputs(path)
     if not path.exists():
         raise InputError(f"{path}: no such file", hint="check the path")
     if path.is_dir():

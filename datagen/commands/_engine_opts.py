@@ -17,6 +17,7 @@ from datagen.engine.config import (
     DEFAULT_CONCURRENCY,
     DEFAULT_LOG_EVERY,
     DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_PROMPT_TOKENS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MODEL,
     DEFAULT_TEMPERATURE,
@@ -39,7 +40,16 @@ CONCURRENCY = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", min=1, help="Re
 RPM = typer.Option(None, "--rpm", min=0.001, help="Client-side limit: requests per minute.")
 TPM = typer.Option(None, "--tpm", min=1.0, help="Client-side limit: tokens per minute (prompt + reply).")
 TIMEOUT = typer.Option(
-    DEFAULT_TIMEOUT, "--timeout", min=0.1, help="Seconds to wait for one reply before retrying."
+    DEFAULT_TIMEOUT,
+    "--timeout",
+    min=0.1,
+    help="Seconds one request may take in all (connect, headers, the whole reply) before it is retried.",
+)
+MAX_PROMPT_TOKENS = typer.Option(
+    DEFAULT_MAX_PROMPT_TOKENS,
+    "--max-prompt-tokens",
+    min=0,
+    help="Do not send prompts longer than this (counted in failures.jsonl as filter max_prompt_tokens); 0: no limit.",
 )
 MAX_ATTEMPTS = typer.Option(
     DEFAULT_MAX_ATTEMPTS,

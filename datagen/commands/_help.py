@@ -43,7 +43,7 @@ PANELS: dict[str, str] = {
     ),
     **dict.fromkeys(
         ["--batch", "--concurrency", "--rpm", "--tpm", "--timeout", "--max-attempts", "--max-retries",
-         "--shard"],
+         "--shard", "--max-prompt-tokens"],
         THROUGHPUT,
     ),
     **dict.fromkeys(
@@ -63,7 +63,7 @@ PANELS: dict[str, str] = {
          "--include-failures", "--vqa-annotations"],
         SELECT,
     ),
-    **dict.fromkeys(["--no-filter", "--filter"], FILTERS),
+    **dict.fromkeys(["--no-filter", "--filter", "--max-failure-rate"], FILTERS),
     **dict.fromkeys(
         ["--tasks", "--descriptions", "--from-run", "--id-field", "--text-field", "--min-words",
          "--min-ratio", "--questions", "--examples", "--shots", "--margin", "--max-questions",

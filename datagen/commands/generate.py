@@ -64,6 +64,7 @@ def generate(
     rpm: float | None = E.RPM,
     tpm: float | None = E.TPM,
     timeout: float = E.TIMEOUT,
+    max_prompt_tokens: int = E.MAX_PROMPT_TOKENS,
     max_attempts: int = E.MAX_ATTEMPTS,
     max_retries: int = E.MAX_RETRIES,
     shard: str | None = E.SHARD,
@@ -105,6 +106,13 @@ def generate(
     max_questions: int | None = T.MAX_QUESTIONS,
     min_region: float | None = T.MIN_REGION,
     negatives: bool | None = T.NEGATIVES,
+    max_failure_rate: float | None = typer.Option(
+        None,
+        "--max-failure-rate",
+        metavar="R",
+        help="Exit with an error (code 5) when more than this share of samples failed, e.g. 0.2. "
+        "A run where every sample failed is always an error.",
+    ),
 ) -> None:
     """Generate samples for TASK from a source of images."""
     given = dict(locals())
@@ -138,9 +146,9 @@ def generate(
         note=lambda text: typer.echo(text, err=True),
         command=typed_command(ctx, "datagen generate"),
         append=append,
+        max_failure_rate=max_failure_rate,
+        say=typer.echo,  # the result lines, printed before a failed run's error
     )
-    for line in result.lines:
-        typer.echo(line)
     if mode == "dry-run":
         if not quiet:
             typer.echo(

@@ -13,13 +13,13 @@ import csv
 import gc
 import json
 import os
-import shutil
-import tempfile
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from datagen.common import fastjson
+from datagen.common.atomic import atomic_writer, with_path
 from datagen.errors import InputError
 
 
@@ -44,22 +44,37 @@ def _open_text(path: Path) -> IO[str]:
     return open(path, encoding="utf-8-sig")
 
 
+def text_line_of(path: Path, offset: int) -> int:
+    """The 1-based line number holding byte `offset` of `path` (for a decode error's message)."""
+    with open(path, "rb") as f:
+        return f.read(offset).count(b"\n") + 1
+
+
+def _checked_bytes(path: Path) -> bytes:
+    """The file's bytes, after refusing a lone surrogate escape in them."""
+    raw = _read_bytes(path)
+    if b"\\ud" in raw or b"\\uD" in raw:
+        check_no_lone_surrogate(raw.decode("utf-8", "replace"), path)
+    return raw
+
+
 def read_json(path: str | Path, *, shrink: Callable[[bytes], bytes] | None = None) -> Any:
     """Load a whole JSON document, with a one-line error naming the file and position on failure.
 
     `shrink` may cut parts the caller would drop anyway out of the raw bytes before parsing (e.g.
     COCO's segmentation polygons; the raw bytes are let go first, so they never sit beside the
     parse); if what it leaves does not parse, the whole file is read again and parsed, so errors
-    always point into the real file."""
+    always point into the real file. A lone surrogate escape (`\\ud800`) is an error naming the
+    file and line: it would crash every writer later."""
     p = Path(path)
     try:
         _check_file(p)
         if shrink is not None:
             try:
-                return fastjson.loads(shrink(_read_bytes(p)))
+                return fastjson.loads(shrink(_checked_bytes(p)))
             except (ValueError, UnicodeDecodeError):
                 pass
-        return fastjson.loads(_read_bytes(p))
+        return fastjson.loads(_checked_bytes(p))
     except UnicodeDecodeError as e:
         raise InputError(f"{p}: not UTF-8 text (byte {e.start})", hint="re-save the file as UTF-8") from None
     except json.JSONDecodeError as e:
@@ -67,6 +82,29 @@ def read_json(path: str | Path, *, shrink: Callable[[bytes], bytes] | None = Non
             f"{p}: not valid JSON at line {e.lineno} column {e.colno}: {e.msg}",
             hint="is the file truncated or not JSON?",
         ) from None
+
+
+# `\ud800` with no partner: valid JSON, but not a character, so no UTF-8 file can hold it
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def check_no_lone_surrogate(text: str, where: Path | str, line: int | None = None) -> None:
+    """An `InputError` naming the file, line and text around a lone UTF-16 surrogate escape (writing
+    it out later would crash every writer). A fast substring test first: real files rarely have any."""
+    if "\\ud" not in text and "\\uD" not in text:
+        return
+    m = _LONE_SURROGATE.search(text)
+    if m is None:
+        return
+    at = line if line is not None else text.count("\n", 0, m.start()) + 1
+    around = text[max(0, m.start() - 40) : m.end() + 20].replace("\n", " ")
+    raise InputError(
+        f"{where}:{at}: a lone surrogate {m.group()} (not a character) in ...{around}...",
+        hint="fix or remove that escape in the text, then re-run",
+    )
 
 
 def iter_jsonl(path: str | Path, *, tolerate_torn_tail: bool = False) -> Iterator[tuple[int, dict]]:
@@ -95,11 +133,15 @@ def iter_jsonl(path: str | Path, *, tolerate_torn_tail: bool = False) -> Iterato
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             if tolerate_torn_tail and torn_tail_possible and i == len(lines):
                 return
+            if b"\\ud" in raw or b"\\uD" in raw:  # a parser may refuse a lone surrogate itself
+                check_no_lone_surrogate(raw.decode("utf-8", "replace"), p, i)
             raise InputError(
                 f"{p}:{i}: not a valid JSON line ({e})", hint="fix or remove that line"
             ) from None
         if not isinstance(obj, dict):
             raise InputError(f"{p}:{i}: expected a JSON object per line, got {type(obj).__name__}")
+        if b"\\ud" in raw or b"\\uD" in raw:
+            check_no_lone_surrogate(raw.decode("utf-8", "replace"), p, i)
         yield i, obj
 
 
@@ -148,75 +190,6 @@ def iter_csv_rows(
         ) from None
 
 
-def plain_file_mode() -> int:
-    """The mode a plain `open()` would give a new file (0o666 minus the umask). mkstemp's is 0o600,
-    which would hide outputs and caches from the rest of a cluster group."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-@contextlib.contextmanager
-def atomic_writer(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]:
-    """Open a temp file beside `path` for writing; on success it replaces `path` in one rename.
-
-    The one place every whole-file writer goes through: the target is either the old file or the
-    complete new one, never half of each. On any error (or Ctrl-C) the temp file is removed and
-    `path` is untouched. The new file gets the mode a plain `open()` would give it.
-    """
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        os.fchmod(fd, plain_file_mode())
-        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8") as f:
-            yield f
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextlib.contextmanager
-def atomic_folder(target: str | Path) -> Iterator[Path]:
-    """Build a folder output at a temp path beside `target`; on success it replaces `target`.
-
-    The folder counterpart of `atomic_writer`: on any error (or Ctrl-C) the temp folder is removed
-    and `target` is left as it was, so an interrupted export never leaves half a dataset.
-    """
-    t = Path(target)
-    t.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{t.name}.", dir=t.parent))
-    try:
-        # mkdtemp makes the folder 0700; the output must get the usual mode (0777 minus the umask),
-        # or a training job running as another user cannot read it.
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)
-        yield tmp
-        replace_dir(tmp, t)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def replace_dir(new: Path, target: Path) -> None:
-    """Move folder `new` to `target`. An old `target` is moved aside first, put back if the move
-    fails, and removed only once the new one is in place."""
-    if not target.exists():
-        os.replace(new, target)
-        return
-    old = target.with_name(f".{target.name}.old-{os.getpid()}")
-    shutil.rmtree(old, ignore_errors=True)
-    os.replace(target, old)
-    try:
-        os.replace(new, target)
-    except OSError:
-        os.replace(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def write_text_atomic(path: str | Path, text: str) -> int:
     """Write `text` (UTF-8) atomically; returns the number of bytes written."""
     data = text.encode("utf-8")
@@ -258,8 +231,11 @@ class JsonlAppender:
         self._f = open(self.path, "ab")  # noqa: SIM115 - held open for the run
 
     def write(self, row: dict) -> None:
-        self._f.write(fastjson.dumps_bytes(row) + b"\n")
-        self._f.flush()
+        try:
+            self._f.write(fastjson.dumps_bytes(row) + b"\n")
+            self._f.flush()
+        except OSError as e:  # a full disk: name the file, not "a file"
+            raise with_path(e, self.path) from None
 
     def close(self) -> None:
         self._f.close()

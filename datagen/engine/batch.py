@@ -32,6 +32,7 @@ from datagen.llm.client import ChatClient, FatalRemote, RequestFailed
 from datagen.llm.pricing import BATCH_DISCOUNT
 from datagen.llm.remote import rejects_response_format, structured_refused
 from datagen.prompts.images import ImageProblem
+from datagen.rundir.lock import run_lock
 from datagen.rundir.store import REQUESTS, RunStore
 from datagen.tasks.base import Job, Rejected, Task, TaskOptions
 
@@ -72,15 +73,18 @@ class BatchRun(LiveRun):
 
     async def main_batch(self, jobs: Iterable[Job], rejected: Iterable[Rejected] = ()) -> RunStats:
         self.stats.batch_discount = BATCH_DISCOUNT
-        work = self.start(jobs, rejected)
+        with run_lock(self.store.dir):
+            return await self._main_batch(jobs, rejected)
+
+    async def _main_batch(self, jobs: Iterable[Job], rejected: Iterable[Rejected]) -> RunStats:
+        pending = self.start(jobs, rejected)
         state = _load_state(self.store.read_meta().get("batch") or {})
-        pending = self._resume(work)
         self.store.open()
         client = ChatClient(self.cfg.base_urls[:1], api_key=self.cfg.api_key, timeout=self.cfg.timeout)
         completed = False  # stays False when Ctrl-C or an error ends the run early
         self.state = state
         try:
-            pending = self._rejudge_filtered(pending)
+            pending = self._too_long(self._rejudge_filtered(pending))
             by_key = {w.key: w for w in pending}
             self.display.start()
             if state.get("parts") and not state.get("collected"):
@@ -118,9 +122,7 @@ class BatchRun(LiveRun):
             await client.aclose()
             if self.images is not None:
                 self.images.close()
-            self.store.close()
-            self.display.stop()
-            self._write_meta(final=completed, batch=_mirror(state) or None)
+            self.finish(completed, batch=_mirror(state) or None)
         self.display.summary({"batch": f"{state.get('id', '-')} ({state.get('status', 'nothing to send')})"})
         return self.stats
 
@@ -248,7 +250,7 @@ class BatchRun(LiveRun):
         except (KeyError, IndexError, TypeError, AttributeError):
             self._fail(w, "request", "batch output line is not a chat completion", 1, None)
             return
-        usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        usage = self._carried(w)
         self._account(body.get("usage") or {}, {}, 0, usage)
         self._judge_and_store(w, text, finish, 1, usage)
 

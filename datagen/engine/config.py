@@ -21,7 +21,7 @@ import urllib.parse
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from datagen.errors import ConfigError, UsageError
+from datagen.errors import ConfigError, UsageError, redact
 from datagen.llm.remote import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from datagen.prompts.vision import VisionOptions
 from datagen.tasks.base import Job
@@ -32,6 +32,9 @@ DEFAULT_TEMPERATURE = 0.7
 DEFAULT_MAX_TOKENS = 1024  # reply cap when neither --max-tokens nor the task's template sets one
 DEFAULT_CONCURRENCY = 32
 DEFAULT_MAX_ATTEMPTS = 3
+# Longer prompts are not sent (a 5 MB caption became a million-token request): far above any
+# template's prompt, within the context of the usual chat models. `--max-prompt-tokens 0`: no limit.
+DEFAULT_MAX_PROMPT_TOKENS = 32_768
 DEFAULT_LOG_EVERY = 30.0  # seconds between progress lines when stderr is not a terminal
 
 
@@ -59,6 +62,7 @@ class EngineConfig(GenerationParams):
     tpm: float | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS  # asks per sample when the reply is truncated or does not parse
     max_retries: int = DEFAULT_MAX_RETRIES  # HTTP retries per ask (429, 5xx, timeouts, dropped connections)
+    max_prompt_tokens: int = DEFAULT_MAX_PROMPT_TOKENS  # 0: no limit
     shard: tuple[int, int] | None = None  # (K, N), K in 0..N-1
     quiet: bool = False
     log_every: float = DEFAULT_LOG_EVERY  # progress lines when stderr is not a terminal
@@ -78,8 +82,15 @@ class EngineConfig(GenerationParams):
             parts = urllib.parse.urlsplit(u)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise UsageError(
-                    f"{origin} {u!r} is not an http:// or https:// URL",
+                    f"{origin} {redact(u)!r} is not an http:// or https:// URL",
                     hint="e.g. http://localhost:8000/v1",
+                )
+            if parts.username or parts.password:
+                # the key travels as `Authorization: Bearer`; a URL's user:password cannot go too
+                raise UsageError(
+                    f"{origin} {redact(u)!r} holds a user name and password, which an "
+                    "OpenAI-compatible server does not take",
+                    hint="remove user:password@ from the URL and put the key in OPENAI_API_KEY",
                 )
         if self.api_key is None:
             self.api_key = os.environ.get("OPENAI_API_KEY")

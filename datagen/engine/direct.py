@@ -19,6 +19,7 @@ from datagen.engine.meta import new_run_id, write_run_meta
 from datagen.engine.outcome import failure_record, judge_pairs, record_rejected, result_record
 from datagen.engine.progress import RunStats
 from datagen.errors import ParseError
+from datagen.rundir.lock import run_lock
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import Job, Rejected, Task, TaskOptions
 
@@ -65,9 +66,21 @@ def run_direct(
         if in_shard(sid, shard):
             blob = json.dumps([sid, src, fp], sort_keys=True, default=str).encode()
             items.append((sid, src, hashlib.blake2b(blob, digest_size=16).hexdigest()))
+    with run_lock(store.dir):
+        return _run_direct(task, items, opts, store, shard, meta, rejected)
+
+
+def _run_direct(
+    task: Task,
+    items: list[tuple[str, dict[str, Any], str]],
+    opts: TaskOptions,
+    store: RunStore,
+    shard: tuple[int, int] | None,
+    meta: dict[str, Any] | None,
+    rejected: Iterable[Rejected],
+) -> RunStats:
     done = store.done_keys()
-    ours = {key for _, _, key in items}
-    store.rewrite_failures([f for f in store.load_failures() if f.get("request_key") not in ours | done])
+    store.load_failures()  # read and checked before anything is written; old lines stay until replaced
     stats = RunStats(total=len(items))
     record_rejected(store, {task.name: task}, rejected, shard, stats)
     task.prepare(store)
@@ -106,5 +119,6 @@ def run_direct(
             stats.ok += 1
     finally:
         store.close()
+        store.compact_failures()
     write_run_meta(store, None, stats, {}, meta or {}, final=True, mode="direct", run_id=new_run_id())
     return stats

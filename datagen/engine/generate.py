@@ -16,6 +16,7 @@ Python API::
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +25,13 @@ from typing import Any
 from datagen.common.shard import in_shard
 from datagen.engine.config import EngineConfig, GenerationParams
 from datagen.engine.dryrun import DryRunSummary, write_dry_run
+from datagen.engine.failrate import check_max_failure_rate, judge_run
 from datagen.engine.history import check_same_source
 from datagen.engine.jobs import build_jobs
 from datagen.engine.options import run_meta
 from datagen.engine.progress import RunStats
 from datagen.errors import UsageError
+from datagen.rundir.lock import run_lock
 from datagen.rundir.store import RunStore
 from datagen.sources.load import SourceSpec, load_contexts
 from datagen.sources.recorded import record_source
@@ -60,13 +63,18 @@ def run_generate(
     note: Note = lambda _: None,
     command: str | None = None,
     append: bool = False,
+    max_failure_rate: float | None = None,
+    say: Note = lambda _: None,
 ) -> GenerateResult:
     """Build every job of `task_names` and run them in `mode` ("live", "batch" or "dry-run") into
-    `out`; `note` receives what the user should read on stderr (skip report, notes, refusals).
+    `out`; `note` receives what the user should read on stderr (skip report, notes, refusals),
+    `say` the result lines for stdout (also in `GenerateResult.lines`).
 
     `command` (the command line) is recorded in run.json's `history`. A run directory that holds
-    samples from another source is refused unless `append` (`--append`)."""
+    samples from another source is refused unless `append` (`--append`). Raises `RunFailedError`
+    when every sample failed, or more than `max_failure_rate` of them."""
     out = Path(out)
+    check_max_failure_rate(max_failure_rate)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; it must be a run directory")
     tasks = {name: get_task(name) for name in task_names}
@@ -74,6 +82,31 @@ def run_generate(
     _check_vision(tasks, source, cfg)
     if mode != "dry-run":
         check_same_source(RunStore(out), record_source(source), task_names, append=append, note=note)
+    with contextlib.ExitStack() as held:
+        result = _generate(
+            tasks, task_names, source, opts, cfg, out, mode, limit, requested, note, held, command, append
+        )
+    for line in result.lines:  # before a failed run's error, so what was written is still said
+        say(line)
+    judge_run(result.stats, out, max_failure_rate, note)
+    return result
+
+
+def _generate(
+    tasks: dict[str, Task],
+    task_names: list[str],
+    source: SourceSpec,
+    opts: TaskOptions,
+    cfg: EngineConfig | GenerationParams,
+    out: Path,
+    mode: str,
+    limit: int | None,
+    requested: str | None,
+    note: Note,
+    held: contextlib.ExitStack,
+    command: str | None,
+    append: bool,
+) -> GenerateResult:
     shard = cfg.shard if isinstance(cfg, EngineConfig) else None
 
     def contexts() -> list[dict[str, Any]]:
@@ -89,6 +122,7 @@ def run_generate(
     for text in planned.notes:
         note(f"note: {text}")
     mine = [r for r in planned.rejected if in_shard(r.sample_id, shard)]
+    held.enter_context(run_lock(out))  # one writer per run directory, from here to the end
     if mode == "dry-run":
         return _dry_run(tasks, planned, mine, cfg, out, shard, note)
     _say_rejected(tasks, mine, "listed in failures.jsonl", note)

@@ -66,6 +66,17 @@ def price_pair(
         return price_in, price_out
 
 
+def _tokens(runs: list[dict[str, Any]], stats: Any, before: tuple[int, int] | None) -> dict[str, int]:
+    by_runs = {
+        "prompt": sum(int(r.get("prompt_tokens", 0)) for r in runs),
+        "completion": sum(int(r.get("completion_tokens", 0)) for r in runs),
+    }
+    if before is None:
+        return by_runs
+    by_lines = {"prompt": before[0] + stats.prompt_tokens, "completion": before[1] + stats.completion_tokens}
+    return {k: max(by_runs[k], by_lines[k]) for k in by_runs}
+
+
 def write_run_meta(
     store: Any,
     cfg: Any,
@@ -77,7 +88,11 @@ def write_run_meta(
     mode: str,
     run_id: str,
     batch: dict[str, Any] | None = None,
+    tokens_before: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
+    """Rewrite run.json. `tokens_before`: what the run directory's lines say was spent before
+    this invocation (`RunStore.spent_tokens`); the total is that plus this invocation's, which
+    stays right after a killed run whose own entry never got its last counts."""
     from datagen import __version__
 
     prev = store.read_meta()
@@ -114,10 +129,7 @@ def write_run_meta(
             "flagged_before_call": sum(stats.precall.values()),
         },
         "filters": filters,
-        "tokens": {
-            "prompt": sum(int(r.get("prompt_tokens", 0)) for r in runs),
-            "completion": sum(int(r.get("completion_tokens", 0)) for r in runs),
-        },
+        "tokens": _tokens(runs, stats, tokens_before),
         "cost": {
             "usd": round(sum(known_costs), 6) if known_costs else None,
             "price_in_per_million": stats.price_in,

@@ -75,6 +75,7 @@ def failure_record(
     raw: str | None,
     key: str | None,
     filter_name: str | None = None,
+    usage: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     rec: dict[str, Any] = {
         "sample_id": job.sample_id,
@@ -86,6 +87,8 @@ def failure_record(
     }
     if filter_name is not None:
         rec["filter"] = filter_name
+    if usage is not None:
+        rec["usage"] = usage  # the tokens this sample cost so far (a re-run adds to it)
     rec.update(attempts=attempts, raw=raw, request_key=key)
     return rec
 

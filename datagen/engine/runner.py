@@ -22,20 +22,23 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from datagen.common.faults import kill_point
 from datagen.common.shard import parse_shard
 from datagen.engine.config import EngineConfig, reply_cap
 
 # LLM-free tasks run through the same store; re-exported so callers need one import.
 from datagen.engine.direct import run_direct  # noqa: F401
-from datagen.engine.meta import new_run_id, price_pair, token_counter, write_run_meta
+from datagen.engine.meta import new_run_id, price_pair, token_counter
 from datagen.engine.outcome import failure_record, judge, record_rejected, result_record
 from datagen.engine.progress import ProgressDisplay, RunStats
+from datagen.engine.runfiles import RunFiles
 from datagen.engine.vision import Images, body_or_problem
-from datagen.engine.work import Work, prepare, task_map
+from datagen.engine.work import Work, over_prompt_limit, prepare, task_map
 from datagen.errors import RemoteError
 from datagen.llm.client import ChatClient, ClientHooks, FatalRemote, RequestFailed
 from datagen.llm.ratelimit import RateLimiter, Ticket
 from datagen.prompts.images import ImageProblem
+from datagen.rundir.lock import run_lock
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import Job, Rejected, Task, TaskOptions
 
@@ -70,7 +73,7 @@ def run_jobs(
     return asyncio.run(run.main(jobs, rejected))
 
 
-class LiveRun:
+class LiveRun(RunFiles):
     """One invocation's run over a run directory: resume, send, judge, record, report."""
 
     def __init__(
@@ -94,62 +97,41 @@ class LiveRun:
         )
         self._count_tokens = token_counter(cfg.model)
         self._avg_completion = 0.0  # running mean of completion tokens, for tpm estimates
-        self._template_hashes: dict[str, str] = {}
+        self._init_files()
         self.run_id = new_run_id()
         self.images = Images(cfg) if cfg.vision.on else None  # --image-input: probes, encoding threads
 
     async def main(self, jobs: Iterable[Job], rejected: Iterable[Rejected] = ()) -> RunStats:
-        work = self.start(jobs, rejected)
-        pending = self._resume(work)
-        self.store.open()
-        completed = False  # stays False when Ctrl-C or a fatal error ends the run early
-        try:
-            pending = self._rejudge_filtered(pending)
-            if pending:
-                await self._send_all(pending)
-            completed = True
-        finally:
-            self.store.close()
-            self.display.stop()
-            if self.images is not None:
-                self.images.close()
-            self._write_meta(final=completed)
+        with run_lock(self.store.dir):
+            pending = self.start(jobs, rejected)
+            self.store.open()
+            completed = False  # stays False when Ctrl-C or a fatal error ends the run early
+            try:
+                pending = self._too_long(self._rejudge_filtered(pending))
+                if pending:
+                    await self._send_all(pending)
+                completed = True
+            finally:
+                if self.images is not None:
+                    self.images.close()
+                self.finish(completed)
         self.display.summary()
         return self.stats
 
     def start(self, jobs: Iterable[Job], rejected: Iterable[Rejected]) -> list[Work]:
-        """Shard and key the jobs, record the refused inputs, let each task see the run directory."""
+        """Shard and key the jobs, read and check the run directory (`_resume`: nothing is
+        written before), record the refused inputs, let each task see the run directory; returns
+        the work still to do."""
         work = prepare(jobs, self.cfg, self.images)
         for w in work:
             self._template_hashes.setdefault(w.job.task, w.job.template_hash)
+        pending = self._resume(work)
         record_rejected(self.store, self.tasks, rejected, self.cfg.shard, self.stats)
         for task in self.tasks.values():
             task.prepare(self.store)
-        return work
-
-    # ---- resume -----------------------------------------------------------------------------------
-    def _resume(self, work: list[Work]) -> list[Work]:
-        done = self.store.done_keys()
-        keys = {w.key for w in work}
-        ids = {w.job.sample_id for w in work}
-        self._old_failures = {}
-        keep = []
-        for f in self.store.load_failures():
-            k = f.get("request_key")
-            if k in done:
-                continue  # succeeded since
-            if f.get("stage") == "input" and f.get("sample_id") in ids:
-                continue  # its image is looked at again now
-            if k in keys:
-                self._old_failures[k] = f  # retried (or re-judged) below
-            else:
-                keep.append(f)  # another shard's / parameter set's failure: not ours to touch
-        self.store.rewrite_failures(keep)
-        self.stats.total = len(work)
-        pending = [w for w in work if w.key not in done]
-        self.stats.skipped = len(work) - len(pending)
         return pending
 
+    # ---- resume (`RunFiles._resume` reads what is done) ------------------------------------------
     def _rejudge_filtered(self, pending: list[Work]) -> list[Work]:
         """A sample rejected by a filter is not paid for twice: its stored reply is judged again
         (so `--no-filter NAME` on a re-run recovers it) and only parse/request failures are re-sent."""
@@ -159,7 +141,16 @@ class LiveRun:
             if old is None or old.get("stage") != "filter" or old.get("raw") is None:
                 rest.append(w)
                 continue
-            self._judge_and_store(w, str(old["raw"]), "stop", int(old.get("attempts", 1)), {})
+            self._judge_and_store(w, str(old["raw"]), "stop", int(old.get("attempts", 1)), self._carried(w))
+            kill_point("rejudge:after-one")
+        return rest
+
+    def _too_long(self, pending: list[Work]) -> list[Work]:
+        """Prompts over `--max-prompt-tokens` are not sent: failures (filter max_prompt_tokens)."""
+        rest, refused = over_prompt_limit(pending, self.cfg.max_prompt_tokens, self._count_tokens)
+        for w, why in refused:
+            self.stats.filtered["max_prompt_tokens"] += 1
+            self._fail(w, "filter", why, 0, None, filter_name="max_prompt_tokens")
         return rest
 
     # ---- sending ----------------------------------------------------------------------------------
@@ -228,12 +219,13 @@ class LiveRun:
         return None
 
     async def _process(self, client: ChatClient, w: Work) -> None:
-        usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        usage = self._carried(w)
         last_text: str | None = None
         last_reason = ""
         body = await self._body(w)  # one encoding per sample, shared by its re-asks
         if body is None:
             return
+        sent = 0  # every HTTP attempt for this sample: re-asks and the client's retries
         for attempt in range(1, self.cfg.max_attempts + 1):
             est = self._estimate(w)
             tickets: list[Ticket] = []
@@ -244,18 +236,18 @@ class LiveRun:
             try:
                 c = await client.complete(body, gate)
             except RequestFailed as f:
-                reason = client.redact(f.reason)
-                self._fail(w, "request", reason, attempt, last_text)
+                self._fail(w, "request", client.redact(f.reason), sent + f.attempts, last_text, usage=usage)
                 return
+            sent += c.attempts
             self._account(c.usage, c.headers, est, usage)
             self.limiter.observe(c.headers, tickets[-1] if tickets else None)  # every reply, headers or not
-            stage = self._judge_and_store(w, c.text, c.finish_reason, attempt, usage, final=False)
+            stage = self._judge_and_store(w, c.text, c.finish_reason, sent, usage, final=False)
             if stage != "parse":
                 return
             last_text, last_reason = c.text, self._last_parse_reason
             if attempt < self.cfg.max_attempts:
                 self.stats.reasked += 1
-        self._fail(w, "parse", last_reason, self.cfg.max_attempts, last_text)
+        self._fail(w, "parse", last_reason, sent, last_text, usage=usage)
 
     def _estimate(self, w: Work) -> int:
         if not self.limiter.wants_tokens:
@@ -288,33 +280,18 @@ class LiveRun:
             self.stats.ok += 1
         elif v.stage == "filter":
             self.stats.filtered[v.filter or "?"] += 1
-            self._fail(w, "filter", v.reason, attempts, text, filter_name=v.filter)
+            self._fail(w, "filter", v.reason, attempts, text, filter_name=v.filter, usage=usage)
         else:
             self._last_parse_reason = v.reason
             if final:
-                self._fail(w, "parse", v.reason, attempts, text)
+                self._fail(w, "parse", v.reason, attempts, text, usage=usage)
         return v.stage
 
-    def _fail(
-        self, w: Work, stage: str, reason: str, attempts: int, raw: str | None, filter_name: str | None = None
-    ) -> None:
+    def _fail(self, w: Work, stage: str, reason: str, attempts: int, raw: str | None,
+              filter_name: str | None = None, usage: dict[str, int] | None = None) -> None:  # fmt: skip
         rec = failure_record(
-            w.job, stage=stage, reason=reason, attempts=attempts, raw=raw, key=w.key, filter_name=filter_name
-        )
+            w.job, stage=stage, reason=reason, attempts=attempts, raw=raw, key=w.key, filter_name=filter_name,
+            usage=usage,
+        )  # fmt: skip
         self.store.add_failure(rec)
         self.stats.failed[stage] += 1
-
-    mode = "live"
-
-    def _write_meta(self, *, final: bool, batch: dict[str, Any] | None = None) -> None:
-        write_run_meta(
-            self.store,
-            self.cfg,
-            self.stats,
-            self._template_hashes,
-            self.meta,
-            final=final,
-            mode=self.mode,
-            run_id=self.run_id,
-            batch=batch,
-        )

@@ -7,7 +7,7 @@ Shared by live and Batch API runs (`runner`, `batch`); keys are `config.request_
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from datagen.common.shard import in_shard
@@ -87,3 +87,28 @@ def _prepare_images(jobs: Iterable[Job], cfg: EngineConfig, images: Images) -> l
             key = request_key(job, cfg, cfg.base_urls[0], "unsendable image")
             out.append(Work(job, key, cfg, images, problem=str(e)))
     return out
+
+
+def over_prompt_limit(
+    pending: list[Work], limit: int, count: Callable[[list[dict[str, Any]]], int]
+) -> tuple[list[Work], list[tuple[Work, str]]]:
+    """(work to send, [(work, why)] whose prompt has more than `limit` tokens; 0: no limit). Only a
+    prompt with more characters than the limit can have more tokens, so most are never counted."""
+    if not limit:
+        return pending, []
+    rest, refused = [], []
+    for w in pending:
+        chars = sum(len(str(m.get("content", ""))) for m in w.job.messages)
+        n = count(w.job.messages) if chars > limit else 0
+        if n <= limit:
+            rest.append(w)
+        else:
+            refused.append((w, f"prompt of {n:,} tokens, more than --max-prompt-tokens {limit:,}; not sent"))
+    return rest, refused
+
+
+def carried_usage(old_failure: dict[str, Any] | None) -> dict[str, int]:
+    """The tokens earlier runs already paid for a sample (its old failure line's `usage`): a
+    sample's latest line carries everything it cost, so the run's total survives kills."""
+    old = (old_failure or {}).get("usage") or {}
+    return {k: int(old.get(k) or 0) for k in ("prompt_tokens", "completion_tokens")}

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from datagen.common.jsonio import atomic_folder
+from datagen.common.atomic import atomic_folder
 from datagen.errors import UsageError
 from datagen.export.fingerprint import split_patterns, stamp_folder
 from datagen.export.hf import DEFAULT_SHARD_SIZE, ExportPlan, build_dataset, import_datasets

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datagen.common.jsonio import atomic_folder
+from datagen.common.atomic import atomic_folder
 from datagen.export.boxes import (
     BoxText,
     Convention,

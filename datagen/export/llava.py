@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datagen.common.jsonio import atomic_writer, gc_paused
+from datagen.common.atomic import atomic_writer
+from datagen.common.jsonio import gc_paused
 from datagen.errors import InputError
 from datagen.export.outputs import claim_output, keep_judged
 from datagen.rundir.samples import load_many, read_id_list, refuse_overwriting_inputs

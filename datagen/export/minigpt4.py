@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from datagen.common.jsonio import atomic_folder, write_json_atomic
+from datagen.common.atomic import atomic_folder
+from datagen.common.jsonio import write_json_atomic
 from datagen.common.safepaths import PathEscapeError, resolve_under
 from datagen.errors import DatagenError, InputError
 from datagen.export.outputs import claim_output

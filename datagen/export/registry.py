@@ -81,7 +81,7 @@ def _llama_factory(records: list[dict[str, Any]], paths: Any, out: Path, options
 
 def _hf_dataset(kind: str) -> Writer:
     def write(records: list[dict[str, Any]], paths: Any, out: Path, options: dict[str, Any]) -> int:
-        from datagen.common.jsonio import atomic_folder
+        from datagen.common.atomic import atomic_folder
         from datagen.export.trainers import write_hf_dataset
 
         # Folder outputs are built beside the target and moved into place when complete.

@@ -24,19 +24,19 @@ Why it looks like this:
 from __future__ import annotations
 
 import asyncio
-import random
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import httpx2
 import openai
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from datagen.common import fastjson
-from datagen.errors import redact
+from datagen.errors import redact, url_secrets
+from datagen.llm.classify import NoAnswerYet, backoff, classify, content_type, error_message, retryable
 from datagen.llm.remote import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -75,74 +75,6 @@ class Endpoint:
     in_flight: int = 0
 
 
-def classify(exc: BaseException, endpoint: Endpoint) -> RequestFailed | FatalRemote:
-    """Map an exception from the SDK or its HTTP client to our retry decision."""
-    where = f"{endpoint.base_url}"
-    if isinstance(exc, openai.APIStatusError):
-        return classify_status(
-            exc.status_code,
-            exc.response.headers,
-            _error_message(exc.response),
-            base_url=endpoint.base_url,
-            answered=endpoint.answered,
-        )
-    if isinstance(exc, httpx2.TransportError):  # the hot path's errors, before the SDK wraps them
-        wrapped: BaseException = (
-            openai.APITimeoutError(request=exc.request)
-            if isinstance(exc, httpx2.TimeoutException)
-            else openai.APIConnectionError(request=exc.request)
-        )
-        wrapped.__cause__ = exc
-        exc = wrapped
-    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
-        cause = exc.__cause__
-        if _cannot_connect(exc):
-            if endpoint.answered == 0:
-                return FatalRemote(
-                    f"{where}: cannot connect ({cause}) (is the server running? check --base-url)"
-                )
-            return RequestFailed(f"cannot connect: {cause}", retryable=True)
-        if isinstance(exc, openai.APITimeoutError):
-            return RequestFailed("timed out", retryable=True)
-        return RequestFailed(f"connection error: {cause or exc}", retryable=True)
-    return RequestFailed(f"{type(exc).__name__}: {exc}", retryable=False)
-
-
-def _cannot_connect(exc: BaseException) -> bool:
-    """Refused / unresolvable host, wherever it sits in the exception chain (the aiohttp transport
-    reports a refused connection as a connect *timeout*, so the type alone does not tell)."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return False
-        if isinstance(seen, (ConnectionRefusedError, aiohttp.ClientConnectorError, httpx2.ConnectError)):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _error_message(response: httpx2.Response) -> str:
-    try:
-        body = response.json()
-        err = body.get("error") if isinstance(body, dict) else None
-        msg = err.get("message") if isinstance(err, dict) else None
-        return str(msg or body)[:300]
-    except Exception:
-        return response.text[:300] if response.is_closed else ""
-
-
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, RequestFailed) and exc.retryable
-
-
-def _wait(state: RetryCallState) -> float:
-    """Exponential backoff with full jitter; a server's retry-after (plus a little jitter) wins."""
-    exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, RequestFailed) and exc.retry_after is not None:
-        return min(exc.retry_after, 120.0) + random.uniform(0, 0.25)
-    return random.uniform(0, min(30.0, 0.5 * 2 ** (state.attempt_number - 1)))
-
-
 class ChatClient:
     """Sends chat-completion bodies to one or more endpoints, with one retry policy."""
 
@@ -155,36 +87,50 @@ class ChatClient:
         max_connections: int = 64,
         max_retries: int = DEFAULT_MAX_RETRIES,
         hooks: ClientHooks | None = None,
+        give_up_after: int | None = None,
     ) -> None:
         self._key = api_key or "no-key"  # local servers accept anything; the SDK wants a string
+        # the key, and any password or token inside a base URL, are masked in everything we keep
+        self._secrets = (self._key, *(v for u in base_urls for v in url_secrets(u)))
         self.max_retries = max_retries
+        self.timeout = timeout
         self.hooks = hooks or ClientHooks()
+        self.no_answer = NoAnswerYet(give_up_after or max(4, max_connections), timeout, len(base_urls))
         self.endpoints = [self._endpoint(u, timeout, max_connections) for u in base_urls]
 
     def _endpoint(self, base_url: str, timeout: float, conns: int) -> Endpoint:
         limits = httpx2.Limits(max_connections=conns, max_keepalive_connections=conns)
         http = openai.DefaultAioHttpClient(limits=limits, timeout=timeout)
+        # A query in the base URL (`?api-version=...`) goes on every request, after the path.
+        parts = urllib.parse.urlsplit(base_url)
+        query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
         sdk = openai.AsyncOpenAI(
-            base_url=base_url, api_key=self._key, max_retries=0, timeout=timeout, http_client=http
+            base_url=urllib.parse.urlunsplit(parts._replace(query="")),
+            api_key=self._key,
+            max_retries=0,
+            timeout=timeout,
+            http_client=http,
+            default_query=dict(query) or None,
         )
         headers = {k: v for k, v in {**sdk.default_headers, **sdk.auth_headers}.items() if isinstance(v, str)}
         headers["Content-Type"] = "application/json"
-        url = httpx2.URL(str(sdk.base_url).rstrip("/") + "/chat/completions")
-        return Endpoint(base_url, sdk, http, url, headers, httpx2.Timeout(timeout).as_dict())
+        url = httpx2.URL(str(sdk.base_url).rstrip("/") + "/chat/completions", params=query)
+        shown = redact(base_url, self._secrets)
+        return Endpoint(shown, sdk, http, url, headers, httpx2.Timeout(timeout).as_dict())
 
     async def aclose(self) -> None:
         for ep in self.endpoints:
             await ep.sdk.close()
 
     def redact(self, text: str) -> str:
-        return redact(text, (self._key,))
+        return redact(text, self._secrets)
 
     def _retrying(self) -> AsyncRetrying:
         """The one retry policy: only retryable failures, backoff with jitter (`_wait`), and at most
         `max_retries` retries after the first attempt."""
         return AsyncRetrying(
-            retry=retry_if_exception(_retryable),
-            wait=_wait,
+            retry=retry_if_exception(retryable),
+            wait=backoff,
             stop=stop_after_attempt(self.max_retries + 1),
             reraise=True,
         )
@@ -192,10 +138,19 @@ class ChatClient:
     # ---- chat completions ----------------------------------------------------------------------
     async def complete(self, body: dict[str, Any], gate: Gate | None = None) -> Completion:
         """Send one chat-completion body (awaiting `gate`, the rate limiter, before every attempt);
-        retry what is worth retrying; raise RequestFailed or FatalRemote."""
-        async for attempt in self._retrying():
-            with attempt:
-                return await self._attempt(body, gate)
+        retry what is worth retrying; raise RequestFailed or FatalRemote. Both the answer and the
+        failure carry `attempts`: every HTTP attempt this ask took."""
+        n = 0
+        try:
+            async for attempt in self._retrying():
+                with attempt:
+                    n += 1
+                    done = await self._attempt(body, gate)
+                    done.attempts = n
+                    return done
+        except RequestFailed as f:
+            f.attempts = n
+            raise
         raise AssertionError("unreachable")
 
     async def _pick(self) -> Endpoint:
@@ -221,18 +176,28 @@ class ChatClient:
                 content=fastjson.dumps_bytes(body),
                 extensions={"timeout": ep.timeout},
             )
-            resp = await ep.http.send(request)
+            # --timeout bounds the whole request: connect, headers and the body, however slowly it drips
+            resp = await asyncio.wait_for(ep.http.send(request), self.timeout)
             failure: RequestFailed | FatalRemote | None = None
             if resp.status_code >= 400:
                 failure = classify_status(
                     resp.status_code,
                     resp.headers,
-                    _error_message(resp),
+                    error_message(resp),
                     base_url=ep.base_url,
                     answered=ep.answered,
                 )
+                ctype = content_type(resp)
+                if isinstance(failure, RequestFailed) and "json" not in ctype:
+                    failure.kind, failure.reason = "not_api", f"HTTP {resp.status_code} {ctype}"
+        except asyncio.TimeoutError:
+            failure = RequestFailed(
+                f"timed out: no complete reply within --timeout {self.timeout:g} s",
+                retryable=True,
+                kind="timeout",
+            )
         except (httpx2.TransportError, openai.APIError) as e:
-            failure = classify(e, ep)
+            failure = classify(e, ep.base_url, ep.answered)
         finally:
             ep.in_flight -= 1
         if isinstance(failure, FatalRemote):
@@ -246,22 +211,30 @@ class ChatClient:
             text = (choice.get("message") or {}).get("content") or ""
             finish = choice.get("finish_reason") or "stop"
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            what = f"HTTP {resp.status_code} {content_type(resp)}"
             failure = RequestFailed(
-                f"HTTP {resp.status_code} with a body that is not a chat completion: {resp.text[:120]!r}",
+                f"{what} with a body that is not a chat completion: {self.redact(resp.text[:120])!r}",
                 status=resp.status_code,
                 retryable=True,
+                kind="not_api",
             )
             self._mark_failure(ep, failure)
             raise failure from None
         ep.answered += 1
         ep.consecutive_failures = 0
+        self.no_answer.ok()
         headers = {h: resp.headers[h] for h in _KEEP_HEADERS if h in resp.headers}
         usage = data.get("usage") or {}
-        return Completion(text, finish, usage, headers, ep.base_url)
+        # a server that echoes the key (or a URL's password) inside a reply: masked before it is stored
+        return Completion(self.redact(str(text)), finish, usage, headers, ep.base_url)
 
     def _mark_failure(self, ep: Endpoint, failure: RequestFailed) -> None:
-        """An endpoint that keeps failing is rested (exponentially longer) so others take the load."""
+        """An endpoint that keeps failing is rested (exponentially longer) so others take the load.
+        Before any usable answer, a few failures in a row end the run (`NoAnswerYet`)."""
         self.hooks.on_failure(failure)
+        fatal = self.no_answer.failed(ep.base_url, failure)
+        if fatal is not None:
+            raise FatalRemote(self.redact(str(fatal))) from None
         if not failure.retryable or failure.status == 429:
             return  # a 429 is pacing, handled by the limiter; a 400 is the request's fault
         ep.consecutive_failures += 1
@@ -311,7 +284,7 @@ class ChatClient:
             raise self._batch_error(f"downloading {file_id}", e, ep) from None
 
     def _batch_error(self, what: str, e: Exception, ep: Endpoint) -> Exception:
-        failure = classify(e, ep)
+        failure = classify(e, ep.base_url, ep.answered)
         if isinstance(failure, FatalRemote):
             return FatalRemote(self.redact(f"{what}: {failure}"))
         if failure.retryable:

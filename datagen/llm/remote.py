@@ -28,19 +28,30 @@ class Completion:
     usage: dict[str, int]
     headers: dict[str, str]
     base_url: str
+    attempts: int = 1  # HTTP attempts this answer took (retries included)
 
 
 class RequestFailed(Exception):
     """One HTTP attempt failed. `retryable` decides whether tenacity tries again."""
 
     def __init__(
-        self, reason: str, *, status: int | None = None, retryable: bool, retry_after: float | None = None
+        self,
+        reason: str,
+        *,
+        status: int | None = None,
+        retryable: bool,
+        retry_after: float | None = None,
+        kind: str = "status",
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+        # "status" (an HTTP error status), "not_api" (an answer that is not the API's), "timeout"
+        # (no complete reply within --timeout), "closed" (dropped or reset), "connect"
+        self.kind = kind
+        self.attempts = 1  # HTTP attempts made for this ask, set by the client when it gives up
 
 
 class FatalRemote(Exception):

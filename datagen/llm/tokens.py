@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from datagen.common.jsonio import atomic_writer
+from datagen.common.atomic import atomic_writer
 
 _BLOB = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
 _SHA256 = {

@@ -19,7 +19,7 @@ from datagen.common.jsonio import iter_jsonl
 from datagen.records import IMAGE_TOKEN
 from datagen.rundir.judged import load_judge_scores
 from datagen.rundir.samples import is_run_dir, load_run_meta, load_samples
-from datagen.rundir.store import FAILURES, RESULTS
+from datagen.rundir.store import FAILURES, RESULTS, latest_per_key
 from datagen.tasks.dedupe import pairs_from_conversations, sample_key
 
 # LLaVA-Instruct-158K as published: conversation_58k, detail_23k, complex_reasoning_77k.
@@ -62,7 +62,8 @@ def _filter_drops(path: Path) -> tuple[Counter[str], Counter[str]]:
     by_filter: Counter[str] = Counter()
     fail_file = path / FAILURES
     if fail_file.exists():
-        for _line, row in iter_jsonl(fail_file, tolerate_torn_tail=True):
+        # the latest line of a request key stands (a killed re-run may have appended a newer one)
+        for row in latest_per_key(row for _, row in iter_jsonl(fail_file, tolerate_torn_tail=True)):
             stage = str(row.get("stage") or "unknown")
             stages[stage] += 1
             if stage == "filter":

@@ -7,11 +7,13 @@ Every row is checked against LLaVA's loader rules; a bad row is an error naming 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from datagen.common.jsonio import iter_jsonl, read_json
+from datagen.common.jsonio import iter_jsonl, read_json, text_line_of
+from datagen.common.outputs import note_inputs
 from datagen.errors import InputError, UsageError
 from datagen.records import check_llava_record
 from datagen.rundir.hfread import hf_files, read_hf_dataset
@@ -25,6 +27,7 @@ def is_run_dir(path: Path) -> bool:
 def load_samples(path: str | Path, *, validate: bool = True) -> list[dict[str, Any]]:
     """All samples in a run dir, a results.jsonl, a LLaVA JSON array or an HF dataset folder, in order."""
     p = Path(path)
+    note_inputs(p, p / RESULTS if p.is_dir() else None)
     rows: list[tuple[str, dict[str, Any]]]
     if p.is_dir() and not (p / RESULTS).exists():
         if not hf_files(p):
@@ -44,6 +47,7 @@ def load_samples(path: str | Path, *, validate: bool = True) -> list[dict[str, A
     if p.suffix == ".jsonl":
         rows = [(f"{p}:{line}", obj) for line, obj in iter_jsonl(p, tolerate_torn_tail=True)]
     else:
+        check_output_set(p)
         data = read_json(p)
         if not isinstance(data, list):
             raise InputError(f"{p}: expected a JSON array of LLaVA records, got {type(data).__name__}")
@@ -96,6 +100,24 @@ def load_many(
     return out
 
 
+def check_output_set(path: Path) -> None:
+    """A file that a sibling `stats.json` lists under `files` (cc3m filter's output set) must have
+    the size recorded there; otherwise a killed run left files of two runs side by side."""
+    stats = path.parent / "stats.json"
+    if path.name == stats.name or not stats.is_file():
+        return
+    try:
+        files = json.loads(stats.read_text(encoding="utf-8")).get("files")
+    except (ValueError, OSError, AttributeError):
+        return
+    entry = files.get(path.name) if isinstance(files, dict) else None
+    if isinstance(entry, dict) and entry.get("bytes") != path.stat().st_size:
+        raise InputError(
+            f"{path} does not match {stats} (the files are from two runs; was one stopped while writing?)",
+            hint="re-run the same `datagen cc3m filter` command",
+        )
+
+
 class IdList(set[str]):
     """An `--exclude-ids` list: its ids, and (filled in by `load_many`) which of them matched a
     sample and how many samples were left out, for the line every export prints about it."""
@@ -122,17 +144,27 @@ class IdList(set[str]):
 def read_id_list(path: str | Path) -> IdList:
     """An exclusion list: a JSON array of ids (what the review page downloads) or one id per line."""
     p = Path(path)
+    note_inputs(p)
     if p.suffix == ".json":
         data = read_json(p)
         if not isinstance(data, list) or not all(isinstance(x, (str, int)) for x in data):
             raise InputError(f"{p}: expected a JSON array of ids")
         return IdList((str(x) for x in data), p)
     try:
-        return IdList(
-            (line.strip() for line in p.read_text(encoding="utf-8").splitlines() if line.strip()), p
-        )
+        text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{p}: no such file", hint="check the --exclude-ids path") from None
+    except IsADirectoryError:
+        raise InputError(
+            f"{p}: is a folder, expected a file of ids", hint="check the --exclude-ids path"
+        ) from None
+    except UnicodeDecodeError as e:
+        line = text_line_of(p, e.start)
+        raise InputError(
+            f"{p}:{line}: not UTF-8 text (byte {e.start}); an id list is text",
+            hint="give one id per line, or a JSON array of ids",
+        ) from None
+    return IdList((line.strip() for line in text.splitlines() if line.strip()), p)
 
 
 def load_run_meta(run_dir: str | Path) -> dict[str, Any]:

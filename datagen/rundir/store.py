@@ -16,11 +16,12 @@ next opened for appending (`JsonlAppender`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from datagen.common.jsonio import JsonlAppender, iter_jsonl, read_json, write_json_atomic, write_jsonl_atomic
+from datagen.errors import InputError
 
 RESULTS = "results.jsonl"
 FAILURES = "failures.jsonl"
@@ -42,6 +43,26 @@ def complete_bytes(path: Path) -> bytes:
     return data
 
 
+_USAGE_RE = re.compile(rb'"usage": ?\{"prompt_tokens": ?(\d+), ?"completion_tokens": ?(\d+)[,}]')
+_BLANK_RE = re.compile(rb"(?m)^[ \t\r]*\n")
+
+
+def _first_keyless(path: Path, data: bytes) -> None:
+    for i, line in enumerate(data.split(b"\n"), start=1):
+        if line.strip() and not _KEY_RE.search(line):
+            raise InputError(
+                f"{path}:{i}: not a results line written by datagen (no request_key; corrupt?)",
+                hint="remove or repair that line; nothing was changed",
+            )
+
+
+def latest_per_key(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows in file order, keeping only the last one of each request key (keyless rows all stay)."""
+    rows = list(rows)
+    last = {r["request_key"]: i for i, r in enumerate(rows) if r.get("request_key")}
+    return [r for i, r in enumerate(rows) if not r.get("request_key") or last[r["request_key"]] == i]
+
+
 class RunStore:
     def __init__(self, run_dir: str | Path) -> None:
         self.dir = Path(run_dir)
@@ -55,9 +76,31 @@ class RunStore:
 
     # ---- results and failures -------------------------------------------------------------------
     def done_keys(self) -> set[str]:
-        """Request keys of every complete line in results.jsonl."""
+        """Request keys of every complete line in results.jsonl. A line without one (a corrupt or
+        foreign line) is an `InputError` naming it, raised before anything is rewritten."""
         data = complete_bytes(self.results_path)
-        return {m.decode() for m in _KEY_RE.findall(data)}
+        keys = _KEY_RE.findall(data)
+        lines = data.count(b"\n") - len(_BLANK_RE.findall(data))
+        if len(keys) != lines:
+            _first_keyless(self.results_path, data)
+        return {m.decode() for m in keys}
+
+    def spent_tokens(self) -> tuple[int, int]:
+        """(prompt, completion) tokens the lines say were spent: every result's `usage` plus that of
+        each current failure (a sample's latest line carries all it cost). Results are read with a
+        regex, like `done_keys`, so this stays fast on big runs."""
+        data = complete_bytes(self.results_path)
+        prompt = completion = 0
+        for p, c in _USAGE_RE.findall(data):
+            prompt += int(p)
+            completion += int(c)
+        done = {m.decode() for m in _KEY_RE.findall(data)}
+        for f in self.load_failures():
+            u = f.get("usage") if f.get("request_key") not in done else None
+            if isinstance(u, dict):
+                prompt += int(u.get("prompt_tokens") or 0)
+                completion += int(u.get("completion_tokens") or 0)
+        return prompt, completion
 
     def load_results(self) -> list[dict[str, Any]]:
         """Every complete line of results.jsonl, in file order (no validation)."""
@@ -74,14 +117,33 @@ class RunStore:
         return self._by_task
 
     def load_failures(self) -> list[dict[str, Any]]:
+        """failures.jsonl as it stands: one line per failed sample, the latest line of a request
+        key winning (a killed re-run may have appended a newer failure before compacting)."""
         if not self.failures_path.exists():
             return []
-        return [obj for _, obj in iter_jsonl(self.failures_path, tolerate_torn_tail=True)]
+        return latest_per_key(obj for _, obj in iter_jsonl(self.failures_path, tolerate_torn_tail=True))
 
     def rewrite_failures(self, keep: list[dict[str, Any]]) -> None:
-        """Replace failures.jsonl (atomically) before a re-run retries the rest."""
+        """Replace failures.jsonl atomically (fsynced temp file + rename: kill -9 leaves the old
+        file or the new one). Callers compute `keep` from files already read and validated."""
         if keep or self.failures_path.exists():
             write_jsonl_atomic(self.failures_path, keep)
+
+    def compact_failures(
+        self, done: set[str] | None = None, drop: Callable[[dict[str, Any]], bool] | None = None
+    ) -> None:
+        """Drop failure lines that are superseded: their request key succeeded since (is in
+        results.jsonl) or a newer line of the same key follows (and those `drop` names). Never
+        drops a sample's only record, so it is safe at any moment; rewrites only on a change."""
+        if not self.failures_path.exists():
+            return
+        done = self.done_keys() if done is None else done
+        rows = [obj for _, obj in iter_jsonl(self.failures_path, tolerate_torn_tail=True)]
+        keep = [
+            r for r in latest_per_key(rows) if r.get("request_key") not in done and not (drop and drop(r))
+        ]
+        if len(keep) != len(rows):
+            self.rewrite_failures(keep)
 
     def replace_precall_failures(self, tasks: dict[str, Iterable[str]], lines: list[dict[str, Any]]) -> None:
         """Record inputs refused before any call: drop the earlier such lines of these tasks

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from datagen.common.jsonio import gc_paused
+from datagen.common.outputs import note_inputs
 from datagen.errors import InputError, UsageError
 from datagen.sources.coco import coco_split_paths, read_coco
 from datagen.sources.contextset import ContextSet, SkipReport
@@ -97,11 +98,15 @@ def check_spec(spec: SourceSpec) -> None:
 def fill_context_set(spec: SourceSpec) -> ContextSet:
     """Every source in `spec`, added to one ContextSet in a fixed order (base, captions, detections)."""
     check_spec(spec)
+    note_inputs(
+        spec.input, spec.captions, spec.instances, spec.captions_file, spec.detections, spec.categories
+    )
     cset = ContextSet()
     if spec.input is not None:
         read_context_input(cset, spec.input, box_format=spec.box_format, images_root=spec.images)
     elif spec.coco is not None:
         caps, inst = coco_split_paths(spec.coco, spec.split or "")
+        note_inputs(caps, inst)
         read_coco(cset, caps, inst, skip_crowd=spec.skip_crowd, images_root=spec.images)
     elif spec.captions is not None or spec.instances is not None:
         read_coco(cset, spec.captions, spec.instances, skip_crowd=spec.skip_crowd, images_root=spec.images)

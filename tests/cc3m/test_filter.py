@@ -287,6 +287,38 @@ def test_chat_json_exports_to_hf(full_run, tmp_path):
     assert f"Wrote {full_run[1]['pool_size']} samples" in r.stdout + r.stderr
 
 
+def test_killed_reselection_never_leaves_a_mixed_set_unnoticed(tmp_path, cc3m_tsv, full_sets):
+    """Before: a kill during re-selection left chat.json of the new run beside metadata.json and
+    stats.json of the old one, and nothing said so. Now the set is staged whole, renamed with
+    stats.json last, and a reader of chat.json checks it against stats.json's `files`."""
+    from datagen.common.faults import KILL_ENV
+
+    src = _head(cc3m_tsv, 300, tmp_path / "head.tsv")
+    out = tmp_path / "out"
+    base = ["cc3m", "filter", src, "--out", out, "--min-freq", "2"]
+    assert run_process(*base, "--max-per-phrase", "5", timeout=300).returncode == 0
+    old_stats = (out / "stats.json").read_bytes()
+    env = {**os.environ, KILL_ENV: "output-set:between-renames"}
+    killed = run_process(*base, "--max-per-phrase", "1", env=env, timeout=300)
+    assert killed.returncode == -signal.SIGKILL
+    assert (out / "stats.json").read_bytes() == old_stats  # the manifest is renamed last
+    leftovers = sorted(p.name for p in out.iterdir() if ".datagen-partial-" in p.name)
+    assert [n.split(".datagen-partial-")[0] for n in leftovers] == [".metadata.json", ".stats.json"]
+    bad = run_process("export", "llava", out / "chat.json", "--out", tmp_path / "x.json", timeout=120)
+    assert bad.returncode == 2 and "does not match" in bad.stderr and "re-run the same" in bad.stderr
+
+    again = run_process(*base, "--max-per-phrase", "1", timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert not [p for p in out.iterdir() if ".datagen-partial-" in p.name]  # the next run cleaned up
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["files"]["chat.json"]["bytes"] == (out / "chat.json").stat().st_size
+    chat = json.loads((out / "chat.json").read_text())
+    meta = json.loads((out / "metadata.json").read_text())
+    assert [r["id"] for r in chat] == [r["id"] for r in meta] and len(chat) == stats["pool_size"]
+    ok = run_process("export", "llava", out / "chat.json", "--out", tmp_path / "x.json", timeout=120)
+    assert ok.returncode == 0, ok.stderr
+
+
 def test_plot_without_matplotlib_fails_before_any_work(tmp_path, cc3m_tsv):
     """A machine without matplotlib: `--plot` is refused at once, nothing extracted or written."""
     shadow = tmp_path / "no_matplotlib" / "matplotlib"

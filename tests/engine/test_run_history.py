@@ -103,6 +103,6 @@ def test_a_new_task_from_the_same_source_is_noted(tmp_path, coco_mini, capsys, f
          "--base-url", fake_llm.url, "--model", "m", "--max-attempts", "1"],
         capsys,
     )  # fmt: skip
-    assert code in (0, 1), err  # the default fake reply does not parse: how that exits is not this test's
+    assert code in (0, 1, 5), err  # the default fake reply does not parse: how that exits is not this test's
     assert f"note: {run} holds grounded_qa; adding conversation" in err
     assert [h["tasks"] for h in _meta(run)["history"]] == [["grounded_qa"], ["conversation"]]

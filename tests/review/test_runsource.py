@@ -28,7 +28,8 @@ def test_generated_run_is_reviewed_with_contexts_from_its_run_json(tmp_path, coc
         "generate", "llava", "--coco", coco_mini, "--split", "val2017",
         "--out", run, "--base-url", fake_llm.url, "--model", "m", "--quiet", env=env, timeout=120,
     )  # fmt: skip
-    assert gen.returncode == 0, gen.stderr
+    # exit 5 when no sample survived the parsers and filters (a run where nothing succeeded fails)
+    assert gen.returncode in (0, 5), gen.stderr
     results = [r for _, r in iter_jsonl(run / "results.jsonl")] if (run / "results.jsonl").exists() else []
     failures = [r for _, r in iter_jsonl(run / "failures.jsonl")] if (run / "failures.jsonl").exists() else []
     assert len(results) + len(failures) == 9  # 3 images x 3 tasks, whatever the parsers made of the reply

@@ -21,7 +21,9 @@ What the server can do (all keyword arguments of `FakeServer`, also settable as 
 - Actions: `Reply(text, finish_reason="stop", usage=None, headers=None)`,
   `Status(code, message="", retry_after=None, retry_after_ms=None)` (429, 500, 401, 404, ...),
   `Drop()` (close the connection without answering), `Hang(seconds)` (sleep past the client
-  timeout), `Malformed()` (200 with a body that is not JSON), and for `response_format` requests
+  timeout), `Malformed()` (200 with a body that is not JSON), the servers that are not an API
+  (`BROKEN`: `Html(status, body)` a web page, `Json(obj, status)` e.g. `{}`, `Drip(interval)` a body
+  one byte at a time; `--broken KIND` serves one of them from the command line), and for `response_format` requests
   `BadJSON()` (a reply whose JSON is cut off) and `MissingField(name=None)` (valid JSON without a
   required field).
 - Structured outputs: a request with `response_format` gets, by default, JSON valid against its
@@ -113,11 +115,44 @@ class BadJSON:
 
 
 @dataclass
+class Html:
+    """A web page instead of the API: what a wrong --base-url (or a proxy's error page) answers."""
+
+    status: int = 200
+    body: str = "<html><head><title>Welcome</title></head><body><h1>It works!</h1></body></html>"
+
+
+@dataclass
+class Json:
+    """Any JSON body with any status, e.g. `Json({})`: valid JSON that is not a chat completion."""
+
+    obj: Any = None
+    status: int = 200
+
+
+@dataclass
+class Drip:
+    """A 200 whose chat-completion body arrives one byte every `interval` seconds."""
+
+    interval: float = 1.0
+
+
+@dataclass
 class MissingField:
     name: str | None = None
 
 
-Action = Reply | Status | Drop | Hang | Malformed | BadJSON | MissingField
+Action = Reply | Status | Drop | Hang | Malformed | BadJSON | MissingField | Html | Json | Drip
+BROKEN = {  # the misbehaving servers `--broken KIND` plays (and tests/llm/test_broken_servers.py)
+    "html": Html(),
+    "502": Html(
+        502, "<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>"
+    ),
+    "close": Drop(),
+    "empty-json": Json({}),
+    "drip": Drip(1.0),
+    "hang": Hang(3600.0),
+}
 REFUSAL = "response_format of type json_schema is not supported by this server"
 
 
@@ -145,6 +180,7 @@ class Entry:
     model: str
     outcome: str  # "ok", "length", "error", "drop", "hang", "malformed", "ratelimited"
     t: float = field(default_factory=time.monotonic)
+    usage: dict[str, int] = field(default_factory=dict)  # what a 200 reply billed
     images: list[SeenImage] = field(default_factory=list)
     messages: list[Any] = field(default_factory=list)  # the request's messages, image data elided
 
@@ -422,6 +458,17 @@ class FakeServer:
             self.log.append(Entry(path, 0, key, model, "hang"))
             await asyncio.sleep(action.seconds)
             return _error(500, "hung", "server_error")
+        if isinstance(action, Html):
+            self.log.append(Entry(path, action.status, key, model, "html"))
+            return web.Response(status=action.status, text=action.body, content_type="text/html")
+        if isinstance(action, Json):
+            self.log.append(Entry(path, action.status, key, model, "json"))
+            return web.json_response(action.obj, status=action.status)
+        if isinstance(action, Drip):
+            self.log.append(Entry(path, 200, key, model, "drip"))
+            return await _drip(
+                request, json.dumps(completion_body(Reply("Q: a?\nA: b."), body)).encode(), action
+            )
         if isinstance(action, Malformed):
             self.log.append(Entry(path, 200, key, model, "malformed"))
             return web.Response(
@@ -438,7 +485,7 @@ class FakeServer:
         payload = completion_body(action, body)
         headers = {**limit_headers, **(action.headers or {})}
         outcome = "ok" if action.finish_reason == "stop" else action.finish_reason
-        self.log.append(Entry(path, 200, key, model, outcome))
+        self.log.append(Entry(path, 200, key, model, outcome, usage=payload["usage"]))
         return web.Response(
             body=json.dumps(payload).encode(), content_type="application/json", headers=headers
         )
@@ -604,6 +651,18 @@ def completion_body(action: Reply, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _drip(request: web.Request, data: bytes, action: Drip) -> web.StreamResponse:
+    resp = web.StreamResponse(
+        status=200, headers={"Content-Type": "application/json", "Content-Length": str(len(data))}
+    )
+    await resp.prepare(request)
+    with contextlib.suppress(ConnectionError, RuntimeError):  # the client gave up and hung up
+        for i in range(len(data)):
+            await resp.write(data[i : i + 1])
+            await asyncio.sleep(action.interval)
+    return resp
+
+
 def _error(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> web.Response:
     body = {"error": {"message": message, "type": code, "param": None, "code": code}}
     return web.Response(
@@ -625,6 +684,9 @@ def main() -> None:
         help="answer like a chat model (support/fakereplies.ModelLike), drifting in DRIFT of text replies",
     )  # fmt: skip
     ap.add_argument("--seed", type=int, default=0, help="seed of --model-like's choices")
+    ap.add_argument(
+        "--broken", choices=sorted(BROKEN), help="answer every chat request like this broken server"
+    )
     ap.add_argument("--no-decode", action="store_true", help="do not decode image parts (benchmarks)")
     args = ap.parse_args()
     rate = None
@@ -642,6 +704,12 @@ def main() -> None:
 
     if args.model_like is not None:
         handler = fakereplies.ModelLike(args.model_like, seed=args.seed)  # type: ignore[assignment]
+    if args.broken:
+        broken = BROKEN[args.broken]
+
+        def handler(body: dict[str, Any]) -> Action:
+            return broken
+
     srv = FakeServer(
         handler=handler,
         latency=args.latency,

@@ -155,7 +155,9 @@ def test_samples_without_context_are_refused_and_a_source_fixes_it(
     assert code == 0, err
     code, _, err = judge(capsys, server, tmp_path / "hf", "--out", tmp_path / "j1", "--limit", "5")
     assert "5 sample(s) have no captions/boxes" in err
-    assert_one_line_error(code, err.splitlines()[-1], "no sample was scored")
+    assert_one_line_error(
+        code, err.splitlines()[-1], "every sample failed: 0 of 5 succeeded (filter no_context 5)"
+    )
     refused = read_jsonl(tmp_path / "j1" / "failures.jsonl")
     assert {(f["stage"], f["filter"], f["attempts"]) for f in refused} == {("filter", "no_context", 0)}
     assert len(server.log) == 0  # nothing was sent for them

@@ -276,7 +276,8 @@ def test_shards_split_flagged_descriptions_too(
     flagged: list[str] = []
     for k in range(2):
         run = tmp_path / f"shard{k}"
-        assert run_cli(generate(src, run, fake_llm.url, "--shard", f"{k}/2"), capsys)[0] == 0
+        code, _, err = run_cli(generate(src, run, fake_llm.url, "--shard", f"{k}/2"), capsys)
+        assert code == 5 and "every sample failed" in err  # every input is flagged: nothing succeeded
         flagged += [f["id"] for f in read_jsonl(run / "failures.jsonl")]
     assert sorted(flagged) == sorted(shorts) and fake_llm.log == []
 
