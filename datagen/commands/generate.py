@@ -59,6 +59,9 @@ def generate(
     max_attempts: int = E.MAX_ATTEMPTS,
     max_retries: int = E.MAX_RETRIES,
     shard: str | None = E.SHARD,
+    executor: str = E.EXECUTOR,
+    ray_address: str | None = E.RAY_ADDRESS,
+    workers: int = E.WORKERS,
     quiet: bool = E.QUIET,
     no_filter: list[str] | None = E.NO_FILTER,
     filter_on: list[str] | None = E.FILTER,
@@ -119,6 +122,7 @@ def generate(
         limit=resolve_limit(limit, limit_per_task),
         requested=task,
         note=lambda text: typer.echo(text, err=True),
+        executor=E.executor_spec(given),
     )
     for line in result.lines:
         typer.echo(line)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from datagen.common.ray_cluster import ExecutorSpec
 from datagen.common.shard import in_shard
 from datagen.engine.config import EngineConfig, GenerationParams
 from datagen.engine.dryrun import DryRunSummary, write_dry_run
@@ -57,10 +58,15 @@ def run_generate(
     limit: int | None = None,
     requested: str | None = None,
     note: Note = lambda _: None,
+    executor: ExecutorSpec | None = None,
 ) -> GenerateResult:
     """Build every job of `task_names` and run them in `mode` ("live", "batch" or "dry-run") into
-    `out`; `note` receives what the user should read on stderr (skip report, notes, refusals)."""
+    `out`; `note` receives what the user should read on stderr (skip report, notes, refusals).
+    `executor` (`--executor ray`) sends the live requests from a Ray cluster instead of this process."""
     out = Path(out)
+    if executor is not None and executor.is_ray and mode != "live":
+        flag = "--dry-run" if mode == "dry-run" else "--batch"
+        raise UsageError(f"--executor ray sends live requests; it does not combine with {flag}")
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; it must be a run directory")
     tasks = {name: get_task(name) for name in task_names}
@@ -107,6 +113,12 @@ def run_generate(
             from datagen.engine.batch import run_batch
 
             result.stats.append(run_batch(llm, jobs, opts, cfg, out, meta=meta, rejected=refused))
+        elif executor is not None and executor.is_ray:
+            from datagen.engine.ray_run import run_jobs_ray
+
+            result.stats.append(
+                run_jobs_ray(llm, jobs, opts, cfg, out, executor=executor, meta=meta, rejected=refused)
+            )
         else:
             from datagen.engine.runner import run_jobs
 

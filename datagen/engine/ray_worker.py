@@ -1,0 +1,195 @@
+"""`--executor ray`: the actor class Ray Data's `map_batches` runs, each actor one copy of our engine.
+
+An actor holds one `ChatClient` (its share of `--concurrency`, the endpoints in its own rotation so
+replicas are spread across actors) on a private event loop in a background thread, and runs the
+local engine's own request path (`LiveRun._process`: client, retries, parse, re-ask, filters) for
+each row of the batches Ray hands it. Two batches may be in the actor at once, so the loop stays
+busy while Ray fetches the next one.
+
+What differs from a local run is only where things go:
+- each outcome goes to the coordinator (`ray_coordinator.Coordinator.record`) the moment it is
+  known, which writes it; the run-wide filters run there, not here;
+- the rate limiter is `SharedLimiter`, a thin proxy of the coordinator's one limiter;
+- a batch first asks which of its keys still have no line, so a batch Ray retries after an actor
+  died re-sends only what was in flight;
+- a fatal error (bad key, no server) is reported to the coordinator, and every actor stops sending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import pickle
+import threading
+import time
+from typing import Any
+
+from datagen.engine.config import EngineConfig
+from datagen.engine.outcome import failure_record, judge, result_record
+from datagen.engine.ray_coordinator import COUNTERS, RUN_WIDE
+from datagen.engine.runner import LiveRun
+from datagen.engine.work import Work
+from datagen.llm.client import ChatClient, ClientHooks, FatalRemote
+from datagen.tasks.base import Task, TaskOptions
+
+STATE_EVERY = 0.2  # seconds between looks at the shared limiter's state (learnt limits, 429 pauses)
+
+
+class SharedLimiter:
+    """The `RateLimiter` interface the runner uses, backed by the coordinator's one limiter.
+
+    While no limit applies (no --rpm/--tpm, none learnt from headers, no 429 pause) `acquire`
+    costs nothing; a background look at the coordinator's state every STATE_EVERY seconds picks up
+    a limit learnt or a pause started by any worker."""
+
+    def __init__(self, coordinator: Any, rpm: float | None, tpm: float | None) -> None:
+        self.coord = coordinator
+        self.rpm, self.tpm = rpm, tpm
+        self._blocked_until = 0.0
+        self.stop = False
+        self._watch: asyncio.Task[None] | None = None
+
+    def _apply(self, state: dict[str, Any]) -> None:
+        self.rpm, self.tpm = state["rpm"], state["tpm"]
+        self._blocked_until = time.monotonic() + state["blocked_for"]
+        self.stop = self.stop or bool(state["stop"])
+
+    async def _watch_state(self) -> None:
+        while True:
+            self._apply(await self.coord.state.remote())
+            await asyncio.sleep(STATE_EVERY)
+
+    async def acquire(self, tokens: int = 0) -> None:
+        if self._watch is None:
+            self._watch = asyncio.get_running_loop().create_task(self._watch_state())
+        if self.rpm or self.tpm or self._blocked_until > time.monotonic():
+            self._apply(await self.coord.acquire.remote(tokens))
+
+    def correct(self, estimated: int, actual: int) -> None:
+        if self.tpm:
+            self.coord.correct.remote(estimated, actual)
+
+    def observe(self, headers: dict[str, str]) -> None:
+        if headers:  # the client keeps only the x-ratelimit-* headers
+            self.coord.observe.remote(dict(headers))
+
+    def penalize(self, seconds: float) -> None:
+        self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
+        self.coord.penalize.remote(seconds)
+
+
+class WorkerRun(LiveRun):
+    """The local engine's request path, with outcomes sent to the coordinator instead of the disk."""
+
+    def __init__(
+        self, tasks: dict[str, Task], opts: TaskOptions, cfg: EngineConfig, coordinator: Any
+    ) -> None:
+        local_opts = dataclasses.replace(opts, disabled_filters=set(opts.disabled_filters) | RUN_WIDE)
+        super().__init__(tasks, local_opts, cfg, store=None, meta={})  # type: ignore[arg-type]
+        self.coord = coordinator
+        self.limiter = SharedLimiter(coordinator, cfg.rpm, cfg.tpm)  # type: ignore[assignment]
+        self._sent = {name: 0 for name in COUNTERS}
+        self._refs: dict[str, Any] = {}
+
+    def _counts(self) -> dict[str, int]:
+        """What this worker counted since the last report (requests, retries, tokens, ...)."""
+        now = {name: getattr(self.stats, name) for name in COUNTERS}
+        delta = {k: v - self._sent[k] for k, v in now.items() if v != self._sent[k]}
+        self._sent = now
+        return delta
+
+    def _emit(self, w: Work, kind: str, rec: dict[str, Any], **extra: Any) -> None:
+        self._refs[w.key] = self.coord.record.remote(kind, w.key, rec, counts=self._counts(), **extra)
+
+    def _judge_and_store(
+        self, w: Work, text: str, finish: str, attempts: int, usage: dict[str, int], final: bool = True
+    ) -> str:
+        task = self.tasks[w.job.task]
+        v = judge(task, w.job, text, finish, self.opts)
+        if v.stage == "ok":
+            assert v.pairs is not None
+            rec = result_record(task, w.job, v.pairs, self.opts, model=self.cfg.model, usage=usage, key=w.key)
+            slim = dataclasses.replace(w.job, messages=[])  # the run-wide filters need no prompt
+            self._emit(w, "result", rec, job=slim, pairs=v.pairs, raw=text)
+        elif v.stage == "filter":
+            self._fail(w, "filter", v.reason, attempts, text, filter_name=v.filter)
+        else:
+            self._last_parse_reason = v.reason
+            if final:
+                self._fail(w, "parse", v.reason, attempts, text)
+        return v.stage
+
+    def _fail(
+        self, w: Work, stage: str, reason: str, attempts: int, raw: str | None, filter_name: str | None = None
+    ) -> None:
+        rec = failure_record(
+            w.job, stage=stage, reason=reason, attempts=attempts, raw=raw, key=w.key, filter_name=filter_name
+        )
+        self._emit(w, "failure", rec)
+
+    async def one(self, client: ChatClient, gate: asyncio.Semaphore, w: Work) -> str:
+        async with gate:
+            if self.limiter.stop:  # type: ignore[attr-defined]
+                return "stopped"
+            try:
+                await self._process(client, w)
+            except FatalRemote as e:
+                msg = f"{client.redact(str(e))}; model {self.cfg.model!r}; stopped before sending the rest"
+                await self.coord.report_fatal.remote(msg)
+                self.limiter.stop = True  # type: ignore[attr-defined]
+                return "fatal"
+            ref = self._refs.pop(w.key, None)
+            written = await ref if ref is not None else False
+            return "written" if written else "duplicate"
+
+
+class GenerateWorker:
+    """The callable class given to `Dataset.map_batches` (one instance per actor of the pool)."""
+
+    def __init__(
+        self, tasks: dict[str, Task], opts: TaskOptions, cfg: EngineConfig, coordinator: Any, per_actor: int
+    ) -> None:
+        import ray
+
+        self.coord = coordinator
+        index = ray.get(coordinator.register.remote(ray.get_runtime_context().current_actor))
+        urls = cfg.base_urls[index % len(cfg.base_urls) :] + cfg.base_urls[: index % len(cfg.base_urls)]
+        self.cfg = dataclasses.replace(cfg, base_urls=urls, concurrency=per_actor, quiet=True)
+        self.run = WorkerRun(tasks, opts, self.cfg, coordinator)
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True, name="datagen-engine").start()
+        self._client: ChatClient | None = None
+        self._gate: asyncio.Semaphore | None = None
+
+    async def _start(self) -> tuple[ChatClient, asyncio.Semaphore]:
+        if self._client is None or self._gate is None:
+            hooks = ClientHooks(on_failure=self.run._on_failure)
+            c = self.cfg
+            self._client = ChatClient(
+                c.base_urls, api_key=c.api_key, timeout=c.timeout, max_connections=c.concurrency,
+                max_retries=c.max_retries, hooks=hooks,
+            )  # fmt: skip
+            self._gate = asyncio.Semaphore(c.concurrency)
+        return self._client, self._gate
+
+    async def _batch(self, keys: list[str], blobs: list[bytes]) -> list[str]:
+        client, gate = await self._start()
+        todo = set(await self.coord.unseen.remote(keys))
+        work = [Work(pickle.loads(b), k, self.cfg) for k, b in zip(keys, blobs, strict=True) if k in todo]
+        outcomes = dict(
+            zip(
+                [w.key for w in work],
+                await asyncio.gather(*(self.run.one(client, gate, w) for w in work)),
+                strict=True,
+            )
+        )
+        left = self.run._counts()
+        if left:  # retries that ended in no outcome yet still count
+            await self.coord.add_counts.remote(left)
+        return [outcomes.get(k, "skipped") for k in keys]
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        keys = [str(k) for k in batch["key"]]
+        blobs = [bytes(b) for b in batch["job"]]
+        outcomes = asyncio.run_coroutine_threadsafe(self._batch(keys, blobs), self.loop).result()
+        return {"key": keys, "outcome": outcomes}
