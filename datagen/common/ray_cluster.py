@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -74,6 +75,25 @@ def _quiet_data(ray: Any) -> None:
     ctx.verbose_stats_logs = False
     for name in ("ray", "ray.data", "ray.data._internal.execution.streaming_executor"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    # e.g. "the operator only received 1 input(s)" for a run with a handful of jobs left
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"ray\.")
+
+
+@contextlib.contextmanager
+def _c_stderr_silenced() -> Iterator[None]:
+    """Ray's core prints a line or two straight to file descriptor 2 while it starts; the
+    exception `ray.init` raises on failure is what we report."""
+    import sys
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @contextlib.contextmanager
@@ -99,7 +119,8 @@ def cluster(spec: ExecutorSpec) -> Iterator[Any]:
         else:
             kwargs["address"] = spec.address
         try:
-            ray.init(**kwargs)
+            with _c_stderr_silenced():
+                ray.init(**kwargs)
         except (ConnectionError, RuntimeError, ValueError) as e:
             where = spec.address or "a local Ray"
             raise ConfigError(

@@ -130,6 +130,13 @@ class Coordinator:
             s.filtered[str(rec.get("filter") or "?")] += 1
         return True
 
+    def record_many(
+        self, items: list[tuple[str, str, dict[str, Any], dict[str, Any]]], counts: dict[str, int]
+    ) -> list[bool]:
+        """`record` for several outcomes of one worker, with its counts since its last call."""
+        self.add_counts(counts)
+        return [self.record(kind, key, rec, **extra) for kind, key, rec, extra in items]
+
     def add_counts(self, counts: dict[str, int]) -> None:
         for name, n in counts.items():
             setattr(self.stats, name, getattr(self.stats, name) + n)

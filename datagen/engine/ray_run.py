@@ -52,8 +52,12 @@ def run_jobs_ray(
     executor: ExecutorSpec,
     meta: dict[str, Any] | None = None,
     rejected: Iterable[Rejected] = (),
+    limit: str = "shared",
 ) -> Any:
-    """Generate every job not already done in `run_dir` on Ray; returns the run's `RunStats`."""
+    """Generate every job not already done in `run_dir` on Ray; returns the run's `RunStats`.
+
+    `limit="split"` gives each actor 1/N of --rpm/--tpm and its own limiter instead of the shared
+    one (the alternative bench/ray_bench.py measures; see docs/scale.md for why shared is the default)."""
     cfg.check_can_send()
     meta = {**(meta or {}), "executor": executor.public()}
     run = LiveRun(task_map(tasks), opts, cfg, RunStore(run_dir), meta)
@@ -69,7 +73,7 @@ def run_jobs_ray(
     try:
         if pending:
             with cluster(executor) as ray:
-                _RayJob(ray, run, executor).execute(pending)
+                _RayJob(ray, run, executor, split=limit == "split").execute(pending)
         completed = True
     finally:
         run.display.stop()
@@ -79,8 +83,9 @@ def run_jobs_ray(
 
 
 class _RayJob:
-    def __init__(self, ray: Any, run: LiveRun, executor: ExecutorSpec) -> None:
+    def __init__(self, ray: Any, run: LiveRun, executor: ExecutorSpec, split: bool = False) -> None:
         self.ray, self.run, self.executor = ray, run, executor
+        self.split = executor.workers if split else 0
         self.workers = executor.workers
         self.per_actor = max(1, math.ceil(run.cfg.concurrency / self.workers))
         self._stop = threading.Event()
@@ -115,9 +120,9 @@ class _RayJob:
             GenerateWorker,
             fn_constructor_kwargs={
                 "tasks": run.tasks, "opts": run.opts, "cfg": run.cfg, "coordinator": coord,
-                "per_actor": self.per_actor,
+                "per_actor": self.per_actor, "split": self.split,
             },
-            batch_size=self.per_actor,
+            batch_size=4 * self.per_actor,  # 2 calls at once, 32 of their rows in flight
             batch_format="pyarrow",
             zero_copy_batch=True,
             compute=ray.data.ActorPoolStrategy(
@@ -126,10 +131,10 @@ class _RayJob:
             num_cpus=0.5,
         )  # fmt: skip
         del pending
-        ticker = threading.Thread(target=self._tick, daemon=True, name="datagen-progress")
+        self._ticker = threading.Thread(target=self._tick, daemon=True, name="datagen-progress")
         run.stats.started = time.monotonic()
         run.display.start()
-        ticker.start()
+        self._ticker.start()
         outcomes: collections.Counter[str] = collections.Counter()
         try:
             for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
@@ -175,11 +180,11 @@ class _RayJob:
         while not self._stop.wait(TICK):
             try:
                 self._pull()
+                if self._last.get("fatal") is not None:
+                    self.ray.get(self.coord.stop.remote())
             except Exception:  # the coordinator is gone (shutdown under way)
                 return
             self.run.display.refresh()
-            if self._last.get("fatal") is not None:
-                self.ray.get(self.coord.stop.remote())
             if time.monotonic() - last_meta > META_EVERY:
                 self.run._write_meta(final=False)
                 last_meta = time.monotonic()
@@ -187,6 +192,7 @@ class _RayJob:
     def _shutdown(self) -> None:
         """Stop the workers from starting anything new, then take the final counts and close the files."""
         self._stop.set()
+        self._ticker.join()
         try:
             self.ray.get(self.coord.stop.remote())
             self._pull(final=True)
