@@ -20,8 +20,8 @@ from datagen.audit.gate import parse_fail_on, violations
 from datagen.audit.inputs import Sample, load_inputs
 from datagen.audit.neardup import summary as neardup_summary
 from datagen.audit.truth import TruthSpec, load_truth
-from datagen.common.ray_cluster import ExecutorSpec
 from datagen.common.jsonio import gc_paused, write_json_atomic, write_jsonl_atomic
+from datagen.common.ray_cluster import ExecutorSpec
 from datagen.errors import InputError
 from datagen.tasks.neardup import MinHashSpec
 

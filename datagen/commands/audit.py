@@ -13,7 +13,6 @@ from typing import Any
 import typer
 
 from datagen.commands import _engine_opts as E
-
 from datagen.commands._sources import COCO, SPLIT
 
 _SHORT = {"samples": "n", "count_wrong": "count✗", "box_unmatched": "box✗", "near_dup": "near-dup"}
