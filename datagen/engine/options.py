@@ -91,7 +91,8 @@ def family_options(task_names: list[str], flags: Mapping[str, Any]) -> list[Any]
             }
         )
         raise UsageError(
-            f"{', '.join(_flag(k) for k in unused)} only apply to {', '.join(owners) or 'no task'}",
+            f"{', '.join(_flag(k) for k in unused)} "
+            f"{'applies' if len(unused) == 1 else 'apply'} only to {', '.join(owners) or 'no task'}",
             hint=f"the chosen task(s): {', '.join(task_names)}",
         )
     return list(built.values())

@@ -15,9 +15,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from support.cli import run_cli
 from support.export_fixtures import coco_run, llava_records
 from support.hf_load import load_in_child
+from support.trainer_fixtures import grounded_run
 
 from datagen.export.convert import to_cauldron, to_llama_factory, to_trl
 from datagen.export.hf import record_from_row
@@ -131,3 +133,51 @@ def test_trainer_outputs_reload_after_overwrite(tmp_path, coco_mini, capsys):
         assert [r["messages"] for r in trl[""]] == [to_trl(r) for r in rows]
         assert [r["texts"] for r in cauldron[""]] == [to_cauldron(r, r["task"]) for r in rows]
         assert lf["train"] == [json.loads(json.dumps(to_llama_factory(r, r["image"]))) for r in rows]
+
+
+# The trainer formats of wave 2 whose files a user reads with `datasets`, and how: each rewrite
+# must load the new rows (these loaders key their cache on the files' paths and modification times).
+WAVE2 = [
+    ("ms-swift", "data.jsonl", "json"),
+    ("internvl", "datagen.jsonl", "json"),
+    ("openai", "train-00001-of-00001.jsonl", "json"),
+    ("axolotl", "data.jsonl", "json"),
+    ("torchtune", "data.json", "json"),
+    ("rlvr", "train.parquet", "parquet"),
+]
+
+
+def _rows_in_file(path: Path) -> int:
+    if path.suffix == ".parquet":
+        return pq.ParquetFile(path).metadata.num_rows
+    if path.suffix == ".json":
+        return len(json.loads(path.read_text()))
+    return sum(1 for line in path.read_text().splitlines() if line.strip())
+
+
+def test_wave2_outputs_and_plain_parquet_reload_after_overwrite(tmp_path, coco_mini, capsys):
+    """Export from a 2-image run, load, re-export a 4-image run over it with --overwrite, load again
+    in the same cache: every loader returns as many rows as the second export wrote (and a different
+    number from the first). `export hf` read as plain parquet (`data_dir=`, which ignores the card)
+    is checked the same way."""
+    images = coco_mini / "val2017"
+    out = tmp_path / "out"
+    loads = [(how, out / fmt / name) for fmt, name, how in WAVE2]
+    loads.append(("parquet_dir", out / "hf"))
+    written, loaded = [], []
+    for limit in (2, 4):
+        run = grounded_run(coco_mini, "val2017", tmp_path / f"g{limit}", "--limit", str(limit))
+        for fmt, _, _ in WAVE2:
+            args = ["export", fmt, str(run), "--out", str(out / fmt), "--images", str(images), "--overwrite"]
+            code, _, err = run_cli(args, capsys)
+            assert code == 0, err
+        _export(run, out / "hf", [], capsys, images, "--overwrite")
+        hf_rows = sum(_rows_in_file(p) for p in (out / "hf").rglob("*.parquet"))
+        written.append([_rows_in_file(path) for _, path in loads[:-1]] + [hf_rows])
+        loaded.append([len(got["train"]) for got in load_in_child(loads, tmp_path / "cache")])
+    names = [fmt for fmt, _, _ in WAVE2] + ["hf as parquet"]
+    first, second = written
+    assert all(a != b for a, b in zip(first, second, strict=True)), list(
+        zip(names, first, second, strict=True)
+    )
+    assert loaded == written, names

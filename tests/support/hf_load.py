@@ -41,16 +41,23 @@ for how, target in json.loads(sys.argv[1]):
         d = datasets.load_dataset(target)
     elif how == "json":  # how LLaMA-Factory reads its data files
         d = datasets.load_dataset("json", data_files=target)
+    elif how == "parquet":  # a parquet file (veRL / EasyR1 read theirs this way)
+        d = datasets.load_dataset("parquet", data_files=target)
+    elif how == "parquet_dir":  # an `export hf` folder read as plain parquet, ignoring its card
+        d = datasets.load_dataset("parquet", data_dir=target)
     else:  # load_from_disk, then a .map() as a trainer's tokenisation would (it writes a cache file)
         d = datasets.load_from_disk(target).map(lambda r: {"mapped": True}).remove_columns("mapped")
     splits = d if isinstance(d, datasets.DatasetDict) else {"": d}
     result.append({name: rows(s) for name, s in splits.items()})
-print(json.dumps(result))
+print(json.dumps(result, default=lambda b: f"<{len(b)} bytes>"))  # embedded image bytes
 """
 
 
 def load_in_child(loads: list[tuple[str, Path]], cache: Path) -> list[dict[str, list[dict[str, Any]]]]:
-    """Run each `(how, path)` load in one child process; `how`: load_dataset | json | load_from_disk."""
+    """Run each `(how, path)` load in one child process.
+
+    `how`: load_dataset | json | parquet | parquet_dir | load_from_disk.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
     env.update(
         HF_DATASETS_CACHE=str(cache),

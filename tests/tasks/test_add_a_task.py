@@ -124,5 +124,5 @@ def test_a_flag_no_chosen_task_reads_is_an_error(tmp_path, capsys):
         ],
         capsys,
     )
-    assert code == 2 and err.startswith("Error: --margin only apply to grounded_qa")
+    assert code == 2 and err.startswith("Error: --margin applies only to grounded_qa")
     assert not (tmp_path / "r").exists()

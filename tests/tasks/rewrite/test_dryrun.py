@@ -69,7 +69,7 @@ def test_filter_cap_input_and_min_words_zero(tmp_path: Path, capsys: pytest.Capt
         ),
         (
             ["conversation", "--coco", "x", "--split", "s", "--descriptions", "D"],
-            "--descriptions only apply to caption_rewrite",
+            "--descriptions applies only to caption_rewrite",
         ),
         (
             ["caption_rewrite", "--from-run", "R", "--id-field", "f"],
