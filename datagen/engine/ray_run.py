@@ -122,7 +122,7 @@ class _RayJob:
                 "tasks": run.tasks, "opts": run.opts, "cfg": run.cfg, "coordinator": coord,
                 "per_actor": self.per_actor, "split": self.split,
             },
-            batch_size=4 * self.per_actor,  # 2 calls at once, 32 of their rows in flight
+            batch_size=4 * self.per_actor,  # two calls at once keep the semaphore queue full
             batch_format="pyarrow",
             zero_copy_batch=True,
             compute=ray.data.ActorPoolStrategy(

@@ -157,7 +157,7 @@ class WorkerRun(LiveRun):
         self._emit(w, "failure", rec)
 
     async def one(self, client: ChatClient, gate: asyncio.Semaphore, w: Work) -> str:
-        async with gate:
+        async with gate:  # a slot of --concurrency is a request in flight, not one being recorded
             if getattr(self.limiter, "stop", False):
                 return "stopped"
             try:
@@ -167,9 +167,9 @@ class WorkerRun(LiveRun):
                 await self.coord.report_fatal.remote(msg)
                 self.limiter.stop = True  # type: ignore[attr-defined]
                 return "fatal"
-            fut = self._refs.pop(w.key, None)
-            written = await fut if fut is not None else False
-            return "written" if written else "duplicate"
+        fut = self._refs.pop(w.key, None)
+        written = await fut if fut is not None else False
+        return "written" if written else "duplicate"
 
 
 class GenerateWorker:
