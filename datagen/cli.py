@@ -7,10 +7,12 @@ the one place where errors become `Error: ...` plus an exit code (no traceback u
 from __future__ import annotations
 
 import errno
+import functools
 import importlib
 import os
 import sys
 import traceback
+from typing import Any
 
 import click
 import typer
@@ -31,6 +33,8 @@ from datagen.commands import (
     templates,
 )
 from datagen.commands import eval as eval_cmd
+from datagen.commands._help import decorate
+from datagen.commands._renames import modernize
 from datagen.errors import DatagenError, redact
 
 app = typer.Typer(
@@ -39,7 +43,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+    rich_markup_mode="rich",  # help panels; commands/_help.py escapes every help text first
 )
 
 # Command modules, each exposing `register(app)`. Order is the order in `datagen --help`. They import
@@ -83,6 +87,12 @@ for _module in COMMAND_MODULES:
     _module.register(app)
 
 
+@functools.lru_cache(maxsize=1)
+def command() -> Any:
+    """The click command tree of `app`, with the help panels and examples of commands/_help.py."""
+    return decorate(typer.main.get_command(app))
+
+
 def _click_classes(name: str) -> tuple[type[BaseException], ...]:
     """`name` from click and, for typer releases that vendor their own copy, from `typer._click`."""
     classes: list[type[BaseException]] = [getattr(click.exceptions, name)]
@@ -105,8 +115,11 @@ def _debug_requested(argv: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app and funnel every known error into one line."""
     args = sys.argv[1:] if argv is None else argv
+    if not [a for a in args if a != "--debug"]:
+        args = [*args, "--help"]  # bare `datagen`: the command list, exit 0
     try:
-        code = app(args=args, prog_name="datagen", standalone_mode=False)
+        args = modernize(args, warn=lambda text: typer.echo(text, err=True))
+        code = command().main(args=args, prog_name="datagen", standalone_mode=False)
         if code == 130:
             # typer turns Ctrl-C into a silent `Exit(130)` return before our handler below sees it
             raise KeyboardInterrupt
@@ -164,3 +177,9 @@ def _os_error_text(e: OSError) -> str:
     if e.errno in (errno.EEXIST, errno.ENOTDIR):
         return f"{where}: {what} (a file stands where a folder is needed; choose another --out)"
     return f"{where}: {what} (check the path and its permissions, or choose another --out)"
+
+
+if __name__ == "__main__":  # python -m datagen.cli --write-docs | --check-docs (docs/cli.md)
+    from datagen.commands import _clidoc
+
+    sys.exit(_clidoc.main(sys.argv[1:], command()))

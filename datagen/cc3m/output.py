@@ -83,15 +83,30 @@ def write_outputs(out: Path, chat: list[dict], meta: list[dict], stats: dict[str
     write_json_atomic(out / "stats.json", stats, indent=2)
 
 
-def plot_histograms(path: Path, hist_before: dict[int, int], hist_after: dict[int, int]) -> None:
-    """Rank-frequency curves of the noun phrases before and after filtering (as in LLaVA's paper)."""
+PLOT = "phrase_frequencies.png"
+
+
+def _pyplot() -> Any:
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ConfigError("--plot needs matplotlib", hint="pip install 'datagen[plot]'") from None
+        raise ConfigError(
+            "--plot needs matplotlib", hint="pip install 'datagen[plot]', or drop --plot"
+        ) from None
+    return plt
+
+
+def check_plot() -> None:
+    """`--plot` without matplotlib fails here, before any extraction (not after an hour of it)."""
+    _pyplot()
+
+
+def plot_histograms(path: Path, hist_before: dict[int, int], hist_after: dict[int, int]) -> None:
+    """Rank-frequency curves of the noun phrases before and after filtering (as in LLaVA's paper)."""
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
     for label, hist in (("before filtering", hist_before), ("after filtering", hist_after)):
         freqs = np.repeat(

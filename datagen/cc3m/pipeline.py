@@ -6,7 +6,6 @@ progress display, the modules it calls own the work.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -18,11 +17,14 @@ from datagen.cc3m import nounphrases
 from datagen.cc3m.cache import DEFAULT_CHUNK_SIZE, PhraseCache, fingerprint
 from datagen.cc3m.output import (
     DEFAULT_ID_PREFIX,
+    PLOT,
     build_records,
+    check_plot,
     load_instructions,
     plot_histograms,
     write_outputs,
 )
+from datagen.cc3m.progress import DEFAULT_LOG_EVERY, ExtractProgress
 from datagen.cc3m.reader import Item, check_input, iter_items, probe_input
 from datagen.cc3m.select import SAMPLE_FROM, select_pool
 from datagen.common.ray_cluster import ExecutorSpec
@@ -47,6 +49,7 @@ class FilterOptions:
     instructions: Path | None = None
     plot: bool = False
     quiet: bool = False
+    log_every: float = DEFAULT_LOG_EVERY  # off a terminal: seconds between progress lines
     executor: ExecutorSpec | None = None  # --executor ray: extraction as a Ray Data job
 
 
@@ -61,6 +64,8 @@ def _check(o: FilterOptions) -> None:
         raise UsageError(f"--sample-from must be one of: {', '.join(SAMPLE_FROM)}")
     if o.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
+    if o.plot:
+        check_plot()
 
 
 def open_cache(o: FilterOptions) -> PhraseCache:
@@ -103,7 +108,7 @@ def extract(o: FilterOptions, cache: PhraseCache, todo: list[int]) -> dict[str, 
     wanted = set(todo)
     total = sum(min(cache.chunk_size, cache.n_rows - c * cache.chunk_size) for c in todo)
     done_rows, started = 0, time.perf_counter()
-    with _progress(o.quiet, total) as advance:
+    with ExtractProgress(o.quiet, total, o.log_every) as advance:
         for c, items in _chunks(o.input, cache.chunk_size):
             if c not in wanted:
                 continue
@@ -128,45 +133,6 @@ def extract(o: FilterOptions, cache: PhraseCache, todo: list[int]) -> dict[str, 
         "seconds": round(seconds, 2),
         "rows_per_second": round(done_rows / max(seconds, 1e-9), 1),
     }
-
-
-class _progress:
-    """A rich bar with captions/s and ETA on a terminal; silent otherwise or with --quiet."""
-
-    def __init__(self, quiet: bool, total: int) -> None:
-        self.enabled = not quiet and sys.stderr.isatty()
-        self.total = total
-
-    def __enter__(self):  # type: ignore[no-untyped-def]
-        if not self.enabled:
-            return lambda n: None
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self._bar = Progress(
-            TextColumn("noun phrases"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=False,
-        )
-        self._bar.start()
-        task = self._bar.add_task("extract", total=self.total, rate="")
-        t0 = time.perf_counter()
-        state = {"n": 0}
-
-        def advance(n: int) -> None:
-            state["n"] += n
-            rate = state["n"] / max(time.perf_counter() - t0, 1e-9)
-            self._bar.update(task, advance=n, rate=f"{rate:,.0f} captions/s")
-
-        return advance
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self._bar.stop()
 
 
 def run_filter(o: FilterOptions) -> dict[str, Any]:
@@ -227,5 +193,7 @@ def run_filter(o: FilterOptions) -> dict[str, Any]:
     }
     write_outputs(o.out, chat, meta, stats)
     if o.plot:
-        plot_histograms(o.out / "phrase_frequencies.png", sel.hist_before, sel.hist_after)
+        plot_histograms(o.out / PLOT, sel.hist_before, sel.hist_after)
+    else:
+        (o.out / PLOT).unlink(missing_ok=True)  # an earlier run's plot would describe other outputs
     return stats

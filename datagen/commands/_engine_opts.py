@@ -15,6 +15,7 @@ from datagen.common.ray_cluster import ExecutorSpec
 from datagen.common.shard import parse_shard
 from datagen.engine.config import (
     DEFAULT_CONCURRENCY,
+    DEFAULT_LOG_EVERY,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MODEL,
@@ -29,7 +30,8 @@ BATCH = typer.Option(
 BASE_URL = typer.Option(
     None,
     "--base-url",
-    help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default $OPENAI_BASE_URL, else OpenAI). "
+    show_default="$OPENAI_BASE_URL, else OpenAI",
+    help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1. "
     "Repeat to spread requests over several replicas.",
 )
 CONCURRENCY = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", min=1, help="Requests in flight at most.")
@@ -57,7 +59,17 @@ MODEL = typer.Option(DEFAULT_MODEL, "--model", help="Model name as the server kn
 TEMPERATURE = typer.Option(
     DEFAULT_TEMPERATURE, "--temperature", min=0.0, max=2.0, help="Sampling temperature."
 )
-QUIET = typer.Option(False, "--quiet", help="No progress display or summary table.")
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress display, summary table or next steps.")
+LOG_EVERY = typer.Option(
+    DEFAULT_LOG_EVERY,
+    "--log-every",
+    min=0.1,
+    metavar="SECONDS",
+    help="When stderr is not a terminal (nohup, Slurm, CI): one progress line every SECONDS.",
+)
+JSON_PROGRESS = typer.Option(
+    False, "--json-progress", help="Progress and the summary as JSON lines on stderr, for machines."
+)
 STRUCTURED = typer.Option(
     False,
     "--structured",
@@ -103,3 +115,20 @@ def executor_spec(options: Mapping[str, Any]) -> ExecutorSpec:
         address=options.get("ray_address"),
         workers=int(options.get("workers") or 2),
     )
+
+
+def echo_next_steps(out: Any, stats: list[Any], cfg: EngineConfig, *, images: Any = None) -> None:
+    """After a run: where the results are, what to run next, why the cost is `$?`, the top failure
+    reasons (stderr; nothing with --quiet, one JSON line with --json-progress)."""
+    if cfg.quiet:
+        return
+    from datagen.engine.nextsteps import next_steps
+
+    lines = next_steps(out, stats, images=images, model=cfg.model)
+    if cfg.json_progress:
+        import json
+
+        typer.echo(json.dumps({"event": "next", "lines": lines}), err=True)
+        return
+    for line in lines:
+        typer.echo(line, err=True)

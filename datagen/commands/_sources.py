@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -60,3 +61,12 @@ def echo_report(lines: list[str], header: str = "skipped or adjusted while readi
         typer.echo(header, err=True)
         for line in lines:
             typer.echo(f"  {line}", err=True)
+
+
+def image_root(options: Mapping[str, Any]) -> Path | None:
+    """The folder the source's images are under, when the options say (for hints like `review --images`)."""
+    if options.get("images") is not None:
+        return Path(options["images"])
+    if options.get("coco") is not None and options.get("split"):
+        return Path(options["coco"]) / str(options["split"])
+    return None

@@ -22,18 +22,19 @@ FROM_RUN = typer.Option(
 )
 
 ID_FIELD = typer.Option(
-    None, "--id-field", help="caption_rewrite: id column (default image_id, image or id)."
+    None, "--id-field", show_default="image_id, image or id", help="caption_rewrite: id column."
 )
 
 TEXT_FIELD = typer.Option(
-    None, "--text-field", help="caption_rewrite: text column (default caption or description)."
+    None, "--text-field", show_default="caption or description", help="caption_rewrite: text column."
 )
 
 MIN_WORDS = typer.Option(
     None,
     "--min-words",
     min=0,
-    help="caption_rewrite: report descriptions under N words instead of sending them (10).",
+    show_default="10",
+    help="caption_rewrite: report descriptions under N words instead of sending them.",
 )
 
 MIN_RATIO = typer.Option(
@@ -41,7 +42,8 @@ MIN_RATIO = typer.Option(
     "--min-ratio",
     min=0.0,
     max=1.0,
-    help="caption_rewrite: reject rewrites keeping less than this share of the (de-duplicated) words (0.5).",
+    show_default="0.5",
+    help="caption_rewrite: reject rewrites keeping less than this share of the source's distinct content words.",
 )
 
 QUESTIONS = typer.Option(
@@ -54,24 +56,29 @@ EXAMPLES = typer.Option(
     None,
     "--examples",
     help="vqa_answer: pool of {context, question, answer} examples (JSONL/JSON, e.g. an img2llm_qa "
-    "run's vqa_examples.jsonl); shots are the most similar ones. Default: the template's own examples.",
+    "run's vqa_examples.jsonl); shots are the most similar ones.",
+    show_default="the template's own examples",
 )
 
-SHOTS = typer.Option(None, "--shots", min=0, help="vqa_answer: in-context examples per question (default 4).")
+SHOTS = typer.Option(
+    None, "--shots", min=0, show_default="4", help="vqa_answer: in-context examples per question."
+)
 
 MARGIN = typer.Option(
     None,
     "--margin",
     min=0.0,
     max=0.99,
-    help="grounded_qa: min distance between box centres (fraction of image size) for left/right/above/below (default 0.1).",
+    show_default="0.1",
+    help="grounded_qa: min distance between box centres (fraction of image size) for left/right/above/below.",
 )
 
 MAX_QUESTIONS = typer.Option(
     None,
     "--max-questions",
     min=1,
-    help="grounded_qa: questions per image (default 6); img2llm_qa: answer candidates per image (default 5).",
+    show_default="grounded_qa 6, img2llm_qa 5",
+    help="grounded_qa: questions per image; img2llm_qa: answer candidates per image.",
 )
 
 MIN_REGION = typer.Option(
@@ -79,7 +86,8 @@ MIN_REGION = typer.Option(
     "--min-region",
     min=0.0,
     max=0.99,
-    help="grounded_qa: min box area (fraction of the image) for 'what is in this region?' (default 0.01).",
+    show_default="0.01",
+    help="grounded_qa: min box area (fraction of the image) for 'what is in this region?'.",
 )
 
 NEGATIVES = typer.Option(

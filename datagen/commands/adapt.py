@@ -15,9 +15,11 @@ from datagen.export.registry import FORMATS
 FLOW_FORMATS = " | ".join(n for n, f in FORMATS.items() if f.write is not None)
 
 INPUTS = typer.Argument(..., help="Run dirs, results.jsonl files or LLaVA JSON arrays.")
-OUT = typer.Option(..., "--out", help="Output file (llava) or folder (the other formats).")
+OUT = typer.Option(..., "--out", "-o", help="Output file (llava) or folder (the other formats).")
 IMAGES = typer.Option(None, "--images", help="Image root: check images (trl/cauldron: embed them).")
-SKIP_MISSING = typer.Option(False, "--skip-missing", help="Drop rows whose image is missing/refused.")
+SKIP_MISSING = typer.Option(
+    False, "--skip-missing-images", help="Drop rows whose image is missing or refused (reported)."
+)
 EXCLUDE_IDS = typer.Option(None, "--exclude-ids", help="JSON list (or lines) of ids to leave out.")
 TASK = typer.Option(None, "--task", help="Keep only records of this task (repeatable).")
 SHUFFLE = typer.Option(False, "--shuffle", help="Shuffle the merged records.")
@@ -25,7 +27,7 @@ SEED = typer.Option(0, "--seed", help="Seed for --shuffle.")
 NAME = typer.Option(
     "datagen", "--name", help="llama-factory, internvl, qwen*: the dataset's name (and its file's)."
 )
-SOURCE = typer.Option(None, "--source", help="cauldron: value of `source` (default: the task).")
+SOURCE = typer.Option(None, "--source", show_default="the task", help="cauldron: value of `source`.")
 LINK = typer.Option(False, "--link", help="minigpt4: symlink images instead of copying.")
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace an existing output.")
 IMAGE_MODE = typer.Option(
@@ -35,7 +37,9 @@ IMAGE_MODE = typer.Option(
 )
 MIX = typer.Option(None, "--mix", help="llava-onevision: TASK=all|first:N|end:N|random:N (N or N%).")
 IMAGE_URL_PREFIX = typer.Option(None, "--image-url-prefix", help="openai: URL prefix for --image-mode url.")
-MAX_FILE_MB = typer.Option(None, "--max-file-mb", help="openai: largest output file (default 512).")
+MAX_FILE_MB = typer.Option(
+    None, "--max-file-mb", show_default="512", help="openai: largest output file in MB."
+)
 MIN_PIXELS = typer.Option(None, "--min-pixels", help="qwen2.5-vl: the training run's min_pixels.")
 MAX_PIXELS = typer.Option(None, "--max-pixels", help="qwen2.5-vl: the training run's max_pixels.")
 VQA_ANNOTATIONS = typer.Option(

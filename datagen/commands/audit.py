@@ -41,7 +41,7 @@ def audit(
         None, metavar="INPUT...", help="Run dirs, results.jsonl, LLaVA JSON files or `export hf` folders."
     ),
     out: Path = typer.Option(
-        ..., "--out", metavar="DIR", help="Folder for audit.json, flags.jsonl, report.html."
+        ..., "--out", "-o", metavar="DIR", help="Folder for audit.json, flags.jsonl, report.html."
     ),
     instances: Path | None = typer.Option(
         None, "--instances", metavar="FILE", help="A COCO instances_*.json file as ground truth."
@@ -75,6 +75,9 @@ def audit(
         None, "--compare", metavar="A B", help="Audit two inputs and put every figure side by side."
     ),
     no_html: bool = typer.Option(False, "--no-html", help="Write audit.json and flags.jsonl only."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace the files of an earlier audit in --out."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed for the distinct-n sample."),
     executor: str = E.EXECUTOR,
     ray_address: str | None = E.RAY_ADDRESS,
@@ -87,6 +90,7 @@ def audit(
     from datagen.audit.run import HEADLINE, AuditOptions
     from datagen.audit.truth import TruthSpec
     from datagen.errors import UsageError
+    from datagen.export.outputs import claim_output
     from datagen.rundir.samples import refuse_overwriting_inputs
     from datagen.tasks.neardup import MinHashSpec
 
@@ -97,6 +101,8 @@ def audit(
                                                   "workers": workers}))  # fmt: skip
     # A log or CI page is not a terminal: give the table room instead of folding every cell.
     console = Console(width=None if sys.stdout.isatty() else 140)
+    if out.is_dir() or not out.exists():
+        claim_output(out, overwrite=overwrite, folder=True)  # a file as --out: run_audit says so
     if compare:
         if inputs:
             raise UsageError(

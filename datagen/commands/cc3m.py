@@ -20,7 +20,9 @@ def register(app: typer.Typer) -> None:
         input: Path = typer.Argument(
             ..., help="CC3M TSV (caption<TAB>url, no header), or .jsonl / .parquet with caption and url."
         ),
-        out: Path = typer.Option(..., "--out", help="Output folder: chat.json, metadata.json, stats.json."),
+        out: Path = typer.Option(
+            ..., "--out", "-o", help="Output folder: chat.json, metadata.json, stats.json."
+        ),
         min_freq: int = typer.Option(
             3, "--min-freq", help="Keep noun phrases found in at least this many captions."
         ),
@@ -45,7 +47,7 @@ def register(app: typer.Typer) -> None:
             10_000, "--chunk-size", help="Captions per cache chunk (the unit of resume and sharding)."
         ),
         cache_dir: Path | None = typer.Option(
-            None, "--cache-dir", help="Noun-phrase cache root [default: OUT/.cc3m-cache]."
+            None, "--cache-dir", show_default="OUT/.cc3m-cache", help="Noun-phrase cache root."
         ),
         shard: str | None = typer.Option(
             None,
@@ -65,6 +67,13 @@ def register(app: typer.Typer) -> None:
             False, "--plot", help="Also write phrase_frequencies.png (needs matplotlib)."
         ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+        log_every: float = typer.Option(
+            30.0,
+            "--log-every",
+            min=0.1,
+            metavar="SECONDS",
+            help="When stderr is not a terminal (nohup, Slurm, CI): one progress line every SECONDS.",
+        ),
         executor: str = E.EXECUTOR,
         ray_address: str | None = E.RAY_ADDRESS,
         workers: int = E.WORKERS,
@@ -77,7 +86,7 @@ def register(app: typer.Typer) -> None:
             input=input, out=out, min_freq=min_freq, max_per_phrase=max_per_phrase, seed=seed, sample_from=sample_from,
             spacy_model=spacy_model, batch_size=batch_size, chunk_size=chunk_size, cache_dir=cache_dir,
             shard=parse_shard(shard), select_only=select_only, id_prefix=id_prefix, instructions=instructions,
-            plot=plot, quiet=quiet, executor=E.executor_spec(locals()),
+            plot=plot, quiet=quiet, log_every=log_every, executor=E.executor_spec(locals()),
         )  # fmt: skip
         try:
             result = run_filter(opts)

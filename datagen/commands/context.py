@@ -24,10 +24,13 @@ def context(
     categories: Path | None = S.CATEGORIES,
     min_score: float = S.MIN_SCORE,
     max_boxes: int | None = S.MAX_BOXES,
-    out: Path | None = typer.Option(None, "--out", help="Write the context records here (JSONL)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write the context records here (JSONL)."),
     report: Path | None = typer.Option(None, "--report", help="Also write the skip report here (JSON)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out / --report file."),
     show: str | None = typer.Option(None, "--show", help="Print the context text of this image id instead."),
-    task: str = typer.Option("detail_description", "--task", help="With --show: whose view of the context."),
+    task: str = typer.Option(
+        "detail_description", "--as-task", help="With --show: the task whose view of the context to print."
+    ),
     templates_dir: Path | None = typer.Option(
         None, "--templates-dir", help="Folder with one subfolder per task."
     ),
@@ -37,7 +40,12 @@ def context(
     from datagen.sources.load import find_record, load_contexts
 
     if out is None and show is None:
-        raise UsageError("nothing to do: pass --out contexts.jsonl, or --show ID --task TASK")
+        raise UsageError("nothing to do: pass --out contexts.jsonl, or --show ID --as-task TASK")
+    from datagen.export.outputs import claim_output
+
+    for path in (out, report):
+        if path is not None:
+            claim_output(path, overwrite=overwrite, folder=False)
     spec = S.source_spec(locals())
     records, rep = load_contexts(spec)
     S.echo_report(rep.lines())

@@ -11,7 +11,7 @@ import typer
 
 
 def demo(
-    out: Path = typer.Option(Path("datagen-demo"), "--out", help="Folder for the demo's files."),
+    out: Path = typer.Option(Path("datagen-demo"), "--out", "-o", help="Folder for the demo's files."),
     model: str | None = typer.Option(
         None, "--model", help="Model for the live part (when OPENAI_API_KEY or OPENAI_BASE_URL is set)."
     ),

@@ -77,8 +77,16 @@ def exports(run_dirs: list[Path], out: Path) -> list[str]:
 
     summary = export_llava(inputs, out / "llava_instruct.json", overwrite=True)  # a re-run replaces its own
     lines.append(f"LLaVA JSON: {summary.total} samples -> {out / 'llava_instruct.json'}")
+    from datagen.export.card import card_renderer
+
     plan = export_hf.plan_export(export_hf.read_inputs(inputs), by_task=True)
-    counts, _ = write_export(plan, out / "hf_dataset", fmt="arrow", overwrite=True)
+    card = card_renderer(
+        command=f"datagen demo --out {out}",
+        fmt="arrow",
+        embedded_images=False,
+        contexts=out / "contexts.jsonl",
+    )
+    counts, _ = write_export(plan, out / "hf_dataset", fmt="arrow", overwrite=True, card_text=card)
     splits = ", ".join(f"{k} {v}" for k, v in counts.items())
     lines.append(f"HF dataset ({splits}) -> {out / 'hf_dataset'} (datasets.load_from_disk)")
     return lines
@@ -92,6 +100,19 @@ def summary(run_dirs: list[Path], requests: int, requests_path: Path) -> str:
     per_task = Counter(str(r.get("task")) for r in load_many(inputs)) if inputs else Counter()
     made = ", ".join(f"{t} {n}" for t, n in sorted(per_task.items())) or "none"
     return f"Summary: {sum(per_task.values())} samples generated ({made}); {requests} requests ready in {requests_path}"
+
+
+def zero_samples_why(store: Any) -> list[str]:
+    """Why a live task got no sample: its most common failure reason and the file listing them all."""
+    from datagen.engine.nextsteps import top_reasons
+
+    failures = store.load_failures()
+    if not failures:
+        return ["  no sample and no failure recorded (nothing was sent)"]
+    (kind, count, example), *_ = top_reasons(failures, 1)
+    return [
+        f"  why: {count} of {len(failures)} failed with {kind} (e.g. {example}); see {store.failures_path}"
+    ]
 
 
 def live(records: list[dict[str, Any]], out: Path, model: str) -> list[str]:
@@ -120,6 +141,8 @@ def live(records: list[dict[str, Any]], out: Path, model: str) -> list[str]:
             break
         task.after_run(RunStore(run_dir))
         lines.append(f"{name}: {stats.ok} samples, {sum(stats.failed.values())} failed -> {run_dir}")
+        if stats.ok == 0:
+            lines += zero_samples_why(RunStore(run_dir))
         results = run_dir / "vqa_results.json"
         if results.exists():
             s = score(load_results(results), load_annotations(demo_annotations()))

@@ -23,17 +23,22 @@ def register(app: typer.Typer) -> None:
         questions: Path | None = typer.Option(
             None,
             "--questions",
-            help="VQA questions JSON: score exactly these questions (unanswered ones count as 0). "
-            "Default: the questions in --results.",
+            show_default="the questions in --results",
+            help="VQA questions JSON: score exactly these questions (unanswered ones count as 0).",
         ),
         out: Path | None = typer.Option(
-            None, "--out", help="Also write the scores (and per-question accuracy) as JSON."
+            None, "--out", "-o", help="Also write the scores (and per-question accuracy) as JSON."
         ),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file."),
     ) -> None:
         """Standard VQA accuracy: min(#annotators who gave the answer / 3, 1), averaged over the
         leave-one-annotator-out subsets, after the standard answer normalisation; overall and per
         answer type."""
+        from datagen.export.outputs import claim_output
         from datagen.tasks.vqa.accuracy import load_annotations, load_question_ids, load_results, score
+
+        if out is not None:
+            claim_output(out, overwrite=overwrite, folder=False)
 
         res = load_results(results)
         anns = load_annotations(annotations)

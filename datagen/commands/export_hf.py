@@ -20,21 +20,24 @@ def export_hf(
     inputs: list[Path] = typer.Argument(
         ..., help="Run dirs, results.jsonl files or LLaVA JSON arrays (chat.json)."
     ),
-    out: Path = typer.Option(..., "--out", help="Folder to write the dataset to."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the dataset to."),
     fmt: str = typer.Option(
         "parquet", "--format", help="parquet (sharded, Hub layout) or arrow (save_to_disk)."
     ),
     max_shard_size: str = typer.Option("500MB", "--max-shard-size", help="Largest shard, e.g. 500MB."),
-    split: str = typer.Option("train", "--split", help="Split name (ignored with --by-task)."),
+    split: str = typer.Option(
+        "train", "--hf-split", help="Name of the dataset's split (was --split; ignored with --by-task)."
+    ),
     by_task: bool = typer.Option(False, "--by-task", help="One split per task (a DatasetDict)."),
-    task: str = typer.Option(None, "--task", help="Task label for records that carry none (LLaVA JSON)."),
+    task: list[str] | None = A.TASK,
+    default_task: str | None = typer.Option(
+        None, "--default-task", help="Task label for records that carry none (LLaVA JSON arrays)."
+    ),
     images: Path = typer.Option(
         None, "--images", help="Image root; every image path must resolve inside it."
     ),
     embed_images: bool = typer.Option(False, "--embed-images", help="Store image bytes (Image feature)."),
-    skip_missing: bool = typer.Option(
-        False, "--skip-missing", help="Drop rows whose image is missing/refused."
-    ),
+    skip_missing: bool = A.SKIP_MISSING,
     exclude_ids: Path = typer.Option(None, "--exclude-ids", help="JSON list (or lines) of ids to leave out."),
     contexts: Path = typer.Option(
         None, "--contexts", help="Context JSONL the run used: the card counts caption/box sources."
@@ -61,7 +64,11 @@ def export_hf(
         raise UsageError("--private only applies with --push-to-hub")
     refuse_overwriting_inputs(inputs, [out], replaces_folder=True)
     excluded = read_id_list(exclude_ids) if exclude_ids else None
-    loaded = export_hf.read_inputs(list(inputs), exclude_ids=excluded, default_task=task)
+    loaded = export_hf.read_inputs(list(inputs), exclude_ids=excluded, default_task=default_task)
+    if excluded is not None:
+        typer.echo(excluded.note(), err=True)
+    if task:
+        _keep_tasks(loaded, task)
     if judge is not None or min_judge_score is not None:
         from datagen.export.outputs import keep_judged
 
@@ -79,21 +86,13 @@ def export_hf(
     dropped = plan.images.summary(images) if plan.images and plan.images.dropped else ""
     if dropped:
         typer.echo(f"Skipped {plan.images.dropped} rows: {dropped}", err=True)  # type: ignore[union-attr]
-    command = typed_command(ctx, "datagen export hf")
-
-    def render(p: export_hf.ExportPlan, tables: dict, data_files: dict[str, str]) -> str:
-        kept = [r for rs in p.splits.values() for r in rs]
-        stats = card.card_stats(tables, kept, [i.meta for i in p.inputs])
-        if contexts:
-            card.add_context_sources(stats, contexts, {str(r["id"]) for r in kept})
-        return card.render_card(
-            stats,
-            command=command,
-            fmt=fmt,
-            embedded_images=embed_images,
-            dropped=dropped,
-            data_files=data_files,
-        )
+    render = card.card_renderer(
+        command=typed_command(ctx, "datagen export hf"),
+        fmt=fmt,
+        embedded_images=embed_images,
+        dropped=dropped,
+        contexts=contexts,
+    )
 
     counts, fingerprint = export_hf_write.write_export(
         plan,
@@ -111,3 +110,21 @@ def export_hf(
     if push_to_hub and token:
         url = export_hub.push_folder(out, push_to_hub, token=token, private=private)
         typer.echo(f"Pushed to {url}")
+
+
+def _keep_tasks(loaded: list, tasks: list[str]) -> None:
+    """`--task` keeps only these tasks' records, as in every export. Until the next release a single
+    `--task NAME` also labels records that carry no task (its old meaning, now `--default-task`)."""
+    unlabelled = sum(1 for inp in loaded for r in inp.records if not r.get("task"))
+    if unlabelled and len(tasks) == 1:
+        typer.echo(
+            f"warning: --task {tasks[0]} labelled {unlabelled} records that had no task; that is "
+            f"--default-task {tasks[0]} now (--task only filters from the next release)",
+            err=True,
+        )
+        for inp in loaded:
+            for r in inp.records:
+                r.setdefault("task", tasks[0])
+    wanted = set(tasks)
+    for inp in loaded:
+        inp.records = [r for r in inp.records if r.get("task") in wanted]

@@ -42,6 +42,8 @@ def register(export_app: typer.Typer) -> None:
             judge=judge,
             min_judge_score=min_judge_score,
         )
+        if summary.exclude_note:
+            typer.echo(summary.exclude_note, err=True)
         if summary.judge_note:
             typer.echo(summary.judge_note, err=True)
         for path, n in summary.written.items():

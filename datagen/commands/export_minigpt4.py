@@ -16,7 +16,7 @@ def register(export_app: typer.Typer) -> None:
         inputs: list[Path] = typer.Argument(
             ..., metavar="INPUT", help="Run directories, results.jsonl or LLaVA JSON files."
         ),
-        out: Path = typer.Option(..., "--out", help="Folder to write filter_cap.json and image/ into."),
+        out: Path = typer.Option(..., "--out", "-o", help="Folder to write filter_cap.json and image/ into."),
         images: Path | None = typer.Option(
             None, "--images", help="Image root the samples' image names are relative to (copies into image/)."
         ),
@@ -28,7 +28,7 @@ def register(export_app: typer.Typer) -> None:
             None, "--exclude-ids", help="File of ids to leave out (JSON array or one per line)."
         ),
         skip_bad_images: bool = typer.Option(
-            False, "--skip-bad-images", help="Drop samples whose image is missing, refused or unreadable."
+            False, "--skip-missing-images", help="Drop samples whose image is missing, refused or unreadable."
         ),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out folder."),
         task: list[str] | None = typer.Option(
@@ -49,6 +49,8 @@ def register(export_app: typer.Typer) -> None:
         refuse_overwriting_inputs(inputs, [out], replaces_folder=True)
         excluded = read_id_list(exclude_ids) if exclude_ids else None
         records = load_many(inputs, exclude_ids=excluded)
+        if excluded is not None:
+            typer.echo(excluded.note(), err=True)
         if task:
             records = [r for r in records if r.get("task") in set(task)]
         records, judged = keep_judged(records, judge, min_judge_score)

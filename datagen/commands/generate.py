@@ -13,6 +13,7 @@ from datagen.commands import _task_opts as T
 
 
 def generate(
+    ctx: typer.Context,
     task: str = typer.Argument(
         ..., help="conversation | detail_description | complex_reasoning | llava (all three) | ..."
     ),
@@ -29,19 +30,19 @@ def generate(
     categories: Path | None = S.CATEGORIES,
     min_score: float = S.MIN_SCORE,
     max_boxes: int | None = S.MAX_BOXES,
-    out: Path = typer.Option(..., "--out", help="Run directory (created if needed)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory (created if needed)."),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Write RUN_DIR/requests.jsonl (Batch API input); send nothing."
     ),
     model: str = E.MODEL,
     limit: int | None = typer.Option(
-        None, "--limit", min=1, help="Use only the first N source rows per task."
+        None, "--limit", min=1, help="Use only the first N source rows per task (was --limit-per-task)."
     ),
     templates_dir: Path | None = typer.Option(
         None, "--templates-dir", help="Folder with one subfolder per task."
     ),
     max_tokens: int | None = typer.Option(
-        None, "--max-tokens", min=1, help="Reply length cap (default: per task)."
+        None, "--max-tokens", min=1, show_default="the task's", help="Reply length cap."
     ),
     temperature: float = E.TEMPERATURE,
     seed: int = typer.Option(0, "--seed", help="Seed for every random choice (e.g. where <image> goes)."),
@@ -63,6 +64,11 @@ def generate(
     ray_address: str | None = E.RAY_ADDRESS,
     workers: int = E.WORKERS,
     quiet: bool = E.QUIET,
+    log_every: float = E.LOG_EVERY,
+    json_progress: bool = E.JSON_PROGRESS,
+    append: bool = typer.Option(
+        False, "--append", help="Add samples from another source to an existing run directory."
+    ),
     no_filter: list[str] | None = E.NO_FILTER,
     filter_on: list[str] | None = E.FILTER,
     tasks_opt: str | None = typer.Option(
@@ -70,11 +76,11 @@ def generate(
         "--tasks",
         help="With `llava`: which of its tasks to run, comma-separated (e.g. conversation,detail).",
     ),
-    limit_per_task: int | None = typer.Option(
-        None, "--limit-per-task", min=1, help="First N source rows per task (same as --limit)."
-    ),
     instructions: Path | None = typer.Option(
-        None, "--instructions", help="Detail-description questions, one per line (default: our own list)."
+        None,
+        "--instructions",
+        show_default="our own list",
+        help="Detail-description questions, one per line.",
     ),
     image_token: str = typer.Option(
         "random",
@@ -97,8 +103,9 @@ def generate(
 ) -> None:
     """Generate samples for TASK from a source of images."""
     given = dict(locals())
+    from datagen.commands._argv import typed_command
     from datagen.engine.generate import run_generate
-    from datagen.engine.options import resolve_limit, run_mode, select_tasks, task_options
+    from datagen.engine.options import run_mode, select_tasks, task_options
 
     names = select_tasks(task, tasks_opt)
     opts = task_options(
@@ -112,20 +119,32 @@ def generate(
         flags={name: given[name] for name in T.TASK_FLAGS},
         structured=structured,
     )
+    cfg = E.engine_config(given)
+    mode = run_mode(dry_run=dry_run, batch=batch)
     result = run_generate(
         names,
         source=S.source_spec(given),
         opts=opts,
-        cfg=E.engine_config(given),
+        cfg=cfg,
         out=out,
-        mode=run_mode(dry_run=dry_run, batch=batch),
-        limit=resolve_limit(limit, limit_per_task),
+        mode=mode,
+        limit=limit,
         requested=task,
         note=lambda text: typer.echo(text, err=True),
+        command=typed_command(ctx, "datagen generate"),
+        append=append,
         executor=E.executor_spec(given),
     )
     for line in result.lines:
         typer.echo(line)
+    if mode == "dry-run":
+        if not quiet:
+            typer.echo(
+                "next: the same command without --dry-run sends them (or with --batch, at half price)",
+                err=True,
+            )
+        return
+    E.echo_next_steps(out, result.stats, cfg, images=S.image_root(given))
 
 
 def register(app: typer.Typer) -> None:

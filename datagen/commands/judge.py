@@ -3,7 +3,6 @@ over `engine.generate.run_generate` with the `judge` / `judge_pairwise` tasks)."
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import typer
@@ -16,7 +15,9 @@ def judge(
     inputs: list[Path] | None = typer.Argument(
         None, help="Run dirs, results.jsonl files, LLaVA JSON arrays or HF dataset folders to score."
     ),
-    out: Path = typer.Option(..., "--out", help="Judge directory: results.jsonl (one score per sample), ..."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Judge directory: results.jsonl (one score per sample), ..."
+    ),
     pairwise: tuple[Path, Path] | None = typer.Option(
         None,
         "--pairwise",
@@ -25,7 +26,10 @@ def judge(
         "LLaVA-Bench's relative score of B to A with a bootstrap confidence interval.",
     ),
     rubric: str | None = typer.Option(
-        None, "--rubric", help="A rubric under templates/judge/ (default, pairwise) or a folder of your own."
+        None,
+        "--rubric",
+        show_default="default",
+        help="A rubric under templates/judge/ (e.g. pairwise) or a folder of your own.",
     ),
     contexts: list[Path] | None = typer.Option(
         None,
@@ -42,7 +46,9 @@ def judge(
     temperature: float = typer.Option(0.0, "--temperature", min=0.0, max=2.0, help="Sampling temperature."),
     max_tokens: int | None = typer.Option(None, "--max-tokens", min=1, help="Verdict length cap."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap resampling."),
-    bootstrap: int | None = typer.Option(None, "--bootstrap", min=100, help="Bootstrap resamples (2000)."),
+    bootstrap: int | None = typer.Option(
+        None, "--bootstrap", min=100, show_default="2000", help="Bootstrap resamples."
+    ),
     limit: int | None = typer.Option(
         None, "--limit", min=1, help="Score only the first N samples (or pairs)."
     ),
@@ -60,6 +66,8 @@ def judge(
     max_retries: int = E.MAX_RETRIES,
     shard: str | None = E.SHARD,
     quiet: bool = E.QUIET,
+    log_every: float = E.LOG_EVERY,
+    json_progress: bool = E.JSON_PROGRESS,
     price_in: float | None = typer.Option(None, "--price-in", min=0.0, help="USD per 1M prompt tokens."),
     price_out: float | None = typer.Option(
         None, "--price-out", min=0.0, help="USD per 1M completion tokens."
@@ -72,6 +80,7 @@ def judge(
     from datagen.engine.options import run_mode, task_options
     from datagen.errors import DatagenError, UsageError
     from datagen.sources.load import SourceSpec, check_spec
+    from datagen.sources.recorded import record_source
     from datagen.tasks.judge.relative import report_lines
 
     if bool(pairwise) == bool(inputs):
@@ -81,8 +90,7 @@ def judge(
     source = None
     if spec.given():
         check_spec(spec)
-        source = {k: str(v.absolute() if isinstance(v, Path) else v)
-                  for k, v in dataclasses.asdict(spec).items() if v is not None}  # fmt: skip
+        source = record_source(spec)
     flags = {
         "inputs": [str(p) for p in inputs or []],
         "pairwise": [str(p) for p in pairwise or ()],

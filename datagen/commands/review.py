@@ -17,12 +17,13 @@ def review(
         ..., "--images", metavar="ROOT", help="Folder the records' `image` paths are relative to."
     ),
     out: Path = typer.Option(
-        ..., "--out", metavar="FILE.html", help="HTML file to write (images are linked relative to it)."
+        ..., "--out", "-o", metavar="FILE.html", help="HTML file to write (images are linked relative to it)."
     ),
     sample: int | None = typer.Option(
         None, "--sample", metavar="N", help="Show a random N samples (and N failures)."
     ),
     seed: int = typer.Option(0, "--seed", metavar="S", help="Seed for --sample."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out page."),
     embed: bool = typer.Option(
         False, "--embed", help="Embed JPEG thumbnails so the page is one portable file."
     ),
@@ -59,6 +60,9 @@ def review(
     from datagen.rundir.samples import refuse_overwriting_inputs
 
     refuse_overwriting_inputs([input, *contexts], [out])  # `--out RUN/results.jsonl` replaced the run
+    from datagen.export.outputs import claim_output
+
+    claim_output(out, overwrite=overwrite, folder=False)
     records: list[dict] = []
     if any(x is not None for x in (coco, split, captions, instances)):
         # Captions and boxes straight from COCO annotation files, the same way `datagen context` builds them.

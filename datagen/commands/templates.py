@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 TEMPLATES_DIR = typer.Option(
-    None, "--templates-dir", help="Folder with one subfolder per task (default: bundled)."
+    None, "--templates-dir", show_default="bundled", help="Folder with one subfolder per task."
 )
 
 

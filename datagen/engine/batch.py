@@ -131,6 +131,7 @@ class BatchRun(LiveRun):
                 errors=batch.get("errors"),
             )
             self._write_meta(final=False, batch=state)
+            self.display.batch_status(state)
             if state["status"] in TERMINAL:
                 return state
             await asyncio.sleep(interval)

@@ -31,6 +31,7 @@ DEFAULT_TEMPERATURE = 0.7
 DEFAULT_MAX_TOKENS = 1024  # reply cap when neither --max-tokens nor the task's template sets one
 DEFAULT_CONCURRENCY = 32
 DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_LOG_EVERY = 30.0  # seconds between progress lines when stderr is not a terminal
 
 
 @dataclass
@@ -57,6 +58,8 @@ class EngineConfig(GenerationParams):
     max_retries: int = DEFAULT_MAX_RETRIES  # HTTP retries per ask (429, 5xx, timeouts, dropped connections)
     shard: tuple[int, int] | None = None  # (K, N), K in 0..N-1
     quiet: bool = False
+    log_every: float = DEFAULT_LOG_EVERY  # progress lines when stderr is not a terminal
+    json_progress: bool = False  # progress and summary as JSON lines on stderr
     price_in: float | None = None
     price_out: float | None = None
 

@@ -16,7 +16,6 @@ Python API::
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,12 +25,14 @@ from datagen.common.ray_cluster import ExecutorSpec
 from datagen.common.shard import in_shard
 from datagen.engine.config import EngineConfig, GenerationParams
 from datagen.engine.dryrun import DryRunSummary, write_dry_run
+from datagen.engine.history import check_same_source
 from datagen.engine.jobs import build_jobs
 from datagen.engine.options import run_meta
 from datagen.engine.progress import RunStats
 from datagen.errors import UsageError
 from datagen.rundir.store import RunStore
 from datagen.sources.load import SourceSpec, load_contexts
+from datagen.sources.recorded import record_source
 from datagen.tasks.base import JobSet, Rejected, Task, TaskOptions
 from datagen.tasks.registry import get_task
 
@@ -58,11 +59,16 @@ def run_generate(
     limit: int | None = None,
     requested: str | None = None,
     note: Note = lambda _: None,
+    command: str | None = None,
+    append: bool = False,
     executor: ExecutorSpec | None = None,
 ) -> GenerateResult:
     """Build every job of `task_names` and run them in `mode` ("live", "batch" or "dry-run") into
     `out`; `note` receives what the user should read on stderr (skip report, notes, refusals).
-    `executor` (`--executor ray`) sends the live requests from a Ray cluster instead of this process."""
+
+    `command` (the command line) is recorded in run.json's `history`. A run directory that holds
+    samples from another source is refused unless `append` (`--append`). `executor` (`--executor
+    ray`) sends the live requests from a Ray cluster instead of this process."""
     out = Path(out)
     if executor is not None and executor.is_ray and mode != "live":
         flag = "--dry-run" if mode == "dry-run" else "--batch"
@@ -71,6 +77,8 @@ def run_generate(
         raise UsageError(f"--out {out} is a file; it must be a run directory")
     tasks = {name: get_task(name) for name in task_names}
     _check_inputs(tasks, source, mode)
+    if mode != "dry-run":
+        check_same_source(RunStore(out), record_source(source), task_names, append=append, note=note)
     shard = cfg.shard if isinstance(cfg, EngineConfig) else None
 
     def contexts() -> list[dict[str, Any]]:
@@ -92,8 +100,10 @@ def run_generate(
     meta = {
         "task": requested or task_names[0],
         "tasks": task_names,
-        "source": _absolute(source),
+        "source": record_source(source),
         "limit": limit,
+        "command": command,
+        "append": append,
     }
     meta.update(run_meta(opts, limit))
     result = GenerateResult()
@@ -197,13 +207,3 @@ def _run_direct(
     sources = [j.source for j in planned.jobs if j.task == task.name]
     refused = [r for r in rejected if r.task == task.name]
     return run_direct(task, sources, opts, out, shard=shard, meta=meta, rejected=refused)
-
-
-def _absolute(spec: SourceSpec) -> dict[str, str]:
-    """The source as run.json records it: paths absolute, so `review` and resumed runs find it
-    from any folder."""
-    return {
-        k: str(v.absolute() if isinstance(v, Path) else v)
-        for k, v in dataclasses.asdict(spec).items()
-        if v is not None
-    }

@@ -6,6 +6,11 @@ tokens and estimated cost. A run directory can be run many times (resume, retrie
 invocation keeps its own entry in `runs` (rewritten in place while it works) and `tokens`/`cost`
 are the sums over all of them: what the directory has cost so far. `batch` (the Batch API job)
 is carried over between rewrites so a re-run can resume polling.
+
+`config` describes the latest command. `history` keeps one line per command that wrote into the
+directory (its run id, when it started, the command line, tasks, source and mode), so a run
+directory filled by several commands (a second task, or another source with `--append`) still
+says where each part came from. Values are typed: booleans and numbers stay JSON booleans and numbers.
 """
 
 from __future__ import annotations
@@ -87,6 +92,8 @@ def write_run_meta(
         }
     )
     config = {**(cfg.public() if cfg is not None else {}), **extra}
+    # the command line and --append describe this invocation: they go to `history`, not config
+    command, append = config.pop("command", None), bool(config.pop("append", False))
     # Inputs refused before any call are failures (stage filter) like any other, counted by filter.
     failed, filters = dict(stats.failed), dict(stats.filtered)
     for name, n in stats.precall.items():
@@ -117,6 +124,7 @@ def write_run_meta(
             "note": "estimate from returned usage and list prices",
         },
         "runs": runs,
+        "history": _history(prev, run_id, mode, command, config, append),
     }
     if batch is not None or "batch" in prev:
         meta["batch"] = batch if batch is not None else prev["batch"]
@@ -125,3 +133,23 @@ def write_run_meta(
     meta = json.loads(redact(json.dumps(meta), extra_secrets))
     store.write_meta(meta)
     return meta
+
+
+def _history(
+    prev: dict[str, Any], run_id: str, mode: str, command: str | None, config: dict[str, Any], append: bool
+) -> list[dict[str, Any]]:
+    """run.json's `history`: the earlier commands' lines as they were, plus this one's (added once)."""
+    old = [h for h in prev.get("history", []) if isinstance(h, dict)]
+    if any(h.get("run_id") == run_id for h in old):
+        return old
+    entry = {
+        "run_id": run_id,
+        "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+        "mode": mode,
+        "tasks": config.get("tasks"),
+        "source": config.get("source"),
+    }
+    if append:
+        entry["append"] = True
+    return [*old, entry]

@@ -46,13 +46,6 @@ def select_tasks(task: str, tasks: str | None = None) -> list[str]:
     return chosen
 
 
-def resolve_limit(limit: int | None, limit_per_task: int | None) -> int | None:
-    """`--limit` and `--limit-per-task` mean the same (first N source rows per task); accept either."""
-    if limit is not None and limit_per_task is not None and limit != limit_per_task:
-        raise UsageError(f"--limit {limit} and --limit-per-task {limit_per_task} disagree", hint="give one")
-    return limit_per_task if limit_per_task is not None else limit
-
-
 def run_mode(*, dry_run: bool, batch: bool) -> str:
     """`--dry-run` / `--batch` / neither → "dry-run" | "batch" | "live"."""
     if dry_run and batch:

@@ -83,7 +83,13 @@ class LiveRun:
         pin, pout = price_pair(cfg.model, cfg.price_in, cfg.price_out)
         self.stats = RunStats(price_in=pin, price_out=pout)
         self.limiter = RateLimiter(cfg.rpm, cfg.tpm)
-        self.display = ProgressDisplay(self.stats, quiet=cfg.quiet)
+        self.display = ProgressDisplay(
+            self.stats,
+            quiet=cfg.quiet,
+            label=", ".join(self.tasks),
+            log_every=cfg.log_every,
+            json_progress=cfg.json_progress,
+        )
         self._count_tokens = token_counter(cfg.model)
         self._avg_completion = 0.0  # running mean of completion tokens, for tpm estimates
         self._template_hashes: dict[str, str] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,8 @@ def card_stats(
     Computed with Arrow kernels on the exported tables (a Python pass over every turn of 158K
     samples would cost more than writing them); `records` supply only the optional `source` field.
     """
-    table = pa.concat_tables(list(tables.values())) if tables else pa.table({})
+    # splits of a --by-task export may carry different provenance columns: missing ones become null
+    table = pa.concat_tables(list(tables.values()), promote_options="permissive") if tables else pa.table({})
     rounds, human_chars, gpt_chars = _turn_chars(table.column("conversations"))
     tasks = Counter(
         {(d["values"] or "(none)"): d["counts"] for d in pc.value_counts(table.column("task")).to_pylist()}
@@ -273,3 +275,31 @@ def render_card(
         "is subject to the model provider's terms."
     )
     return "\n".join(out) + "\n"
+
+
+def card_renderer(
+    *,
+    command: str,
+    fmt: str,
+    embedded_images: bool,
+    dropped: str = "",
+    contexts: str | Path | None = None,
+) -> Callable[[Any, dict[str, pa.Table], dict[str, str]], str]:
+    """The `card_text` callback of `hf_write.write_export`: the dataset card of an export plan (its
+    kept records, the inputs' run.json, and with `contexts` the caption and box sources)."""
+
+    def render(plan: Any, tables: dict[str, pa.Table], data_files: dict[str, str]) -> str:
+        kept = [r for rs in plan.splits.values() for r in rs]
+        stats = card_stats(tables, kept, [i.meta for i in plan.inputs])
+        if contexts:
+            add_context_sources(stats, contexts, {str(r["id"]) for r in kept})
+        return render_card(
+            stats,
+            command=command,
+            fmt=fmt,
+            embedded_images=embedded_images,
+            dropped=dropped,
+            data_files=data_files,
+        )
+
+    return render

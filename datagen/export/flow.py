@@ -23,7 +23,7 @@ from datagen.export.registry import FORMATS, SPECIFIC_OPTIONS, Format, get_forma
 @dataclass
 class ExportResult:
     written: int
-    skipped_images: str = ""  # what --skip-missing dropped, for one stderr line
+    skipped_images: str = ""  # what --skip-missing-images dropped, for one stderr line
     notes: list[str] = field(default_factory=list)
 
 
@@ -66,10 +66,15 @@ def run_export(
         # would write outside --out
         raise UsageError(f"--name {name!r}: give a plain dataset name (no '/', not starting with '.')")
     targets = fmt.outputs(out, opts)
-    records = load_records(
-        inputs, targets, exclude_ids=exclude_ids, replaces_folder=fmt.layout == "folder", tasks=tasks
-    )
     result = ExportResult(0)
+    records = load_records(
+        inputs,
+        targets,
+        exclude_ids=exclude_ids,
+        replaces_folder=fmt.layout == "folder",
+        tasks=tasks,
+        notes=result.notes,
+    )
     records, judged = keep_judged(records, judge, min_judge_score)
     if judged:
         result.notes.append(judged)

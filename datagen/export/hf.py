@@ -186,7 +186,7 @@ def plan_export(
 ) -> ExportPlan:
     """Check everything that can fail (images, tasks, ids) and group records into splits."""
     if not re.fullmatch(r"\w+(\.\w+)*", split):
-        raise UsageError(f"--split '{split}' is not a valid split name", hint="use letters, digits and _")
+        raise UsageError(f"--hf-split '{split}' is not a valid split name", hint="use letters, digits and _")
     if embed_images and images_root is None:
         raise UsageError("--embed-images needs --images ROOT", hint="say where the image files are")
     records = [r for inp in inputs for r in inp.records]
@@ -206,7 +206,7 @@ def plan_export(
         if not key:
             raise UsageError(
                 f"record {rec['id']} has no task, so --by-task cannot place it",
-                hint="pass --task NAME to label records that carry none",
+                hint="pass --default-task NAME to label records that carry none",
             )
         if not key.replace("_", "a").isalnum():
             raise InputError(f"record {rec['id']}: task '{key}' is not usable as a split name")

@@ -73,6 +73,6 @@ def check_images(records: list[dict[str, Any]], root: str | Path, *, skip: bool)
         total = len(records)
         raise InputError(
             f"{out.dropped} of {total} images cannot be used: {out.summary(root)}; nothing was written",
-            hint="fix the paths, or pass --skip-missing to drop those rows",
+            hint="fix the paths, or pass --skip-missing-images to drop those rows",
         )
     return out

@@ -72,6 +72,7 @@ class ExportSummary:
     per_task: Counter[str] = field(default_factory=Counter)
     excluded_ids: int = 0
     judge_note: str = ""  # what --min-judge-score left out
+    exclude_note: str = ""  # what --exclude-ids matched
 
     @property
     def total(self) -> int:
@@ -97,7 +98,11 @@ def export_llava(
     with gc_paused():
         records = load_many(inputs, exclude_ids=exclude)
     records, judged = keep_judged(records, judge, min_judge_score)
-    summary = ExportSummary(excluded_ids=len(exclude or ()), judge_note=judged)
+    summary = ExportSummary(
+        excluded_ids=len(exclude or ()),
+        judge_note=judged,
+        exclude_note=exclude.note() if exclude is not None else "",
+    )
     summary.per_task.update(task_of(r) for r in records)
     out_path = Path(out)
     targets = [per_task_path(out_path, t) for t in summary.per_task] if per_task else [out_path]

@@ -167,7 +167,7 @@ def export_minigpt4(
     if plan.problems and not skip_bad_images:
         raise InputError(
             f"{len(plan.problems)} image problem(s), nothing written: {problem_summary(plan.problems)}",
-            hint="fix the paths or pass --skip-bad-images to drop those samples",
+            hint="fix the paths or pass --skip-missing-images to drop those samples",
         )
     if not plan.annotations:
         raise InputError(

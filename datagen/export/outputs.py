@@ -42,13 +42,16 @@ def load_records(
     exclude_ids: str | Path | None = None,
     replaces_folder: bool = False,
     tasks: Iterable[str] = (),
+    notes: list[str] | None = None,
 ) -> list[dict]:
     """Validated records of every input minus excluded ids (and, given `tasks`, only theirs), after
-    checking that no output lands on an input."""
+    checking that no output lands on an input. What `--exclude-ids` matched is added to `notes`."""
     inputs = list(inputs)
     refuse_overwriting_inputs(inputs, outputs, replaces_folder=replaces_folder)
     excluded = read_id_list(exclude_ids) if exclude_ids else None
     records = load_many(inputs, exclude_ids=excluded)
+    if excluded is not None and notes is not None:
+        notes.append(excluded.note())
     wanted = set(tasks)
     return [r for r in records if r.get("task") in wanted] if wanted else records
 

@@ -85,24 +85,52 @@ def load_many(
     out: list[dict[str, Any]] = []
     for path in paths:
         for rec in load_samples(path, validate=validate):
-            if exclude_ids and (
-                str(rec.get("id")) in exclude_ids or str(rec.get("sample_id")) in exclude_ids
-            ):
-                continue
+            if exclude_ids:
+                hits = {str(rec.get("id")), str(rec.get("sample_id"))} & exclude_ids
+                if hits:
+                    if isinstance(exclude_ids, IdList):
+                        exclude_ids.matched |= hits
+                        exclude_ids.dropped += 1
+                    continue
             out.append(rec)
     return out
 
 
-def read_id_list(path: str | Path) -> set[str]:
+class IdList(set[str]):
+    """An `--exclude-ids` list: its ids, and (filled in by `load_many`) which of them matched a
+    sample and how many samples were left out, for the line every export prints about it."""
+
+    def __init__(self, ids: Iterable[str], path: str | Path) -> None:
+        super().__init__(ids)
+        self.path = Path(path)
+        self.matched: set[str] = set()
+        self.dropped = 0
+
+    def note(self) -> str:
+        n, hit = len(self), len(self.matched)
+        if hit == 0:
+            return (
+                f"warning: --exclude-ids {self.path}: none of its {n} ids matched a sample, nothing was "
+                "left out (it must list the `id` or `sample_id` of these inputs' samples)"
+            )
+        return (
+            f"--exclude-ids {self.path}: left out {self.dropped} samples; {hit} of its {n} ids matched, "
+            f"{n - hit} matched none"
+        )
+
+
+def read_id_list(path: str | Path) -> IdList:
     """An exclusion list: a JSON array of ids (what the review page downloads) or one id per line."""
     p = Path(path)
     if p.suffix == ".json":
         data = read_json(p)
         if not isinstance(data, list) or not all(isinstance(x, (str, int)) for x in data):
             raise InputError(f"{p}: expected a JSON array of ids")
-        return {str(x) for x in data}
+        return IdList((str(x) for x in data), p)
     try:
-        return {line.strip() for line in p.read_text(encoding="utf-8").splitlines() if line.strip()}
+        return IdList(
+            (line.strip() for line in p.read_text(encoding="utf-8").splitlines() if line.strip()), p
+        )
     except FileNotFoundError:
         raise InputError(f"{p}: no such file", hint="check the --exclude-ids path") from None
 

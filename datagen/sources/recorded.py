@@ -1,7 +1,9 @@
 """The source a run recorded in its `run.json`, turned back into a `SourceSpec`.
 
 `datagen generate` stores the source options it read (`config.source`: `--coco`/`--split`,
-`--captions`/`--instances`, `--input`, `--captions-file`, `--detections`, ...) as strings. `review`
+`--captions`/`--instances`, `--input`, `--captions-file`, `--detections`, ...) with `record_source`:
+paths as absolute strings, flags and numbers as JSON booleans and numbers (run directories written
+before that hold every value as a string, `"skip_crowd": "False"`; both are read back). `review`
 and `judge` rebuild a run's contexts from them, exactly as `generate` built them, when the user
 gives no source. A relative path was relative to wherever `generate` ran: it is tried from the
 current folder, then from the run directory and its parent and grandparent (`--out runs/r1` run
@@ -17,8 +19,21 @@ from typing import Any
 from datagen.sources.load import SourceSpec
 
 
-def _convert(value: str, kind: str, base_dirs: list[Path]) -> Any:
-    """A recorded string back to the SourceSpec field's type (`kind` is its annotation text)."""
+def record_source(spec: SourceSpec) -> dict[str, Any]:
+    """The source as run.json records it: the options given, paths absolute (so `review` and resumed
+    runs find them from any folder), booleans and numbers as themselves."""
+    return {
+        k: str(v.absolute()) if isinstance(v, Path) else v
+        for k, v in dataclasses.asdict(spec).items()
+        if v is not None
+    }
+
+
+def _convert(value: Any, kind: str, base_dirs: list[Path]) -> Any:
+    """A recorded value back to the SourceSpec field's type (`kind` is its annotation text)."""
+    if isinstance(value, (bool, int, float)) and not kind.startswith(("Path", "str")):
+        return value  # recorded typed
+    value = str(value)
     if kind.startswith("bool"):
         return value.strip().lower() in ("true", "1", "yes")
     if kind.startswith("float"):
@@ -46,7 +61,7 @@ def spec_from_meta(meta: dict[str, Any], run_dir: Path) -> SourceSpec | None:
     bases = [run_dir, *list(run_dir.resolve().parents)[:2]]
     kwargs: dict[str, Any] = {}
     for key, value in source.items():
-        if key in kinds and isinstance(value, str) and value not in ("", "None"):
+        if key in kinds and isinstance(value, (str, bool, int, float)) and value not in ("", "None"):
             try:
                 kwargs[key] = _convert(value, kinds[key], bases)
             except ValueError:

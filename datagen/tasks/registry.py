@@ -31,6 +31,19 @@ TASK_GROUPS: dict[str, list[str]] = {
     "llava": ["conversation", "detail_description", "complex_reasoning"],
 }
 LLAVA_TASKS = TASK_GROUPS["llava"]
+# Tasks a command of their own runs (not `datagen generate`).
+OWN_COMMAND: dict[str, str] = {"judge": "datagen judge", "judge_pairwise": "datagen judge --pairwise"}
+
+
+def generate_choices() -> list[str]:
+    """What `datagen generate TASK` accepts: every group, then every task without its own command."""
+    return [*TASK_GROUPS, *(t for t in TASKS if t not in OWN_COMMAND)]
+
+
+def choices_text() -> str:
+    """The valid TASK values of `datagen generate`, with the aliases, for help and error hints."""
+    aliases = ", ".join(f"{a} = {t}" for a, t in ALIASES.items())
+    return f"{', '.join(generate_choices())} (aliases: {aliases})"
 
 
 def register_task(name: str, cls: type[Task]) -> None:
@@ -54,6 +67,8 @@ def expand_task_names(name: str) -> list[str]:
     """`llava` → its three tasks; an alias → its canonical name; unknown names raise UsageError."""
     if name in TASK_GROUPS:
         return list(TASK_GROUPS[name])
+    if ALIASES.get(name, name) not in TASKS:
+        raise UsageError(f"unknown task '{name}'", hint=f"choose one of: {choices_text()}")
     return [canonical_task_name(name)]
 
 

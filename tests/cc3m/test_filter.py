@@ -130,8 +130,11 @@ def test_cli_small_run_with_plot_prefix_and_instructions(tmp_path, cc3m_tsv, ful
                     "--id-prefix", "cc3m_", "--instructions", str(instr), "--plot", "--seed", "3",
                     timeout=300)  # fmt: skip
     assert r.returncode == 0, r.stderr
-    # Not a terminal: no progress bar, just the one summary line.
-    assert len(r.stderr.strip().splitlines()) == 1 and "pool" in r.stderr
+    # Not a terminal: no progress bar; the last progress line (a shorter run than --log-every's 30 s
+    # prints no other), then the summary line.
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("noun phrases: 300/300 captions (100%) | ")
+    assert "pool" in lines[1]
     chat = json.loads((out / "chat.json").read_text(encoding="utf-8"))
     assert (out / "phrase_frequencies.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert {rec["conversations"][0]["value"] for rec in chat} == {
@@ -282,3 +285,53 @@ def test_chat_json_exports_to_hf(full_run, tmp_path):
     r = run_process("export", "hf", str(chat), "--out", str(tmp_path / "hf"), timeout=300)
     assert r.returncode == 0, r.stderr
     assert f"Wrote {full_run[1]['pool_size']} samples" in r.stdout + r.stderr
+
+
+def test_plot_without_matplotlib_fails_before_any_work(tmp_path, cc3m_tsv):
+    """A machine without matplotlib: `--plot` is refused at once, nothing extracted or written."""
+    shadow = tmp_path / "no_matplotlib" / "matplotlib"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('matplotlib is not installed here')\n")
+    src = _head(cc3m_tsv, 50, tmp_path / "head.tsv")
+    out = tmp_path / "out"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(shadow.parent), os.environ.get("PYTHONPATH", "")]),
+    }
+    r = run_process("cc3m", "filter", str(src), "-o", str(out), "--plot", env=env, timeout=120)
+    assert r.returncode != 0 and r.stderr.startswith("Error: --plot needs matplotlib"), r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "drop --plot" in r.stderr
+    assert not out.exists()
+
+
+def test_rerun_without_plot_removes_the_old_plot(full_run, tmp_path):
+    opts, _, _ = full_run
+    out = tmp_path / "out"
+    shared = {
+        "input": opts.input,
+        "out": out,
+        "chunk_size": 1000,
+        "quiet": True,
+        "cache_dir": opts.out / ".cc3m-cache",
+    }
+    run_filter(FilterOptions(**shared, plot=True))
+    assert (out / "phrase_frequencies.png").exists()
+    run_filter(FilterOptions(**shared, min_freq=5))
+    assert not (out / "phrase_frequencies.png").exists()  # it described the earlier selection
+
+
+def test_extraction_progress_lines_off_a_terminal(capsys):
+    from datagen.cc3m.progress import ExtractProgress
+
+    with ExtractProgress(quiet=False, total=30, log_every=0.05) as advance:
+        for _ in range(3):
+            time.sleep(0.06)
+            advance(10)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" captions")[0] for line in lines] == [
+        "noun phrases: " + n for n in ("10/30", "20/30", "30/30", "30/30")
+    ]
+    assert lines[0].split(" | ")[0] == "noun phrases: 10/30 captions (33%)" and "ETA" in lines[0]
+    with ExtractProgress(quiet=True, total=30, log_every=0.0) as advance:
+        advance(30)
+    assert capsys.readouterr().err == ""

@@ -35,6 +35,10 @@ def test_demo_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     ds = datasets.load_from_disk(str(out / "hf_dataset"))
     assert ds["grounded_qa"].num_rows == 3
+    # the same dataset card `export hf` writes: the command, the counts, the caption/box sources
+    card = (out / "hf_dataset" / "README.md").read_text()
+    assert f"datagen demo --out {out}" in card and "| grounded_qa | 3 |" in card
+    assert "coco" in card.lower()
 
 
 def test_demo_with_a_model(fake_llm: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,3 +66,21 @@ def test_demo_with_a_model(fake_llm: Any, tmp_path: Path, monkeypatch: pytest.Mo
     made = re.search(r"Summary: (\d+) samples generated \((.*)\)", done.stdout)
     assert made and "img2llm_qa 2" in made.group(2) and "vqa_answer 8" in made.group(2)
     assert len(json.loads((out / "llava_instruct.json").read_text())) == int(made.group(1))
+
+
+def test_demo_says_why_a_task_got_no_sample(
+    fake_llm: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model that answers in no usable shape: each task's 0 comes with its top failure reason."""
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.url)
+    fake_llm.handler = lambda body: "Sorry, I cannot help with that."
+    out = tmp_path / "demo"
+    done = run_datagen("demo", "--out", out, "--model", "test-model")
+    assert done.returncode == 0, done.stderr
+    assert "conversation: 0 samples" in done.stdout
+    why = re.search(
+        r"conversation: 0 samples.*\n\s+why: (\d+) of (\d+) failed with (.+); see (\S+)", done.stdout
+    )
+    assert why, done.stdout
+    assert why.group(4) == str(out / "live" / "conversation" / "failures.jsonl")
+    assert int(why.group(1)) <= int(why.group(2))

@@ -30,13 +30,15 @@ def test_demo_on_bundled_sample(tmp_path, capsys):
 
 def test_context_show_prints_exact_task_text(coco_mini, capsys):
     base = ["context", "--coco", str(coco_mini), "--split", "val2017", "--show"]
-    code, out, _ = run_cli([*base, "229358", "--task", "reasoning"], capsys)
+    code, out, _ = run_cli([*base, "229358", "--as-task", "reasoning"], capsys)
     assert code == 0 and out == EXPECTED_229358 + "\n"
-    code, out, _ = run_cli([*base, "000000229358.jpg", "--task", "conversation"], capsys)
+    # --task is the old spelling here (it filters samples in every other command)
+    code, out, err = run_cli([*base, "000000229358.jpg", "--task", "conversation"], capsys)
     assert code == 0 and out == EXPECTED_229358.split("\n\n")[0] + "\n"
+    assert "warning: --task is deprecated; use --as-task" in err
     code, _, err = run_cli([*base, "4"], capsys)
     assert_one_line_error(code, err, "no image with id '4'", "000000165518")
-    code, _, err = run_cli([*base, "229358", "--task", "haiku"], capsys)
+    code, _, err = run_cli([*base, "229358", "--as-task", "haiku"], capsys)
     assert_one_line_error(code, err, "unknown task 'haiku'")
 
 

@@ -70,7 +70,7 @@ def test_generate_export_stats(fake_llm, coco_mini, tmp_path):
         (["--tasks", "caption_rewrite"], "unknown task 'caption_rewrite'|not a LLaVA task"),
         (["--tasks", ","], "--tasks is empty"),
         (["--instructions", "/nonexistent/list.txt"], "no such instruction list"),
-        (["--limit", "2", "--limit-per-task", "3"], "--limit 2 and --limit-per-task 3 disagree"),
+        (["--limit", "2", "--limit-per-task", "3"], "--limit-per-task is the old spelling of --limit"),
     ],
 )
 def test_bad_llava_options(coco_mini, tmp_path, extra, message):
@@ -93,5 +93,7 @@ def test_dry_run_respects_tasks_and_limit_per_task(coco_mini, tmp_path):
         "--tasks", "detail,reasoning", "--limit-per-task", "4",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+    # the old spelling of --limit still works this release, and says so once
+    assert proc.stderr.count("warning: --limit-per-task is deprecated; use --limit") == 1
     ids = [json.loads(x)["custom_id"] for x in (run / "requests.jsonl").read_text().splitlines()]
     assert [i.split(":")[0] for i in ids] == ["detail_description"] * 4 + ["complex_reasoning"] * 4

@@ -177,7 +177,7 @@ def test_escaping_images_refused_in_every_format(tmp_path, coco_mini, fmt, capsy
     assert code == 2 and "1 refused as escaping" in err and "'../../etc/passwd'" in err
     assert not out.exists()
     code, _, err = run_cli(
-        ["adapt", fmt, str(run), "--out", str(out), "--images", str(root), "--skip-missing"], capsys
+        ["adapt", fmt, str(run), "--out", str(out), "--images", str(root), "--skip-missing-images"], capsys
     )
     assert code == 0, err
     assert "Skipped 1 rows" in err

@@ -27,7 +27,7 @@ from datagen.export.hf import record_from_row
 # Every layout of `export hf`: (name, options, how a user loads it).
 LAYOUTS = [
     ("parquet", [], "load_dataset"),
-    ("split", ["--split", "pretrain"], "load_dataset"),
+    ("split", ["--hf-split", "pretrain"], "load_dataset"),
     ("by_task", ["--by-task"], "load_dataset"),
     ("arrow", ["--format", "arrow"], "load_dataset"),
     ("arrow_disk", ["--format", "arrow", "--by-task"], "load_from_disk"),

@@ -40,7 +40,7 @@ def test_escaping_image_paths_are_refused_and_nothing_written(tmp_path, coco_min
     assert "'../secret.jpg'" in err and "'link.jpg'" in err and "nothing was written" in err
     assert not out.exists() and not list(tmp_path.glob(".hf.*"))
     # --skip-missing drops them (reported), keeps the good row, never reads the outside file.
-    code, out_text, err = run_cli([*args, "--skip-missing"], capsys)
+    code, out_text, err = run_cli([*args, "--skip-missing-images"], capsys)
     assert code == 0, err
     assert "Skipped 3 rows: 3 refused as escaping" in err
     ds = datasets.load_dataset("parquet", data_files=str(out / "data" / "*.parquet"), split="train")
@@ -58,7 +58,7 @@ def test_missing_images_counted_then_skipped(tmp_path, coco_mini, capsys):
     assert code == 2
     assert "3 of 9 images cannot be used: 3 missing under" in err and "'000000165518.jpg'" in err
     assert not out.exists()
-    code, _, err = run_cli([*args, "--skip-missing"], capsys)
+    code, _, err = run_cli([*args, "--skip-missing-images"], capsys)
     assert code == 0
     assert "Skipped 3 rows: 3 missing" in err
     ds = datasets.load_dataset("parquet", data_files=str(out / "data" / "*.parquet"), split="train")
@@ -88,12 +88,12 @@ def test_by_task_needs_task_labels(tmp_path, cc3m_tsv, capsys):
     chat = cc3m_chat(cc3m_tsv, tmp_path / "chat.json", n=5)
     out = tmp_path / "hf"
     code, _, err = run_cli(["export", "hf", str(chat), "--out", str(out), "--by-task"], capsys)
-    assert code == 2 and "has no task" in err and "--task NAME" in err
+    assert code == 2 and "has no task" in err and "--default-task NAME" in err
     assert not out.exists()
     code, _, err = run_cli(
-        ["export", "hf", str(chat), "--out", str(out), "--by-task", "--task", "cc3m"], capsys
+        ["export", "hf", str(chat), "--out", str(out), "--by-task", "--default-task", "cc3m"], capsys
     )
-    assert code == 0, err
+    assert code == 0 and err == "", err
     assert list(datasets.load_dataset("parquet", data_dir=str(out))) == ["cc3m"]
 
 
@@ -114,7 +114,7 @@ def test_bad_inputs_are_one_line_errors(tmp_path, coco_mini, capsys):
         (["--embed-images"], "--embed-images needs --images"),
         (["--images", str(tmp_path / "nowhere")], "no such folder"),
         (["--private"], "--private only applies"),
-        (["--split", "../x"], "not a valid split name"),
+        (["--hf-split", "../x"], "not a valid split name"),
     ]:
         code, _, err = run_cli(["export", "hf", str(run), "--out", str(out), *args], capsys)
         assert code == 2 and msg in err, (args, err)

@@ -91,6 +91,8 @@ def test_parquet_shards_and_split_name(tmp_path, coco_mini, cc3m_tsv, capsys):
     args = ["export", "hf", str(chat), "--out", str(out), "--max-shard-size", "10KB", "--split", "pretrain"]
     code, _, err = run_cli(args, capsys)
     assert code == 0, err
+    # --split names the COCO split everywhere else: here it is the old spelling of --hf-split
+    assert "warning: --split is deprecated; use --hf-split" in err
     shards = sorted((out / "data").glob("pretrain-*.parquet"))
     assert len(shards) > 1
     fp = shards[0].stem.rsplit("-", 1)[1]  # every shard carries the export's fingerprint

@@ -135,9 +135,18 @@ def test_escaping_image_paths_are_refused_and_nothing_written(
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]  # no temp folder left
 
-    # With --skip-bad-images the refused sample is dropped and reported; the file is never followed.
+    # With --skip-missing-images the refused sample is dropped and reported; the file is never followed.
     code, stdout, err = run_cli(
-        ["export", "minigpt4", str(run), "--out", str(out), "--images", str(image_root), "--skip-bad-images"],
+        [
+            "export",
+            "minigpt4",
+            str(run),
+            "--out",
+            str(out),
+            "--images",
+            str(image_root),
+            "--skip-missing-images",
+        ],
         capsys,
     )
     assert code == 0
@@ -331,7 +340,7 @@ def test_every_sample_dropped_says_why(
     run = make_run(tmp_path / "run", [record("000000000139", "A room.")])
     out = tmp_path / "out"
     args = ["export", "minigpt4", str(run), "--out", str(out), "--images", str(image_root)]
-    code, _, err = run_cli([*args, "--skip-bad-images"], capsys)
+    code, _, err = run_cli([*args, "--skip-missing-images"], capsys)
     # used to be only "every sample was dropped", with no hint of which image or why
     assert code == 2 and err.startswith("Error: every sample was dropped, nothing to export: 1 missing")
     assert "000000000139.jpg' not found" in err and len(err.strip().splitlines()) == 1

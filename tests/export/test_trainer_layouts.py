@@ -34,6 +34,8 @@ from datagen.export.boxes import CONVENTIONS
 
 _BOX = re.compile(r"\[(\d+), (\d+), (\d+), (\d+)\]")
 
+TRAIN_EXTRA = "transformers (the `train` extra) checks our copy of its resize rule; CI installs it"
+
 
 @pytest.fixture(scope="module")
 def train_run(coco_mini: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -152,6 +154,7 @@ def test_qwen_bbox_2d_round_trip(fmt, train_run, coco_mini, tmp_path, capsys):
         assert not any("<image>" in t["value"] for t in conv if t["from"] == "gpt")
         w, h = size[rec["image"]]
         if fmt == "qwen2.5-vl":  # transformers' copy of Qwen's resize rule (the processor is checked below)
+            pytest.importorskip("transformers", reason=TRAIN_EXTRA)
             from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import smart_resize
 
             rh, rw = smart_resize(h, w, 28, 28 * 28 * 16, 28 * 28 * 256)
@@ -184,6 +187,7 @@ def _qwen_resized(w: int, h: int, min_pixels: int, max_pixels: int) -> tuple[int
 
 
 def test_qwen25_resize_matches_the_qwen_image_processor():
+    pytest.importorskip("transformers", reason=TRAIN_EXTRA)
     from datagen.export.boxes import smart_resize
 
     for w, h in [(640, 480), (612, 612), (640, 423), (100, 2000), (4000, 3000), (60, 60)]:

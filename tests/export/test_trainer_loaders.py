@@ -51,7 +51,7 @@ class CountingTransform:
 
 @pytest.mark.parametrize("mode", ["path", "copy"])
 def test_torchtune_multimodal_chat_dataset(mode, coco_mini, tmp_path, capsys):
-    multimodal = pytest.importorskip("torchtune.datasets.multimodal", reason=_HOW)
+    multimodal = pytest.importorskip("torchtune.datasets.multimodal", reason=_HOW, exc_type=ImportError)
     multimodal_chat_dataset = multimodal.multimodal_chat_dataset
 
     llava = coco_run(coco_mini, tmp_path / "llava")

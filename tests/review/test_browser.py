@@ -246,3 +246,21 @@ def test_large_page_draws_in_batches_and_keeps_decisions(browser, tmp_path: Path
     assert [c.get_attribute("data-key") for c in cards.all()] == ["conversation:44", "conversation:149"]
     assert all("rejected" in (c.get_attribute("class") or "") for c in cards.all())
     context.close()
+
+
+def test_keys_act_on_the_first_card_when_none_is_selected(browser, page_file: Path):
+    """Opening the page and pressing `a` (or `r`) decides the first card, not nothing."""
+    for key, state in (("a", "accepted"), ("r", "rejected")):
+        context = browser.new_context(viewport={"width": 1360, "height": 900})
+        page = context.new_page()
+        page.goto(page_file.as_uri())
+        first = page.locator("article.card").first
+        assert "current" not in (first.get_attribute("class") or "")
+        page.keyboard.press(key)
+        assert state in (first.get_attribute("class") or "") and "current" in (
+            first.get_attribute("class") or ""
+        )
+        assert page.inner_text(f"#n-{state}") == "1"
+        page.keyboard.press("u")  # and u undoes it on the same (now current) card
+        assert state not in (first.get_attribute("class") or "")
+        context.close()

@@ -33,7 +33,9 @@ def setup(tmp_path: Path, coco_mini: Path) -> dict[str, Path]:
 
 
 def args(s: dict[str, Path], *extra: str, input: Path | None = None) -> list[str]:
-    return ["review", str(input or s["run"]), "--images", str(s["images"]), "--out", str(s["out"]), *extra]
+    """`review` into the page `setup` wrote earlier (replacing it needs --overwrite; an error keeps it)."""
+    out = ["--out", str(s["out"]), "--overwrite"]
+    return ["review", str(input or s["run"]), "--images", str(s["images"]), *out, *extra]
 
 
 def test_cli_writes_the_page_as_a_subprocess(setup):

@@ -30,7 +30,8 @@ def coco_copy(tmp_path: Path, coco_mini: Path):
 def context_cli(root: Path, tmp_path: Path, capsys, *extra: str) -> tuple[int, str, str, Path]:
     out = tmp_path / "contexts.jsonl"
     code, so, se = run_cli(
-        ["context", "--coco", str(root), "--split", "val2017", "--out", str(out), *extra], capsys
+        ["context", "--coco", str(root), "--split", "val2017", "--out", str(out), "--overwrite", *extra],
+        capsys,
     )
     return code, so, se, out
 
@@ -76,9 +77,9 @@ def test_broken_captions_file(tmp_path, capsys, content, needle):
     p.write_bytes(content)
     out = tmp_path / "contexts.jsonl"
     out.write_text("precious\n")
-    code, _, err = run_cli(["context", "--captions", str(p), "--out", str(out)], capsys)
+    code, _, err = run_cli(["context", "--captions", str(p), "--out", str(out), "--overwrite"], capsys)
     assert_one_line_error(code, err, str(p), needle)
-    assert out.read_text() == "precious\n"  # nothing already written is lost
+    assert out.read_text() == "precious\n"  # nothing already written is lost, even with --overwrite
 
 
 def test_instances_without_categories(coco_copy, tmp_path, capsys):

@@ -156,7 +156,17 @@ def test_bad_rows_name_the_line(tmp_path, capsys, row, fmt, needle):
     )
     (tmp_path / "o.jsonl").write_text("keep\n")
     code, _, err = run_cli(
-        ["context", "--input", str(p), "--box-format", fmt, "--out", str(tmp_path / "o.jsonl")], capsys
+        [
+            "context",
+            "--input",
+            str(p),
+            "--box-format",
+            fmt,
+            "--out",
+            str(tmp_path / "o.jsonl"),
+            "--overwrite",
+        ],
+        capsys,
     )
     assert_one_line_error(code, err, f"{p}:2", needle)
     assert (tmp_path / "o.jsonl").read_text() == "keep\n"

@@ -255,6 +255,13 @@
     art.scrollIntoView({ block: "start", behavior: "auto" });
   }
 
+  // The card a/r/u act on: the current one, or the first shown when none is selected yet (a
+  // reviewer who opens the page and presses `a` means the card in front of them).
+  function selected() {
+    if (current < 0 && shown.length) focusCard(0);
+    return current >= 0 ? cardAt(current) : null;
+  }
+
   function move(step) {
     if (!shown.length) return;
     var next = current < 0 ? 0 : Math.min(shown.length - 1, Math.max(0, current + step));
@@ -304,13 +311,12 @@
       if (e.key === "Escape") e.target.blur();
       return;
     }
-    var art = current >= 0 ? cardAt(current) : null;
     switch (e.key) {
       case "j": move(1); break;
       case "k": move(-1); break;
-      case "a": decide(art, "accept"); break;
-      case "r": decide(art, "reject"); break;
-      case "u": decide(art, "undo"); break;
+      case "a": decide(selected(), "accept"); break;
+      case "r": decide(selected(), "reject"); break;
+      case "u": decide(selected(), "undo"); break;
       case "/": search.focus(); break;
       default: return;
     }

@@ -79,27 +79,42 @@ def _norm_sentence(s: str) -> str:
     return " ".join(w.lower() for w in _WORD.findall(s))
 
 
-def dedup_words(text: str) -> int:
-    """Words in `text` once repeated sentences are counted once: what a faithful rewrite keeps."""
-    seen: set[str] = set()
-    n = 0
-    for s in sentences(text):
-        key = _norm_sentence(s)
-        if key and key in seen:
-            continue
-        seen.add(key)
-        n += len(s.split())
-    return n
+def _stem(w: str) -> str:
+    """A rough stem, enough to match "buses" with "bus", "horses" with "horse", "city's" with "city"."""
+    if w.endswith("'s"):
+        w = w[:-2]
+    if len(w) > 4 and w.endswith("ies"):
+        w = w[:-3] + "y"
+    elif len(w) > 3 and w.endswith("es"):
+        w = w[:-2]
+    elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us")):
+        w = w[:-1]
+    return w[:-1] if len(w) > 3 and w.endswith("e") else w
+
+
+def content_words(text: str) -> dict[str, str]:
+    """The words that carry content (not English function words), by a rough stem, each with its
+    first spelling: what a faithful rewrite keeps even when it fixes grammar and removes repeats."""
+    out: dict[str, str] = {}
+    for w in _WORD.findall(text.lower()):
+        if w not in STOPWORDS:
+            out.setdefault(_stem(w), w)
+    return out
 
 
 def lost_content(reply: str, source: str, min_ratio: float) -> str | None:
-    """The reply keeps fewer than `min_ratio` of the source's words (repeats in the source not counted)."""
-    base = dedup_words(source)
-    if base == 0:
+    """The reply keeps fewer than `min_ratio` of the source's content words: the share of the
+    distinct content words of the source (function words and repeats not counted) that the reply
+    still contains. A rewrite that only removes repetition keeps them all."""
+    wanted = content_words(source)
+    if not wanted:
         return None
-    ratio = len(reply.split()) / base
+    have = content_words(reply)
+    lost = [w for stem, w in wanted.items() if stem not in have]  # in the order of the source
+    ratio = 1 - len(lost) / len(wanted)
     if ratio < min_ratio:
-        return f"kept {ratio:.0%} of the source's words (minimum {min_ratio:.0%})"
+        shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        return f"kept {ratio:.0%} of the source's content words (minimum {min_ratio:.0%}); lost: {shown}"
     return None
 
 
