@@ -99,7 +99,7 @@ def extract(o: FilterOptions, cache: PhraseCache, todo: list[int]) -> dict[str, 
         from datagen.cc3m.ray_extract import extract_ray
 
         total = sum(min(cache.chunk_size, cache.n_rows - c * cache.chunk_size) for c in todo)
-        with _progress(o.quiet, total) as advance:
+        with ExtractProgress(o.quiet, total, o.log_every) as advance:
             return extract_ray(
                 o.input, cache, part, todo, model=load_name, batch_size=o.batch_size, executor=o.executor,
                 advance=advance,

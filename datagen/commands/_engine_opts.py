@@ -84,7 +84,7 @@ EXECUTOR = typer.Option(
 RAY_ADDRESS = typer.Option(
     None,
     "--ray-address",
-    help="With --executor ray: auto, ray://HOST:10001 or HOST:6379 [default: start one here].",
+    help="With --executor ray: auto, ray://HOST:10001 or HOST:6379; without it a Ray for this machine is started.",
 )
 WORKERS = typer.Option(2, "--workers", min=1, help="With --executor ray: actors in the pool.")
 NO_FILTER = typer.Option(None, "--no-filter", help="Disable a quality filter by name (repeatable).")
