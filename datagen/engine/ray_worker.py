@@ -60,7 +60,11 @@ class SharedLimiter:
 
     async def _watch_state(self) -> None:
         while True:
-            self._apply(await self.coord.state.remote())
+            try:
+                self._apply(await self.coord.state.remote())
+            except Exception:  # the coordinator is gone (the driver died): start nothing more
+                self.stop = True
+                return
             await asyncio.sleep(STATE_EVERY)
 
     async def acquire(self, tokens: int = 0) -> None:

@@ -110,7 +110,7 @@ def test_a_429_anywhere_slows_every_actor(gcs, tmp_path):
 
 def test_actor_killed_mid_run_completes_without_duplicates(gcs, tmp_path):
     out = tmp_path / "run"
-    with FakeServer(handler=good_reply, latency=0.05) as srv:
+    with FakeServer(handler=good_reply, latency=0.1) as srv:
 
         def kill_one() -> None:
             deadline = time.monotonic() + 60
@@ -130,16 +130,17 @@ def test_actor_killed_mid_run_completes_without_duplicates(gcs, tmp_path):
         t = threading.Thread(target=kill_one)
         t.start()
         stats = run_jobs_ray(
-            EchoQA(), jobs(120), OPTS, engine_config(srv.url, concurrency=8), out, executor=RAY
+            EchoQA(), jobs(160), OPTS, engine_config(srv.url, concurrency=8), out, executor=RAY
         )
         t.join()
         assert killed, "the kill should land mid-run"
         ids = [r["sample_id"] for r in read_jsonl(out / "results.jsonl")]
-        assert len(ids) == 120 and len(set(ids)) == 120 and stats.ok == 120
+        assert len(ids) == 160 and len(set(ids)) == 160 and stats.ok == 160
         counts = srv.completed_counts()
-        assert len(counts) == 120
-        # repaid: only what the killed actor had in flight (its share of --concurrency)
-        assert sum(c - 1 for c in counts.values()) <= 4
+        assert len(counts) == 160
+        # repaid: only what the killed actor had in flight: its 4 requests, and the outcomes of the
+        # last few ms it had not yet handed to the coordinator
+        assert sum(c - 1 for c in counts.values()) <= 8
 
 
 def test_driver_sigkill_then_rerun_repays_nothing(gcs, tmp_path, coco_mini):
@@ -166,7 +167,9 @@ def test_driver_sigkill_then_rerun_repays_nothing(gcs, tmp_path, coco_mini):
         counts = srv.completed_counts()
         for r in first:  # finished before the kill: never paid again
             assert counts[messages_key(make_job(int(r["id"])).messages)] == 1
-        assert sum(c - 1 for c in counts.values()) <= 4  # only what was in flight at the kill
+        # only what was in flight: the 4 requests of --concurrency, and what the actors started in
+        # the moment before Ray noticed the driver was gone and tore the job down
+        assert sum(c - 1 for c in counts.values()) <= 8
 
 
 def test_bad_key_or_no_server_stops_with_the_local_one_line_error(gcs, tmp_path):
