@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from datagen.common.resources import data_root
-from datagen.export import card
+from datagen.export import card, card_stats
 from datagen.export import hf as export_hf
 from datagen.export import hf_write as export_hf_write
 from datagen.export.fingerprint import stamp_folder
@@ -67,7 +67,9 @@ def make_records(n: int, seed: int = 0) -> list[dict]:
 
 
 def _render(p: export_hf.ExportPlan, tables: dict, data_files: dict[str, str]) -> str:
-    stats = card.card_stats(tables, [r for rs in p.splits.values() for r in rs], [i.meta for i in p.inputs])
+    stats = card_stats.card_stats(
+        tables, [r for rs in p.splits.values() for r in rs], [i.meta for i in p.inputs]
+    )
     return card.render_card(
         stats, command="bench", fmt="parquet", embedded_images=False, data_files=data_files
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -23,6 +24,7 @@ from datagen.engine.config import (
     DEFAULT_TIMEOUT,
     EngineConfig,
 )
+from datagen.prompts.vision import VisionOptions
 
 BATCH = typer.Option(
     False, "--batch", help="Use the OpenAI Batch API (half price, up to 24 h); re-run to resume polling."
@@ -95,16 +97,80 @@ FILTER = typer.Option(
 )
 
 
+IMAGE_INPUT = typer.Option(
+    "none",
+    "--image-input",
+    help="Show the model each sample's image: none (text only, LLaVA's recipe) | base64 | url.",
+)
+IMAGE_URL_PREFIX = typer.Option(
+    None, "--image-url-prefix", help="url mode: the image's URL is this prefix + the record's image name."
+)
+IMAGE_MAX_SIDE = typer.Option(
+    None,
+    "--image-max-side",
+    min=16,
+    help="Shrink images so the longer side is at most N pixels (aspect kept).",
+)
+IMAGE_FORMAT = typer.Option("jpeg", "--image-format", help="Encoding of the images sent: jpeg | png | webp.")
+IMAGE_QUALITY = typer.Option(
+    85, "--image-quality", min=1, max=100, help="JPEG / WebP quality of the images sent."
+)
+IMAGE_DETAIL = typer.Option(
+    None,
+    "--image-detail",
+    show_default="not sent",
+    help="OpenAI's image detail: low | high | auto.",
+)
+IMAGE_TOKENS = typer.Option(
+    None,
+    "--image-tokens",
+    min=0,
+    show_default="the model's rule",
+    help="Prompt tokens per image for estimates and --tpm.",
+)
+
+
+def vision_options(options: Mapping[str, Any]) -> VisionOptions:
+    """`--image-input` and its settings; images are looked up under `--images`, else (with
+    `--coco DIR --split S`) under DIR/S, else at the record's own `image` path."""
+    if (options.get("image_input") or "none") == "none":
+        vision = VisionOptions(
+            max_side=options.get("image_max_side"),
+            detail=options.get("image_detail"),
+            image_tokens=options.get("image_tokens"),
+            url_prefix=options.get("image_url_prefix"),
+        )
+        vision.check()  # image settings without --image-input are a usage error
+        return vision
+    images = options.get("images")
+    coco, split = options.get("coco"), options.get("split")
+    if images is None and coco is not None and split and (Path(coco) / split).is_dir():
+        images = Path(coco) / split
+    vision = VisionOptions(
+        mode=options.get("image_input") or "none",
+        images=str(images) if images is not None else None,
+        url_prefix=options.get("image_url_prefix"),
+        max_side=options.get("image_max_side"),
+        format=options.get("image_format") or "jpeg",
+        quality=options.get("image_quality") or 85,
+        detail=options.get("image_detail"),
+        image_tokens=options.get("image_tokens"),
+    )
+    vision.check()
+    return vision
+
+
 def engine_config(options: Mapping[str, Any]) -> EngineConfig:
     """The engine part of a command's options (commands pass `locals()`), as an `EngineConfig`.
 
     Flags are taken by field name; the two that differ are `--base-url` (repeatable, a list) and
     `--shard` (text, parsed here so a bad value is a usage error before anything runs)."""
-    fields = {f.name for f in dataclasses.fields(EngineConfig)} - {"base_urls", "shard", "api_key"}
+    fields = {f.name for f in dataclasses.fields(EngineConfig)} - {"base_urls", "shard", "api_key", "vision"}
     return EngineConfig(
         **{k: options[k] for k in fields if k in options},
         base_urls=list(options.get("base_url") or []),
         shard=parse_shard(options.get("shard")),
+        vision=vision_options(options),
     )
 
 

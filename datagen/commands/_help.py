@@ -48,7 +48,8 @@ PANELS: dict[str, str] = {
     ),
     **dict.fromkeys(
         ["--images", "--skip-missing-images", "--image-mode", "--embed-images", "--link", "--copy",
-         "--image-url-prefix", "--min-pixels", "--max-pixels", "--embed"],
+         "--image-url-prefix", "--min-pixels", "--max-pixels", "--embed", "--image-input", "--image-max-side",
+         "--image-format", "--image-quality", "--image-detail", "--image-tokens"],
         IMAGES,
     ),
     **dict.fromkeys(
@@ -66,7 +67,7 @@ PANELS: dict[str, str] = {
     **dict.fromkeys(
         ["--tasks", "--descriptions", "--from-run", "--id-field", "--text-field", "--min-words",
          "--min-ratio", "--questions", "--examples", "--shots", "--margin", "--max-questions",
-         "--min-region", "--negatives", "--pairwise", "--bootstrap"],
+         "--min-region", "--negatives", "--pairwise", "--bootstrap", "--captions-from"],
         TASK,
     ),
 }  # fmt: skip

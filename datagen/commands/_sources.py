@@ -27,7 +27,10 @@ BOX_FORMAT = typer.Option(
     "xyxy-norm", "--box-format", help="Box format of --input rows: xyxy-norm | xyxy-pixel | xywh-pixel."
 )
 IMAGES = typer.Option(
-    None, "--images", help="Image folder; sizes missing from the data are read from file headers."
+    None,
+    "--images",
+    help="Image folder; sizes missing from the data are read from file headers, and "
+    "--image-input base64 reads the images sent from here.",
 )
 CAPTIONS_FILE = typer.Option(
     None,

@@ -60,6 +60,13 @@ EXAMPLES = typer.Option(
     show_default="the template's own examples",
 )
 
+CAPTIONS_FROM = typer.Option(
+    None,
+    "--captions-from",
+    help="vqa_answer: answer from the question-focused captions of a question_caption run directory "
+    "(PNP-VQA); each question's caption comes first in its context.",
+)
+
 SHOTS = typer.Option(
     None, "--shots", min=0, show_default="4", help="vqa_answer: in-context examples per question."
 )
@@ -100,5 +107,5 @@ NEGATIVES = typer.Option(
 # Every flag above, by the field name it fills; `generate` passes exactly these on.
 TASK_FLAGS = (
     "descriptions", "from_run", "id_field", "text_field", "min_words", "min_ratio",
-    "questions", "examples", "shots", "margin", "max_questions", "min_region", "negatives",
+    "questions", "examples", "shots", "captions_from", "margin", "max_questions", "min_region", "negatives",
 )  # fmt: skip

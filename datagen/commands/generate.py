@@ -50,6 +50,13 @@ def generate(
     price_out: float | None = typer.Option(
         None, "--price-out", min=0.0, help="USD per 1M completion tokens."
     ),
+    image_input: str = E.IMAGE_INPUT,
+    image_url_prefix: str | None = E.IMAGE_URL_PREFIX,
+    image_max_side: int | None = E.IMAGE_MAX_SIDE,
+    image_format: str = E.IMAGE_FORMAT,
+    image_quality: int = E.IMAGE_QUALITY,
+    image_detail: str | None = E.IMAGE_DETAIL,
+    image_tokens: int | None = E.IMAGE_TOKENS,
     batch: bool = E.BATCH,
     structured: bool = E.STRUCTURED,
     base_url: list[str] | None = E.BASE_URL,
@@ -96,6 +103,7 @@ def generate(
     questions: Path | None = T.QUESTIONS,
     examples: Path | None = T.EXAMPLES,
     shots: int | None = T.SHOTS,
+    captions_from: Path | None = T.CAPTIONS_FROM,
     margin: float | None = T.MARGIN,
     max_questions: int | None = T.MAX_QUESTIONS,
     min_region: float | None = T.MIN_REGION,

@@ -23,6 +23,7 @@ from typing import Any
 
 from datagen.errors import ConfigError, UsageError
 from datagen.llm.remote import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from datagen.prompts.vision import VisionOptions
 from datagen.tasks.base import Job
 
 # Every engine default, defined once (the CLI's option defaults read these).
@@ -42,6 +43,8 @@ class GenerationParams:
     temperature: float = DEFAULT_TEMPERATURE
     max_tokens: int | None = None  # None: each task's default
     seed: int | None = None  # sent as the API's `seed`
+    # --image-input and its settings: whether (and how) each request shows the model its image
+    vision: VisionOptions = field(default_factory=VisionOptions)
 
 
 @dataclass
@@ -161,9 +164,10 @@ def _prefix_digest(messages: list[dict[str, Any]]) -> bytes:
     return d
 
 
-def request_key(job: Job, cfg: GenerationParams, base_url: str) -> str:
+def request_key(job: Job, cfg: GenerationParams, base_url: str, images: str = "") -> str:
     """32 hex chars over sample id, model, base URL, generation parameters (exactly the values
-    `request_body` sends) and every message."""
+    `request_body` sends) and every message; `images` describes the images a vision request
+    sends (`engine.vision`: their digests, sizes and the encoding options), empty for text."""
     msgs = job.messages
     last = msgs[-1] if msgs else {}
     max_tokens = reply_cap(job, cfg)
@@ -173,6 +177,8 @@ def request_key(job: Job, cfg: GenerationParams, base_url: str) -> str:
     )
     if job.response_format is not None:  # only then: text runs keep the keys they always had
         text += f"\x1e{_format_digest(job.response_format)}"
+    if images:  # only then: text-only runs keep the keys they always had
+        text += f"\x1eimages\x1f{images}"
     return hashlib.blake2b(_prefix_digest(msgs) + text.encode(), digest_size=16).hexdigest()
 
 

@@ -8,8 +8,8 @@ it). Nothing is sent anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,10 @@ class DryRunSummary:
     token_method: str
     price: Price | None
     per_task: dict[str, int]
+    images: int = 0  # images in the requests (--image-input)
+    image_tokens: int = 0  # their estimated prompt tokens (included in prompt_tokens)
+    image_method: str = ""
+    image_problems: list[tuple[str, str]] = field(default_factory=list)  # (sample id, reason): left out
 
     def lines(self) -> list[str]:
         from datagen.llm.pricing import format_usd
@@ -41,6 +45,16 @@ class DryRunSummary:
             f"prompt tokens: {self.prompt_tokens:,} ({self.token_method}); "
             f"completion tokens at most {self.max_completion_tokens:,} (max_tokens)",
         ]
+        if self.images:
+            out.append(
+                f"images: {self.images:,}, about {self.image_tokens:,} of the prompt tokens ({self.image_method})"
+            )
+        if self.image_problems:
+            sid, why = self.image_problems[0]
+            out.append(
+                f"left out {len(self.image_problems)} sample(s) whose image cannot be sent "
+                f"(first: {sid}: {why})"
+            )
         if self.price is not None:
             p = self.price
             out.append(
@@ -67,24 +81,63 @@ def write_dry_run(
     price_in: float | None = None,
     price_out: float | None = None,
 ) -> DryRunSummary:
-    """Write `run_dir/requests.jsonl` (atomically) and return counts, token estimate and price."""
+    """Write `run_dir/requests.jsonl` (atomically) and return counts, token estimate and price.
+
+    Lines are streamed to the file, so with images only a few encoded ones exist at a time."""
     counter = counter_for(params.model)
-    lines: list[dict[str, Any]] = []
-    prompt = completion = 0
-    per_task: dict[str, int] = {}
-    for job in jobs:
-        line = batch_line(job.sample_id, request_body(job, params))
-        lines.append(line)
-        prompt += counter.messages(job.messages)
-        completion += line["body"]["max_tokens"]
-        per_task[job.task] = per_task.get(job.task, 0) + 1
-    path = RunStore(run_dir).write_requests(lines)
-    return DryRunSummary(
-        path=path,
-        requests=len(lines),
-        prompt_tokens=prompt,
-        max_completion_tokens=completion,
+    summary = DryRunSummary(
+        path=RunStore(run_dir).requests_path,
+        requests=0,
+        prompt_tokens=0,
+        max_completion_tokens=0,
         token_method=counter.method,
         price=price_for(params.model, price_in, price_out),
-        per_task=per_task,
+        per_task={},
     )
+
+    def lines() -> Iterator[dict[str, Any]]:
+        for job, body in _bodies(list(jobs), params, summary):
+            line = batch_line(job.sample_id, body)
+            summary.requests += 1
+            summary.prompt_tokens += counter.messages(job.messages)
+            summary.max_completion_tokens += body["max_tokens"]
+            summary.per_task[job.task] = summary.per_task.get(job.task, 0) + 1
+            yield line
+
+    summary.path = RunStore(run_dir).write_requests(lines())
+    summary.prompt_tokens += summary.image_tokens
+    return summary
+
+
+def _bodies(
+    jobs: list[Job], params: GenerationParams, summary: DryRunSummary
+) -> Iterator[tuple[Job, dict[str, Any]]]:
+    if not params.vision.on:
+        yield from ((job, request_body(job, params)) for job in jobs)
+        return
+    from datagen.engine.vision import Images, body_or_problem, bounded_map
+    from datagen.llm.tokens import image_token_method
+    from datagen.prompts.images import ImageProblem
+
+    images = Images(params)
+    summary.image_method = image_token_method(params.model, params.vision.image_tokens)
+    try:
+        images.probe_all(jobs)
+        sendable = []
+        for job in jobs:
+            try:
+                images.images_key(job)
+                sendable.append(job)
+            except ImageProblem as e:
+                summary.image_problems.append((job.sample_id, str(e)))
+        for job, got in zip(
+            sendable, bounded_map(lambda j: body_or_problem(images, j), sendable, images.pool), strict=True
+        ):
+            if isinstance(got, ImageProblem):
+                summary.image_problems.append((job.sample_id, str(got)))
+                continue
+            summary.images += len(job.example_images) + 1
+            summary.image_tokens += images.tokens(job)
+            yield job, got
+    finally:
+        images.close()

@@ -77,6 +77,7 @@ def run_generate(
         raise UsageError(f"--out {out} is a file; it must be a run directory")
     tasks = {name: get_task(name) for name in task_names}
     _check_inputs(tasks, source, mode)
+    _check_vision(tasks, source, cfg)
     if mode != "dry-run":
         check_same_source(RunStore(out), record_source(source), task_names, append=append, note=note)
     shard = cfg.shard if isinstance(cfg, EngineConfig) else None
@@ -167,6 +168,32 @@ def _check_inputs(tasks: dict[str, Task], source: SourceSpec, mode: str) -> None
             raise UsageError(
                 f"{name} needs no model, so there is nothing to {flag}", hint=f"run it without {flag}"
             )
+
+
+def _check_vision(tasks: dict[str, Task], source: SourceSpec, cfg: GenerationParams) -> None:
+    vision = cfg.vision
+    vision.check()
+    if not vision.on:
+        seeing = [n for n, t in tasks.items() if t.needs_images]
+        if seeing:
+            raise UsageError(
+                f"{', '.join(seeing)} shows the model the image",
+                hint="add --image-input base64 --images DIR (or --image-input url --image-url-prefix URL)",
+            )
+        return
+    if not any(t.uses_llm for t in tasks.values()):
+        raise UsageError("--image-input: no chosen task asks a model", hint="drop --image-input")
+    if vision.mode != "base64":
+        return
+    if vision.images is not None and not Path(vision.images).is_dir():
+        raise UsageError(
+            f"--images {vision.images}: no such folder", hint="point --images at the image folder"
+        )
+    if vision.images is None and (source.coco is not None or source.captions is not None):
+        raise UsageError(
+            "--image-input base64 needs --images DIR: COCO files name images, not where they are",
+            hint="e.g. --images data/coco/val2017",
+        )
 
 
 def _say_rejected(tasks: dict[str, Task], rejected: list[Rejected], where: str, note: Note) -> None:

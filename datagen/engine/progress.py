@@ -48,6 +48,8 @@ class RunStats:
     price_in: float | None = None  # USD per 1M tokens
     price_out: float | None = None
     batch_discount: float = 1.0
+    images: int = 0  # images sent with the requests (--image-input)
+    image_tokens: int = 0  # their estimated prompt tokens (the server's usage includes the real ones)
 
     @property
     def done(self) -> int:
@@ -77,6 +79,11 @@ class RunStats:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "seconds": round(time.monotonic() - self.started, 3),
+            **(
+                {"images_sent": self.images, "image_tokens_estimate": self.image_tokens}
+                if self.images
+                else {}
+            ),
         }
 
 

@@ -23,17 +23,19 @@ from pathlib import Path
 from typing import Any
 
 from datagen.common.shard import parse_shard
-from datagen.engine.config import EngineConfig
+from datagen.engine.config import EngineConfig, reply_cap
 
 # LLM-free tasks run through the same store; re-exported so callers need one import.
 from datagen.engine.direct import run_direct  # noqa: F401
 from datagen.engine.meta import new_run_id, price_pair, token_counter, write_run_meta
 from datagen.engine.outcome import failure_record, judge, record_rejected, result_record
 from datagen.engine.progress import ProgressDisplay, RunStats
+from datagen.engine.vision import Images, body_or_problem
 from datagen.engine.work import Work, prepare, task_map
 from datagen.errors import RemoteError
 from datagen.llm.client import ChatClient, ClientHooks, FatalRemote, RequestFailed
 from datagen.llm.ratelimit import RateLimiter
+from datagen.prompts.images import ImageProblem
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import Job, Rejected, Task, TaskOptions
 
@@ -94,6 +96,7 @@ class LiveRun:
         self._avg_completion = 0.0  # running mean of completion tokens, for tpm estimates
         self._template_hashes: dict[str, str] = {}
         self.run_id = new_run_id()
+        self.images = Images(cfg) if cfg.vision.on else None  # --image-input: probes, encoding threads
 
     async def main(self, jobs: Iterable[Job], rejected: Iterable[Rejected] = ()) -> RunStats:
         work = self.start(jobs, rejected)
@@ -108,13 +111,15 @@ class LiveRun:
         finally:
             self.store.close()
             self.display.stop()
+            if self.images is not None:
+                self.images.close()
             self._write_meta(final=completed)
         self.display.summary()
         return self.stats
 
     def start(self, jobs: Iterable[Job], rejected: Iterable[Rejected]) -> list[Work]:
         """Shard and key the jobs, record the refused inputs, let each task see the run directory."""
-        work = prepare(jobs, self.cfg)
+        work = prepare(jobs, self.cfg, self.images)
         for w in work:
             self._template_hashes.setdefault(w.job.task, w.job.template_hash)
         record_rejected(self.store, self.tasks, rejected, self.cfg.shard, self.stats)
@@ -126,12 +131,15 @@ class LiveRun:
     def _resume(self, work: list[Work]) -> list[Work]:
         done = self.store.done_keys()
         keys = {w.key for w in work}
+        ids = {w.job.sample_id for w in work}
         self._old_failures = {}
         keep = []
         for f in self.store.load_failures():
             k = f.get("request_key")
             if k in done:
                 continue  # succeeded since
+            if f.get("stage") == "input" and f.get("sample_id") in ids:
+                continue  # its image is looked at again now
             if k in keys:
                 self._old_failures[k] = f  # retried (or re-judged) below
             else:
@@ -202,10 +210,29 @@ class LiveRun:
         for w in queue:  # a shared iterator: each job is taken by exactly one worker
             await self._process(client, w)
 
+    async def _body(self, w: Work) -> dict[str, Any] | None:
+        """The request body; with images it is encoded in a worker thread (None: the image could
+        not be prepared, and the sample failed at stage `input`)."""
+        if w.images is None:
+            return w.body
+        if w.problem is None:
+            loop = asyncio.get_running_loop()
+            got = await loop.run_in_executor(w.images.pool, body_or_problem, w.images, w.job)
+            if not isinstance(got, ImageProblem):
+                self.stats.images += len(w.job.example_images) + 1
+                self.stats.image_tokens += w.images.tokens(w.job)
+                return got
+            w.problem = str(got)
+        self._fail(w, "input", w.problem, 0, None)
+        return None
+
     async def _process(self, client: ChatClient, w: Work) -> None:
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         last_text: str | None = None
         last_reason = ""
+        body = await self._body(w)  # one encoding per sample, shared by its re-asks
+        if body is None:
+            return
         for attempt in range(1, self.cfg.max_attempts + 1):
             est = self._estimate(w)
 
@@ -213,7 +240,7 @@ class LiveRun:
                 await self.limiter.acquire(est)
 
             try:
-                c = await client.complete(w.body, gate)
+                c = await client.complete(body, gate)
             except RequestFailed as f:
                 reason = client.redact(f.reason)
                 self._fail(w, "request", reason, attempt, last_text)
@@ -230,8 +257,9 @@ class LiveRun:
     def _estimate(self, w: Work) -> int:
         if not self.limiter.tpm:
             return 0
-        guess = self._avg_completion or w.body.get("max_tokens", 256) / 2
-        return self._count_tokens(w.job.messages) + int(guess)
+        guess = self._avg_completion or reply_cap(w.job, self.cfg) / 2
+        pictures = self.images.tokens(w.job) if self.images is not None else 0
+        return self._count_tokens(w.job.messages) + pictures + int(guess)
 
     def _account(self, u: dict[str, int], headers: dict[str, str], est: int, usage: dict[str, int]) -> None:
         s = self.stats

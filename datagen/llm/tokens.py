@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from datagen.common.jsonio import atomic_writer
 
@@ -103,8 +104,15 @@ class TokenCounter:
     def text(self, text: str) -> int:
         return self._count(text)
 
-    def messages(self, messages: list[dict[str, str]]) -> int:
-        return sum(PER_MESSAGE + self._count(m.get("content", "")) for m in messages) + PER_REPLY
+    def messages(self, messages: list[dict[str, Any]]) -> int:
+        """Text tokens of a chat (image parts are counted by `image_tokens`)."""
+        return sum(PER_MESSAGE + self._count(_text(m.get("content", ""))) for m in messages) + PER_REPLY
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, list):
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(content or "")
 
 
 def _estimate(text: str) -> int:
@@ -118,3 +126,83 @@ def counter_for(model: str) -> TokenCounter:
     if enc is None:
         return TokenCounter(model, FALLBACK, _estimate)
     return TokenCounter(model, f"tiktoken {name}", enc)
+
+
+# ---- image tokens ---------------------------------------------------------------------------------
+# OpenAI's published tile rule (base tokens, tokens per 512-px tile) for its tile-priced models.
+# `detail: low` costs the base alone; `high` (and `auto`, counted as the dearer case) first fits the
+# image in 2048x2048, then shrinks it until its shorter side is at most 768, then counts tiles.
+_TILE_RULES = (
+    ("gpt-4o-mini", 2833, 5667),
+    ("gpt-4o", 85, 170),
+    ("chatgpt-4o", 85, 170),
+    ("gpt-4.1-mini", 0, 0),  # patch-priced (below)
+    ("gpt-4.1-nano", 0, 0),
+    ("o4-mini", 0, 0),
+    ("gpt-4.1", 85, 170),
+    ("gpt-4.5", 85, 170),
+    ("o1", 75, 150),
+    ("o3", 75, 150),
+)
+# The newer small models count 32x32 patches (at most 1536, after fitting) times a multiplier.
+_PATCH_MULTIPLIER = {"gpt-4.1-mini": 1.62, "gpt-4.1-nano": 2.46, "o4-mini": 1.72}
+PATCH, MAX_PATCHES = 32, 1536
+# Anything else (vLLM, SGLang, Ollama, llama.cpp serving Qwen2.5-VL, InternVL, LLaVA-OneVision):
+# one token per 28x28 patch, as Qwen2-VL / Qwen2.5-VL count them, at least 64 per image. It is an
+# estimate for pacing and cost only; `--image-tokens N` replaces it with your server's number.
+OPEN_PATCH, OPEN_MIN = 28, 64
+
+
+def _tile_rule(model: str) -> tuple[str, int, int] | None:
+    name = model.lower().rsplit("/", 1)[-1]
+    for prefix, base, tile in _TILE_RULES:
+        if name.startswith(prefix):
+            return prefix, base, tile
+    return None
+
+
+def _openai_tiles(width: int, height: int) -> int:
+    w, h = float(width), float(height)
+    if max(w, h) > 2048:
+        s = 2048 / max(w, h)
+        w, h = w * s, h * s
+    if min(w, h) > 768:
+        s = 768 / min(w, h)
+        w, h = w * s, h * s
+    return -(-int(w) // 512) * -(-int(h) // 512) if w and h else 0
+
+
+def _patches(width: int, height: int) -> int:
+    n = -(-width // PATCH) * -(-height // PATCH)
+    if n <= MAX_PATCHES:
+        return n
+    s = (MAX_PATCHES * PATCH * PATCH / (width * height)) ** 0.5
+    return min(MAX_PATCHES, -(-int(width * s) // PATCH) * -(-int(height * s) // PATCH))
+
+
+def image_tokens(model: str, size: tuple[int, int], detail: str | None, override: int | None = None) -> int:
+    """Prompt tokens one image of `size` (as sent) costs `model`; `override` (--image-tokens) wins."""
+    if override is not None:
+        return override
+    w, h = size
+    rule = _tile_rule(model)
+    if rule is not None:
+        prefix, base, tile = rule
+        if prefix in _PATCH_MULTIPLIER:
+            return int(_patches(w, h) * _PATCH_MULTIPLIER[prefix])
+        if detail == "low":
+            return base
+        return base + tile * _openai_tiles(w, h)
+    return max(OPEN_MIN, -(-w // OPEN_PATCH) * -(-h // OPEN_PATCH))
+
+
+def image_token_method(model: str, override: int | None = None) -> str:
+    """How `image_tokens` estimates for `model` (shown beside the figures)."""
+    if override is not None:
+        return f"--image-tokens {override}"
+    rule = _tile_rule(model)
+    if rule is None:
+        return f"{OPEN_PATCH}px patches (Qwen2-VL rule; pass --image-tokens for your server)"
+    if rule[0] in _PATCH_MULTIPLIER:
+        return f"OpenAI {PATCH}px patch rule x{_PATCH_MULTIPLIER[rule[0]]}"
+    return f"OpenAI tile rule ({rule[1]} + {rule[2]} per 512px tile)"

@@ -34,6 +34,8 @@ else:  # pragma: no cover - Python 3.10
 SYSTEM_FILE = "system_message.txt"
 CONFIG_FILE = "task.toml"
 _PAIR_RE = re.compile(r"^(\d+)_(caps|conv)\.txt$")
+# An example's own image (shown with its context when the run sends images): `NNN.jpg` etc.
+_IMAGE_RE = re.compile(r"^(\d+)\.(jpe?g|png|webp)$", re.IGNORECASE)
 _VAR_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _CONFIG_KEYS = {"description", "context", "parser", "instructions", "max_tokens", "temperature"}
 
@@ -49,6 +51,7 @@ class TaskTemplate:
     config: dict[str, Any] = field(default_factory=dict)
     instructions: list[str] = field(default_factory=list)
     hash: str = ""
+    example_images: tuple[Path | None, ...] = ()  # per example: its NNN.jpg, if the folder has one
 
     @property
     def context_fields(self) -> list[str]:
@@ -67,6 +70,12 @@ class TaskTemplate:
             msgs.append({"role": "assistant", "content": conv})
         msgs.append({"role": "user", "content": context})
         return msgs
+
+    def image_slots(self, shots: int | None = None) -> tuple[tuple[int, str], ...]:
+        """(message index, image file) of the examples that have an image, in `messages()`'s
+        layout (system first, then user/assistant per example); `shots` = examples used."""
+        imgs = self.example_images[:shots] if shots is not None else self.example_images
+        return tuple((1 + 2 * i, str(p)) for i, p in enumerate(imgs) if p is not None)
 
 
 def render(template: str, values: dict[str, Any], *, where: str = "template") -> str:
@@ -113,6 +122,28 @@ def _read_config(path: Path) -> dict[str, Any]:
     return cfg
 
 
+def _example_images(folder: Path, numbers: list[int]) -> tuple[Path | None, ...]:
+    """Each example's image (`NNN.jpg`/`.jpeg`/`.png`/`.webp` beside `NNN_caps.txt`), else None."""
+    found: dict[int, Path] = {}
+    for p in folder.iterdir():
+        m = _IMAGE_RE.match(p.name)
+        if m and p.is_file():
+            n = int(m.group(1))
+            if n in found:
+                raise TemplateError(f"{folder}: two images for example {n:03d} ({found[n].name}, {p.name})")
+            found[n] = p
+    stray = sorted(set(found) - set(numbers))
+    if stray:
+        raise TemplateError(f"{folder}: {found[stray[0]].name} has no {stray[0]:03d}_caps.txt beside it")
+    return tuple(found.get(n) for n in numbers) if found else ()
+
+
+def _pair_numbers(folder: Path) -> list[int]:
+    return sorted(
+        {int(m.group(1)) for p in folder.iterdir() if (m := _PAIR_RE.match(p.name)) and p.is_file()}
+    )
+
+
 def _read_pairs(folder: Path) -> list[tuple[str, str]]:
     found: dict[int, dict[str, Path]] = {}
     for p in folder.iterdir():
@@ -144,11 +175,19 @@ def _read_instructions(path_str: str) -> list[str]:
 
 
 def template_hash(
-    system: str, examples: list[tuple[str, str]], config: dict[str, Any], instr: list[str]
+    system: str,
+    examples: list[tuple[str, str]],
+    config: dict[str, Any],
+    instr: list[str],
+    images: tuple[Path | None, ...] = (),
 ) -> str:
-    """16 hex chars over everything that shapes the prompt (not the folder's location)."""
+    """16 hex chars over everything that shapes the prompt (not the folder's location); the
+    examples' images count by their bytes, and only when the folder has some."""
     cfg = {k: v for k, v in config.items() if k not in ("instructions", "description")}
-    blob = json.dumps([system, examples, cfg, instr], ensure_ascii=False, sort_keys=True)
+    parts: list[Any] = [system, examples, cfg, instr]
+    if any(p is not None for p in images):
+        parts.append([hashlib.sha256(p.read_bytes()).hexdigest() if p else None for p in images])
+    blob = json.dumps(parts, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
@@ -185,6 +224,7 @@ def load_template(task: str, templates_dir: str | Path | None = None) -> TaskTem
     elif bundled.is_file():
         config = _read_config(bundled)
     instructions = _read_instructions(config["instructions"]) if config.get("instructions") else []
+    images = _example_images(folder, _pair_numbers(folder))
     return TaskTemplate(
         task=task,
         folder=folder,
@@ -192,7 +232,8 @@ def load_template(task: str, templates_dir: str | Path | None = None) -> TaskTem
         examples=examples,
         config=config,
         instructions=instructions,
-        hash=template_hash(system, examples, config, instructions),
+        hash=template_hash(system, examples, config, instructions, images),
+        example_images=images,
     )
 
 

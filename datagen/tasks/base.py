@@ -53,6 +53,9 @@ class Job:
     # With --structured: the `response_format` sent with the request (a JSON schema of the reply);
     # None for text replies. The task's `parse` reads JSON when it is set.
     response_format: dict[str, Any] | None = None
+    # (message index, image file) of few-shot examples that have their own image (the template
+    # folder's NNN.jpg); sent only when the run shows the model images (--image-input).
+    example_images: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,8 @@ class Task:
     optional_filters: tuple[str, ...] = ()
     # The JSON shape of the reply for --structured (`tasks.structured.ReplyFormat`); None = text only.
     reply_format: ReplyFormat | None = None
+    # A VLM-native task: its prompt talks about the picture, so it refuses a run without images.
+    needs_images: bool = False
 
     def load_sources(self, opts: TaskOptions) -> list[dict[str, Any]] | None:
         """Tasks whose input is not context records read it here; None = use the context records."""

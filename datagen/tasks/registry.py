@@ -12,6 +12,8 @@ from datagen.tasks.grounded.task import GroundedQATask
 from datagen.tasks.judge.task import JudgeTask, PairwiseJudgeTask
 from datagen.tasks.llava.task import ComplexReasoningTask, ConversationTask, DetailDescriptionTask
 from datagen.tasks.rewrite.task import CaptionRewriteTask
+from datagen.tasks.vision.question_caption import QuestionCaptionTask
+from datagen.tasks.vision.task import DenseCaptionTask, VisualConversationTask
 from datagen.tasks.vqa.answer import VQAAnswerTask
 from datagen.tasks.vqa.img2llm import Img2LLMQATask
 
@@ -23,6 +25,9 @@ TASKS: dict[str, type[Task]] = {
     "grounded_qa": GroundedQATask,
     "vqa_answer": VQAAnswerTask,
     "img2llm_qa": Img2LLMQATask,
+    "dense_caption": DenseCaptionTask,  # the VLM-native tasks (they need --image-input)
+    "visual_conversation": VisualConversationTask,
+    "question_caption": QuestionCaptionTask,
     "judge": JudgeTask,  # `datagen judge` runs these two
     "judge_pairwise": PairwiseJudgeTask,
 }

@@ -33,10 +33,15 @@ What the server can do (all keyword arguments of `FakeServer`, also settable as 
   `models`: if set, other model names get 404 ("model not found").
 - `rate_limit=(n, window_s)`: at most n answered requests in any sliding window, else 429 with a
   `retry-after` header; `ratelimit_headers=True` adds OpenAI's `x-ratelimit-*` headers.
-- Batch: uploaded files are kept in memory; a batch completes after `batch_polls` status polls;
+- Batch: `uploads_allowed=N` refuses uploads (400) once N files are held; uploaded files are kept in memory; a batch completes after `batch_polls` status polls;
   each of its lines is answered through the same handler/script (Drop/Hang become 500 lines).
 - Bookkeeping: `log` (list of `Entry`: path, status, key of the messages, model, outcome),
   `count(status)`, `completed_counts()`, `batches_created`.
+- Images: every `image_url` part is decoded as a VLM server would (base64 → bytes → Pillow);
+  each log `Entry` lists them in `images` (`SeenImage`: message index, format, size, mode,
+  detail, and the RGB `pixels` unless `keep_pixels=False`) and keeps the request's `messages`
+  with the image data elided. A part that does not decode gets a 400, as from a real server.
+  `decode=False` skips all of it (benchmarks).
 - Default reply: "Reply to <first 8 hex chars of the messages' hash>", so identical requests get
   identical replies and tests can tell requests apart.
 """
@@ -113,6 +118,22 @@ REFUSAL = "response_format of type json_schema is not supported by this server"
 
 
 @dataclass
+class SeenImage:
+    """One `image_url` part of a request, decoded as a VLM server would (base64 → bytes → Pillow)."""
+
+    message: int  # index of the message that carried it
+    part: int  # index of the part within that message's content
+    url: str | None  # the URL for http(s) parts; None for data URLs
+    mime: str | None  # the data URL's declared type
+    format: str | None  # what Pillow found in the bytes (JPEG, PNG, WEBP)
+    size: tuple[int, int] | None
+    mode: str | None
+    nbytes: int
+    detail: str | None
+    pixels: Any = None  # the decoded RGB image (keep_pixels=True)
+
+
+@dataclass
 class Entry:
     path: str
     status: int  # 0 for a dropped connection or a hang that the client gave up on
@@ -120,6 +141,56 @@ class Entry:
     model: str
     outcome: str  # "ok", "length", "error", "drop", "hang", "malformed", "ratelimited"
     t: float = field(default_factory=time.monotonic)
+    images: list[SeenImage] = field(default_factory=list)
+    messages: list[Any] = field(default_factory=list)  # the request's messages, image data elided
+
+
+def decode_images(messages: Any, keep_pixels: bool = True) -> tuple[list[SeenImage], list[Any]]:
+    """Every image part of `messages`, decoded; and the messages with each data URL replaced by
+    "<image>". Raises ValueError for a part a VLM server would refuse (bad base64, not an image)."""
+    import base64
+    import binascii
+    import io
+
+    from PIL import Image
+
+    seen: list[SeenImage] = []
+    shown: list[Any] = []
+    for i, m in enumerate(messages or []):
+        content = m.get("content") if isinstance(m, dict) else None
+        if not isinstance(content, list):
+            shown.append(m)
+            continue
+        parts = []
+        for j, part in enumerate(content):
+            if not isinstance(part, dict) or part.get("type") != "image_url":
+                parts.append(part)
+                continue
+            inner = part.get("image_url") or {}
+            url, detail = str(inner.get("url", "")), inner.get("detail")
+            parts.append(
+                {**part, "image_url": {**inner, "url": "<image>" if url.startswith("data:") else url}}
+            )
+            if not url.startswith("data:"):
+                seen.append(SeenImage(i, j, url, None, None, None, None, 0, detail))
+                continue
+            head, _, data = url.partition(",")
+            if not head.endswith(";base64"):
+                raise ValueError(f"message {i}: image data URL is not base64")
+            try:
+                raw = base64.b64decode(data, validate=True)
+            except binascii.Error as e:
+                raise ValueError(f"message {i}: bad base64 in image ({e})") from None
+            try:
+                with Image.open(io.BytesIO(raw)) as im:
+                    im.load()
+                    fmt, size, mode = im.format, im.size, im.mode
+                    pixels = im.convert("RGB") if keep_pixels else None
+            except Exception as e:
+                raise ValueError(f"message {i}: cannot decode image ({e})") from None
+            seen.append(SeenImage(i, j, None, head[5:-7], fmt, size, mode, len(raw), detail, pixels))
+        shown.append({**m, "content": parts})
+    return seen, shown
 
 
 def messages_key(messages: Any) -> str:
@@ -153,6 +224,9 @@ class FakeServer:
         ratelimit_headers: bool = False,
         batch_polls: int = 2,
         refuse_response_format: bool = False,
+        uploads_allowed: int | None = None,
+        decode: bool = True,
+        keep_pixels: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -164,6 +238,8 @@ class FakeServer:
         self.ratelimit_headers = ratelimit_headers
         self.batch_polls = batch_polls
         self.refuse_response_format = refuse_response_format
+        self.decode, self.keep_pixels = decode, keep_pixels
+        self.uploads_allowed = uploads_allowed  # then uploads get a 400 (a submission cut short)
         self.host, self.port = host, port
         self.log: list[Entry] = []
         self.batches_created = 0
@@ -302,6 +378,14 @@ class FakeServer:
             return _error(400, "request body is not JSON", "invalid_request")
         key = messages_key(body.get("messages"))
         model = str(body.get("model", ""))
+        images: list[SeenImage] = []
+        shown: list[Any] = []
+        if self.decode:
+            try:
+                images, shown = decode_images(body.get("messages"), self.keep_pixels)
+            except ValueError as e:  # what a VLM server answers for an image it cannot read
+                self.log.append(Entry(request.path, 400, key, model, "error"))
+                return _error(400, str(e), "invalid_image")
         denied = self._auth_error(request)
         if denied is not None:
             self.log.append(Entry(request.path, 401, key, model, "error"))
@@ -316,7 +400,10 @@ class FakeServer:
         action = self._next_action(body)
         if self.latency:
             await asyncio.sleep(self.latency)
-        return await self._answer(request, action, body, key, model)
+        response = await self._answer(request, action, body, key, model)
+        if self.decode and self.log:
+            self.log[-1].images, self.log[-1].messages = images, shown
+        return response
 
     async def _answer(
         self, request: web.Request, action: Action, body: dict[str, Any], key: str, model: str
@@ -357,6 +444,8 @@ class FakeServer:
         denied = self._auth_error(request)
         if denied is not None:
             return denied
+        if self.uploads_allowed is not None and len(self._files) >= self.uploads_allowed:
+            return _error(400, "upload refused (test: uploads_allowed reached)", "invalid_request")
         form = await request.post()
         upload = form.get("file")
         if upload is None or not hasattr(upload, "file"):
@@ -444,7 +533,12 @@ class FakeServer:
             rid = f"batch_req_{i}"
             if isinstance(action, Reply):
                 outcome = "ok" if action.finish_reason == "stop" else action.finish_reason
-                self.log.append(Entry("/v1/batches#line", 200, key, str(body.get("model")), outcome))
+                images, shown = (
+                    decode_images(body.get("messages"), self.keep_pixels) if self.decode else ([], [])
+                )
+                entry = Entry("/v1/batches#line", 200, key, str(body.get("model")), outcome, images=images)
+                entry.messages = shown
+                self.log.append(entry)
                 resp = {"status_code": 200, "request_id": rid, "body": completion_body(action, body)}
                 out.append({"id": rid, "custom_id": req["custom_id"], "response": resp, "error": None})
             else:
@@ -473,9 +567,16 @@ class FakeServer:
 
 
 def completion_body(action: Reply, body: dict[str, Any]) -> dict[str, Any]:
-    prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages") or [])
+    prompt_chars = images = 0
+    for m in body.get("messages") or []:
+        content = m.get("content", "")
+        if isinstance(content, list):  # content parts: the text, and 85 tokens per image (OpenAI's low)
+            prompt_chars += sum(len(str(p.get("text", ""))) for p in content if isinstance(p, dict))
+            images += sum(1 for p in content if isinstance(p, dict) and p.get("type") == "image_url")
+        else:
+            prompt_chars += len(str(content))
     usage = action.usage or {
-        "prompt_tokens": prompt_chars // 4 + 1,
+        "prompt_tokens": prompt_chars // 4 + 1 + 85 * images,
         "completion_tokens": len(action.text) // 4 + 1,
     }
     usage = {**usage, "total_tokens": usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0)}
@@ -516,6 +617,7 @@ def main() -> None:
         help="answer like a chat model (support/fakereplies.ModelLike), drifting in DRIFT of text replies",
     )  # fmt: skip
     ap.add_argument("--seed", type=int, default=0, help="seed of --model-like's choices")
+    ap.add_argument("--no-decode", action="store_true", help="do not decode image parts (benchmarks)")
     args = ap.parse_args()
     rate = None
     if args.rate:
@@ -538,6 +640,8 @@ def main() -> None:
         rate_limit=rate,
         ratelimit_headers=args.ratelimit_headers,
         port=args.port,
+        decode=not args.no_decode,
+        keep_pixels=False,
     )
     srv.start()
     print(f"URL {srv.url}", flush=True)

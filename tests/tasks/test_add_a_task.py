@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import pytest
 from support.cli import run_cli
 from support.jsonl import read_jsonl, write_jsonl
 
+from datagen.cli import command
 from datagen.prompts.templates import load_template
 from datagen.rundir.store import RunStore
 from datagen.tasks import registry
@@ -53,8 +55,17 @@ class ShoutTask(Task):
         return [run.write_side_json("shouts.json", [r["conversations"][1]["value"] for r in rows])]
 
 
-def test_a_new_task_runs_through_generate(tmp_path, fake_llm, capsys, monkeypatch):
+@pytest.fixture
+def shout_registered(monkeypatch):
+    """ShoutTask in the registry for one test. The CLI app is built once per process (its help lists
+    the tasks), so it is rebuilt with the task and again without it afterwards."""
     monkeypatch.setitem(registry.TASKS, "shout", ShoutTask)
+    command.cache_clear()
+    yield
+    command.cache_clear()
+
+
+def test_a_new_task_runs_through_generate(tmp_path, fake_llm, capsys, shout_registered):
     templates = tmp_path / "templates" / "shout"
     templates.mkdir(parents=True)
     (templates / "system_message.txt").write_text("Repeat the caption in capital letters.")

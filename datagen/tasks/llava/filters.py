@@ -110,7 +110,7 @@ _LEAK_RULES: list[Rule] = [
 
 def leak(pairs: QAPairs, job: Job) -> str | None:
     """Reject turns that reveal the text-only setup (captions, boxes, coordinates, "cannot see")."""
-    ours = job.task == "detail_description"  # the detail question is ours, from the instruction list
+    ours = job.task in ("detail_description", "dense_caption")  # the question is ours, from a list
     texts = []
     for i, (q, a) in enumerate(pairs, start=1):
         if not ours:

@@ -38,7 +38,7 @@ from datagen.tasks.structured import ReplyFormat, is_structured, structured_temp
 class LlavaTask(Task):
     """Shared request building and filters; subclasses set their name and parser."""
 
-    optional_filters = (HALLUCINATION, NEAR_DUPLICATE)
+    optional_filters: tuple[str, ...] = (HALLUCINATION, NEAR_DUPLICATE)
 
     def __init__(self) -> None:
         self.duplicates = DuplicateTracker()
@@ -73,6 +73,7 @@ class LlavaTask(Task):
         tpl = self.template(opts)
         fields = tpl.context_fields
         response_format = self.reply_format.response_format() if opts.structured else None
+        slots = tpl.image_slots()
         return [
             Job(
                 sample_id=f"{self.name}:{rec['id']}",
@@ -82,6 +83,7 @@ class LlavaTask(Task):
                 template_hash=tpl.hash,
                 max_tokens=tpl.max_tokens,
                 response_format=response_format,  # one dict shared by all jobs of the task
+                example_images=slots,
             )
             for rec in sources
         ]

@@ -162,6 +162,7 @@ class CaptionRewriteTask(Task):
                     template_hash=tpl.hash,
                     max_tokens=tpl.max_tokens,
                     response_format=response_format,
+                    example_images=tpl.image_slots(),
                 )
             )
         return out

@@ -23,7 +23,7 @@ from datagen.prompts.templates import load_template
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import FilterFn, Job, JobSet, Message, QAPairs, Task, TaskOptions
 from datagen.tasks.structured import is_structured
-from datagen.tasks.vqa.files import load_questions, write_vqa_results
+from datagen.tasks.vqa.files import load_question_captions, load_questions, write_vqa_results
 from datagen.tasks.vqa.formats import VQA_FORMAT, short_answer
 from datagen.tasks.vqa.picker import ExamplePicker, load_examples
 
@@ -56,6 +56,7 @@ class VQAOptions:
     questions: str | None = None
     examples: str | None = None
     shots: int | None = None
+    captions_from: str | None = None  # a question_caption run: answer from its captions (PNP-VQA)
 
     @property
     def k(self) -> int:
@@ -88,6 +89,20 @@ class VQAAnswerTask(Task):
         if not questions:  # else the run "succeeds" with nothing sent and an empty vqa_results.json
             raise InputError(f'{qpath}: no questions (its "questions" list is empty)')
         matched = [q for q in questions if q["image_id"] in by_image]
+        focused = load_question_captions(o.captions_from) if o.captions_from else None
+        if focused is not None:
+            have = [q for q in matched if q["question_id"] in focused]
+            if not have:
+                raise InputError(
+                    f"--captions-from {o.captions_from}: no caption for any of the {len(matched)} questions",
+                    hint="run question_caption with the same --questions file and source first",
+                )
+            if len(have) < len(matched):
+                out.notes.append(
+                    f"vqa_answer: {len(matched) - len(have)} question(s) have no caption in "
+                    f"{o.captions_from} and were left out"
+                )
+            matched = have
         if not matched:
             raise InputError(
                 f"{qpath}: none of its {len(questions)} questions is about an image in the source",
@@ -101,6 +116,8 @@ class VQAAnswerTask(Task):
             )
         for q in matched:
             ctx = by_image[q["image_id"]]
+            if focused is not None:  # the question's own caption first, then the image's captions
+                ctx = {**ctx, "captions": [focused[q["question_id"]], *(ctx.get("captions") or [])]}
             messages: list[Message] = [{"role": "system", "content": template.system}]
             if picker is not None:
                 shots = picker.pick(
@@ -125,6 +142,7 @@ class VQAAnswerTask(Task):
                     template_hash=template_hash,
                     max_tokens=template.max_tokens,
                     response_format=response_format,
+                    example_images=template.image_slots(k) if picker is None else (),
                 )
             )
         return out

@@ -17,6 +17,7 @@ from datagen.rundir.store import RunStore
 
 VQA_RESULTS = "vqa_results.json"
 VQA_EXAMPLES = "vqa_examples.jsonl"
+QUESTION_CAPTIONS = "question_captions.jsonl"  # question_caption's side file
 
 
 def as_int(value: Any, what: str, where: str) -> int:
@@ -86,3 +87,19 @@ def write_run_outputs(run_dir: str | Path) -> list[Path]:
     """Every VQA-side file a run's samples allow (what the two VQA tasks' `after_run` write)."""
     run = RunStore(run_dir)
     return [p for p in (write_vqa_results(run), write_vqa_examples(run)) if p is not None]
+
+
+def load_question_captions(run_dir: str | Path) -> dict[int, str]:
+    """{question_id: caption} from an earlier `question_caption` run directory."""
+    store = RunStore(run_dir)
+    if not store.results_path.is_file():
+        raise InputError(
+            f"--captions-from {run_dir}: no results.jsonl there", hint="run question_caption into it first"
+        )
+    rows = store.results_by_task().get("question_caption", [])
+    if not rows:
+        raise InputError(
+            f"--captions-from {run_dir}: its results.jsonl has no question_caption samples",
+            hint="give the run directory of `datagen generate question_caption`",
+        )
+    return {int(r["question_id"]): str(r["caption"]) for r in rows if r.get("question_id") is not None}

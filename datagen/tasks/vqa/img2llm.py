@@ -91,6 +91,7 @@ class Img2LLMQATask(Task):
                     template_hash=template.hash,
                     max_tokens=template.max_tokens,
                     response_format=response_format,
+                    example_images=template.image_slots(),
                 )
             )
         return out
