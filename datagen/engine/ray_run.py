@@ -20,6 +20,7 @@ Python API::
 from __future__ import annotations
 
 import collections
+import dataclasses
 import math
 import pickle
 import threading
@@ -59,6 +60,10 @@ def run_jobs_ray(
     `limit="split"` gives each actor 1/N of --rpm/--tpm and its own limiter instead of the shared
     one (the alternative bench/ray_bench.py measures; see docs/scale.md for why shared is the default)."""
     cfg.check_can_send()
+    if cfg.vision.images:  # actors run elsewhere: they find the images by absolute path
+        cfg = dataclasses.replace(
+            cfg, vision=dataclasses.replace(cfg.vision, images=str(Path(cfg.vision.images).absolute()))
+        )
     meta = {**(meta or {}), "executor": executor.public()}
     run = LiveRun(task_map(tasks), opts, cfg, RunStore(run_dir), meta)
     work = run.start(jobs, rejected)
@@ -103,6 +108,7 @@ class _RayJob:
                 {
                     "key": pa.array([w.key for w in part], pa.string()),
                     "job": pa.array([pickle.dumps(w.job, protocol=5) for w in part], pa.binary()),
+                    "problem": pa.array([w.problem for w in part], pa.string()),  # an unsendable image
                 }
             )
             refs.append(self.ray.put(table))

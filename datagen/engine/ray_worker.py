@@ -212,10 +212,15 @@ class GenerateWorker:
             self._gate = asyncio.Semaphore(c.concurrency)
         return self._client, self._gate
 
-    async def _batch(self, keys: list[str], blobs: list[bytes]) -> list[str]:
+    async def _batch(self, keys: list[str], blobs: list[bytes], problems: list[str | None]) -> list[str]:
         client, gate = await self._start()
         todo = set(await self.coord.unseen.remote(keys))
-        work = [Work(pickle.loads(b), k, self.cfg) for k, b in zip(keys, blobs, strict=True) if k in todo]
+        images = self.run.images  # --image-input: this actor encodes its own requests' images
+        work = [
+            Work(pickle.loads(b), k, self.cfg, images, p)
+            for k, b, p in zip(keys, blobs, problems, strict=True)
+            if k in todo
+        ]
         outcomes = dict(
             zip(
                 [w.key for w in work],
@@ -228,8 +233,10 @@ class GenerateWorker:
             await self.coord.add_counts.remote(left)
         return [outcomes.get(k, "skipped") for k in keys]
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        keys = [str(k) for k in batch["key"]]
-        blobs = [bytes(b) for b in batch["job"]]
-        outcomes = asyncio.run_coroutine_threadsafe(self._batch(keys, blobs), self.loop).result()
+    def __call__(self, batch: Any) -> dict[str, Any]:
+        """One batch (a pyarrow table of key, pickled job, image problem) → each key's outcome."""
+        keys = batch.column("key").to_pylist()
+        blobs = batch.column("job").to_pylist()
+        problems = batch.column("problem").to_pylist()
+        outcomes = asyncio.run_coroutine_threadsafe(self._batch(keys, blobs, problems), self.loop).result()
         return {"key": keys, "outcome": outcomes}

@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+from support.cli import run_datagen
 from support.engine_helpers import OPTS, EchoQA, cli, coco_args, engine_config, good_reply, jobs, make_job
 from support.fakeserver import FakeServer, Status, messages_key
 from support.jsonl import read_jsonl
@@ -216,3 +217,28 @@ def test_ctrl_c_stops_the_job_and_leaves_a_resumable_run(gcs, tmp_path, coco_min
         assert done.returncode == 0, done.stderr
         ids = [r["sample_id"] for r in read_jsonl(results)]
         assert len(ids) == 80 and len(set(ids)) == 80
+
+
+def test_vlm_requests_carry_their_images_from_the_actors(gcs, tmp_path, bundled_data):
+    """--image-input base64 on Ray: each actor encodes its own requests' images; same results."""
+    text = (
+        "The photograph shows a busy scene in warm afternoon light, with a person in the middle "
+        "doing something ordinary while the setting stretches back to the edges of the frame. "
+    ) * 2 + "A motorcycle stands near the person."
+    coco = bundled_data / "coco"
+    with FakeServer(handler=lambda body: text) as srv:
+        runs = {}
+        for name, extra in (("local", []), ("ray", ["--executor", "ray", "--ray-address", gcs])):
+            out = tmp_path / name
+            done = run_datagen(
+                "generate", "dense_caption", "--coco", coco, "--split", "val2017", "--images", coco / "val2017",
+                "--image-input", "base64", "--image-max-side", 96, "--out", out, "--base-url", srv.url,
+                "--model", "m", "--quiet", *extra,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+            runs[name] = (_content(out / "results.jsonl"), _content(out / "failures.jsonl"))
+        # one text for every image: the motorcycle is real in one of them, a hallucination in the others
+        assert runs["ray"] == runs["local"] and len(runs["ray"][0]) == 1
+        assert [json.loads(f)["filter"] for f in runs["ray"][1]] == ["hallucination", "hallucination"]
+        sent = [e for e in srv.log if e.status == 200]
+        assert len(sent) == 6 and all(len(e.images) == 1 and max(e.images[0].size) == 96 for e in sent)
