@@ -63,6 +63,7 @@ def measure(mode: str, caps: Path, inst: Path, out: Path) -> dict:
         capture_output=True,
         text=True,
         env=env,
+        cwd=out.parent,  # not the repository: REPO decides which datagen runs
         check=False,
     )
     if r.returncode != 0:

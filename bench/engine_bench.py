@@ -35,20 +35,11 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from support.engine_helpers import EchoQA  # noqa: E402
 
+sys.path.insert(0, str(REPO / "bench"))
+from bench_jobs import make_jobs  # noqa: E402
+
 from datagen.engine.runner import EngineConfig, prepare, run_jobs  # noqa: E402
 from datagen.tasks.base import Job, TaskOptions  # noqa: E402
-
-SYSTEM = "You write one question and one answer about an image you are told about in text. " * 6
-FEWSHOT = [
-    {
-        "role": "user",
-        "content": "A man rides a bicycle down a busy city street.\n\nperson: [0.1, 0.2, 0.5, 0.9]",
-    },
-    {
-        "role": "assistant",
-        "content": "Q: What is the man riding?\nA: He is riding a bicycle along the street.",
-    },
-] * 3
 
 
 def cpu() -> float:
@@ -78,24 +69,6 @@ class Server:
     def __exit__(self, *exc: object) -> None:
         self.proc.kill()
         self.proc.wait()
-
-
-def make_jobs(n: int, offset: int = 0) -> list[Job]:
-    out = []
-    for i in range(offset, offset + n):
-        sid = f"{i:012d}"
-        ctx = f"sample {sid} A cat sleeps on a red sofa next to a lamp.\n\ncat: [0.2, 0.3, 0.6, 0.8]"
-        out.append(
-            Job(
-                sample_id=f"echo_qa:{sid}",
-                task="echo_qa",
-                messages=[{"role": "system", "content": SYSTEM}, *FEWSHOT, {"role": "user", "content": ctx}],
-                source={"id": sid, "image": f"{sid}.jpg"},
-                template_hash="t0",
-                max_tokens=256,
-            )
-        )
-    return out
 
 
 def bodies(jobs: list[Job]) -> list[dict]:
@@ -223,7 +196,7 @@ def rate_limited(tmp: Path, n: int) -> None:
         )
 
 
-def resume(tmp: Path, n: int) -> None:
+def resume(tmp: Path, n: int) -> tuple[float, float]:
     print(f"\n[resume over a finished {n:,}-line results.jsonl]")
     run_dir = tmp / "resume"
     run_dir.mkdir()
@@ -267,6 +240,7 @@ def resume(tmp: Path, n: int) -> None:
         f"{naive_cpu:.2f} s CPU; ratio {naive_keys / ours_s:.1f}x wall, {naive_cpu / ours_cpu:.1f}x CPU"
     )
     print(f"  (load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    return ours_cpu, naive_cpu
 
 
 def disk(run_dir: Path, n: int, reply_chars: int) -> None:

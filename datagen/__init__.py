@@ -8,13 +8,7 @@ only when asked for. The stage modules behind these names are listed in docs/arc
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
-
-try:
-    __version__ = version("datagen")
-except PackageNotFoundError:  # running from a source checkout without install
-    __version__ = "0.1.0"
 
 # public name -> "module" (a module) or "module:attribute"
 _API: dict[str, str] = {
@@ -82,7 +76,20 @@ _API: dict[str, str] = {
 __all__ = ["__version__", *_API]
 
 
+def _version() -> str:
+    """The installed version, looked up on first use (importlib.metadata costs ~40 ms)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("datagen")
+    except PackageNotFoundError:  # running from a source checkout without install
+        return "0.1.0"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = found = _version()
+        return found
     target = _API.get(name)
     if target is None:
         raise AttributeError(f"module 'datagen' has no attribute {name!r}")

@@ -17,7 +17,6 @@ from typing import Any
 import click
 import typer
 
-from datagen import __version__
 from datagen.commands import (
     adapt,
     audit,
@@ -67,6 +66,8 @@ COMMAND_MODULES = [
 
 def _version(value: bool) -> None:
     if value:
+        from datagen import __version__
+
         typer.echo(f"datagen {__version__}")
         raise typer.Exit()
 

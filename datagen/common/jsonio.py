@@ -15,11 +15,24 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from datagen.common import fastjson
 from datagen.errors import InputError
+
+
+def _read_bytes(path: Path) -> bytes:
+    data = path.read_bytes()
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: no such file", hint="check the path")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected a file")
 
 
 def _open_text(path: Path) -> IO[str]:
@@ -31,12 +44,22 @@ def _open_text(path: Path) -> IO[str]:
     return open(path, encoding="utf-8-sig")
 
 
-def read_json(path: str | Path) -> Any:
-    """Load a whole JSON document, with a one-line error naming the file and position on failure."""
+def read_json(path: str | Path, *, shrink: Callable[[bytes], bytes] | None = None) -> Any:
+    """Load a whole JSON document, with a one-line error naming the file and position on failure.
+
+    `shrink` may cut parts the caller would drop anyway out of the raw bytes before parsing (e.g.
+    COCO's segmentation polygons; the raw bytes are let go first, so they never sit beside the
+    parse); if what it leaves does not parse, the whole file is read again and parsed, so errors
+    always point into the real file."""
     p = Path(path)
     try:
-        with _open_text(p) as f:
-            return json.load(f)
+        _check_file(p)
+        if shrink is not None:
+            try:
+                return fastjson.loads(shrink(_read_bytes(p)))
+            except (ValueError, UnicodeDecodeError):
+                pass
+        return fastjson.loads(_read_bytes(p))
     except UnicodeDecodeError as e:
         raise InputError(f"{p}: not UTF-8 text (byte {e.start})", hint="re-save the file as UTF-8") from None
     except json.JSONDecodeError as e:
@@ -68,7 +91,7 @@ def iter_jsonl(path: str | Path, *, tolerate_torn_tail: bool = False) -> Iterato
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = fastjson.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             if tolerate_torn_tail and torn_tail_possible and i == len(lines):
                 return
@@ -204,18 +227,18 @@ def write_text_atomic(path: str | Path, text: str) -> int:
 
 def write_json_atomic(path: str | Path, obj: Any, *, indent: int | None = 2) -> None:
     """Write JSON to `path` via a temp file in the same folder and an atomic rename."""
-    with atomic_writer(path) as f:
-        json.dump(obj, f, ensure_ascii=False, indent=indent)
-        f.write("\n")
+    with atomic_writer(path, binary=True) as f:
+        f.write(fastjson.dumps_bytes(obj, indent=indent))
+        f.write(b"\n")
 
 
 def write_jsonl_atomic(path: str | Path, rows: Iterable[dict]) -> int:
     """Write rows as JSONL via temp file + rename; returns the number of rows written."""
     n = 0
-    with atomic_writer(path) as f:
+    with atomic_writer(path, binary=True) as f:
         for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False))
-            f.write("\n")
+            f.write(fastjson.dumps_bytes(row))
+            f.write(b"\n")
             n += 1
     return n
 
@@ -232,10 +255,10 @@ class JsonlAppender:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.path.exists() and self.path.stat().st_size > 0:
             _truncate_torn_tail(self.path)
-        self._f = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held open for the run
+        self._f = open(self.path, "ab")  # noqa: SIM115 - held open for the run
 
     def write(self, row: dict) -> None:
-        self._f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self._f.write(fastjson.dumps_bytes(row) + b"\n")
         self._f.flush()
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from datagen.errors import InputError
+from datagen.prompts.context import shared_renders
 from datagen.tasks.base import JobSet, Task, TaskOptions
 from datagen.tasks.registry import get_task
 
@@ -33,19 +34,20 @@ def build_jobs(
 
     out = JobSet()
     seen: set[str] = set()
-    for task in chosen.values():
-        rows = task.load_sources(opts)
-        if rows is None:
-            rows = ctx()
-        if limit is not None:
-            rows = rows[:limit]
-        planned = task.build_jobs(rows, opts)
-        for job in planned.jobs:
-            if job.sample_id in seen:
-                raise InputError(
-                    f"two inputs give the same sample id '{job.sample_id}'",
-                    hint="ids in the source must be unique",
-                )
-            seen.add(job.sample_id)
-        out.extend(planned)
+    with shared_renders():  # the tasks of one run render each record's text once
+        for task in chosen.values():
+            rows = task.load_sources(opts)
+            if rows is None:
+                rows = ctx()
+            if limit is not None:
+                rows = rows[:limit]
+            planned = task.build_jobs(rows, opts)
+            for job in planned.jobs:
+                if job.sample_id in seen:
+                    raise InputError(
+                        f"two inputs give the same sample id '{job.sample_id}'",
+                        hint="ids in the source must be unique",
+                    )
+                seen.add(job.sample_id)
+            out.extend(planned)
     return out

@@ -22,7 +22,6 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from datagen import __version__
 from datagen.errors import redact
 
 Counter = Callable[[list[dict[str, Any]]], int]
@@ -79,6 +78,8 @@ def write_run_meta(
     run_id: str,
     batch: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    from datagen import __version__
+
     prev = store.read_meta()
     runs = [r for r in prev.get("runs", []) if r.get("run_id") != run_id]
     runs.append(

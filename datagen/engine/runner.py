@@ -34,7 +34,7 @@ from datagen.engine.vision import Images, body_or_problem
 from datagen.engine.work import Work, prepare, task_map
 from datagen.errors import RemoteError
 from datagen.llm.client import ChatClient, ClientHooks, FatalRemote, RequestFailed
-from datagen.llm.ratelimit import RateLimiter
+from datagen.llm.ratelimit import RateLimiter, Ticket
 from datagen.prompts.images import ImageProblem
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import Job, Rejected, Task, TaskOptions
@@ -202,6 +202,7 @@ class LiveRun:
 
     def _on_failure(self, f: RequestFailed) -> None:
         self.stats.retries += 1
+        self.limiter.failed()
         if f.status == 429:
             self.stats.status_429 += 1
             self.limiter.penalize(f.retry_after if f.retry_after is not None else 1.0)
@@ -235,9 +236,10 @@ class LiveRun:
             return
         for attempt in range(1, self.cfg.max_attempts + 1):
             est = self._estimate(w)
+            tickets: list[Ticket] = []
 
-            async def gate(est: int = est) -> None:
-                await self.limiter.acquire(est)
+            async def gate(est: int = est, tickets: list[Ticket] = tickets) -> None:
+                tickets.append(await self.limiter.acquire(est))
 
             try:
                 c = await client.complete(body, gate)
@@ -246,6 +248,7 @@ class LiveRun:
                 self._fail(w, "request", reason, attempt, last_text)
                 return
             self._account(c.usage, c.headers, est, usage)
+            self.limiter.observe(c.headers, tickets[-1] if tickets else None)  # every reply, headers or not
             stage = self._judge_and_store(w, c.text, c.finish_reason, attempt, usage, final=False)
             if stage != "parse":
                 return
@@ -255,7 +258,7 @@ class LiveRun:
         self._fail(w, "parse", last_reason, self.cfg.max_attempts, last_text)
 
     def _estimate(self, w: Work) -> int:
-        if not self.limiter.tpm:
+        if not self.limiter.wants_tokens:
             return 0
         guess = self._avg_completion or reply_cap(w.job, self.cfg) / 2
         pictures = self.images.tokens(w.job) if self.images is not None else 0
@@ -272,8 +275,6 @@ class LiveRun:
         self._avg_completion += (c - self._avg_completion) / min(s.requests, 100)
         if est:
             self.limiter.correct(est, p + c)
-        if headers:
-            self.limiter.observe(headers)
 
     def _judge_and_store(
         self, w: Work, text: str, finish: str, attempts: int, usage: dict[str, int], final: bool = True

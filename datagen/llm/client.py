@@ -24,7 +24,6 @@ Why it looks like this:
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ import httpx2
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from datagen.common import fastjson
 from datagen.errors import redact
 from datagen.llm.remote import (
     DEFAULT_MAX_RETRIES,
@@ -55,6 +55,9 @@ _KEEP_HEADERS = (
     "x-ratelimit-remaining-tokens",
     "x-ratelimit-reset-requests",
     "x-ratelimit-reset-tokens",
+    "x-ratelimit-limit",  # Together's names (requests)
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
 )
 
 
@@ -215,7 +218,7 @@ class ChatClient:
                 "POST",
                 ep.url,
                 headers=ep.headers,
-                content=json.dumps(body).encode(),
+                content=fastjson.dumps_bytes(body),
                 extensions={"timeout": ep.timeout},
             )
             resp = await ep.http.send(request)
@@ -238,7 +241,7 @@ class ChatClient:
             self._mark_failure(ep, failure)
             raise failure from None
         try:
-            data = json.loads(resp.content)
+            data = fastjson.loads(resp.content)
             choice = data["choices"][0]
             text = (choice.get("message") or {}).get("content") or ""
             finish = choice.get("finish_reason") or "stop"

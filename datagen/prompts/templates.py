@@ -14,6 +14,7 @@ missing variable named in one error.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -62,14 +63,20 @@ class TaskTemplate:
         v = self.config.get("max_tokens")
         return int(v) if v is not None else None
 
-    def messages(self, context: str) -> list[dict[str, str]]:
-        """system, (user = example context, assistant = example answer) per pair, final user = context."""
+    @functools.cached_property
+    def _prefix(self) -> tuple[dict[str, str], ...]:
         msgs = [{"role": "system", "content": self.system}]
         for caps, conv in self.examples:
             msgs.append({"role": "user", "content": caps})
             msgs.append({"role": "assistant", "content": conv})
-        msgs.append({"role": "user", "content": context})
-        return msgs
+        return tuple(msgs)
+
+    def messages(self, context: str) -> list[dict[str, str]]:
+        """system, (user = example context, assistant = example answer) per pair, final user = context.
+
+        The messages before the last are the same dicts in every job of the template (a run over
+        COCO train2017 holds 350K jobs; read them, do not change them)."""
+        return [*self._prefix, {"role": "user", "content": context}]
 
     def image_slots(self, shots: int | None = None) -> tuple[tuple[int, str], ...]:
         """(message index, image file) of the examples that have an image, in `messages()`'s

@@ -1,14 +1,14 @@
 """COCO annotation files → context records (the first step of the LLaVA flow).
 
-We parse each file once with `json.load` (through `jsonio`, for one-line errors naming the file),
-check its shape, and hand it to pycocotools' own `COCO.createIndex`, whose per-image grouping
-(`imgToAnns`) and category table (`cats`) we then read. That is exactly the work `COCO(path)` does,
-so building contexts costs one pycocotools load plus one pass over its index (with the cyclic GC
-paused, see `gc_paused`). pycocotools' loading chatter is kept off stdout.
+We parse each file once (through `jsonio.read_json`: orjson when installed, one-line errors naming
+the file), check its shape, and hand it to pycocotools' own `COCO.createIndex` (`CocoIndex`), whose
+per-image grouping and category table we then read in one pass, with the cyclic GC paused (see
+`gc_paused`). That is the work `COCO(path)` does, minus its `json.load` and the segmentations.
 
-To stay within pycocotools' own peak memory we never keep what contexts do not need: captions are
+To stay under pycocotools' own peak memory we never keep what contexts do not need: captions are
 copied into the `ContextSet` and their parsed file dropped before the instances file is parsed, and
-each instance's `segmentation` (most of the file's weight) is deleted as its box is read.
+each instance's `segmentation` (most of the file's weight) is cut out of the raw bytes before the
+parse (`drop_segmentations`), so its millions of floats are never built.
 
 Bad annotations are not fatal one by one: each is skipped (or, for boxes poking outside the image,
 clamped) and counted in a `SkipReport` with the first few offending ids. Structural problems
@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import re
 from collections.abc import Hashable, Iterable
 from pathlib import Path
 from typing import Any
@@ -32,27 +33,49 @@ from datagen.sources.contextset import ContextSet, SkipReport
 COCO_SOURCE = "coco"  # the `source` of captions and boxes from COCO's human annotations
 
 
-def _quiet_index(data: dict[str, Any], path: Path) -> Any:
-    """pycocotools' index over an already-parsed dataset, with its prints swallowed."""
-    from pycocotools.coco import COCO
+class CocoIndex:
+    """A parsed COCO file indexed by pycocotools' own `createIndex` (the grouping every COCO tool
+    shares): annotations by image id in file order (`by_image`, its `imgToAnns`) and categories by
+    id (`cats`). pycocotools' loading chatter is kept off stdout."""
 
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco = COCO()
-        coco.dataset = data
-        try:
-            coco.createIndex()
-        except (KeyError, TypeError) as e:
-            raise InputError(
-                f"{path}: an entry lacks a required field or has the wrong type ({type(e).__name__}: {e})",
-                hint="every annotation needs id, image_id (and category_id in instances files)",
-            ) from None
-    return coco
+    __slots__ = ("by_image", "cats", "dataset")
+
+    def __init__(self, data: dict[str, Any], path: Path) -> None:
+        from pycocotools.coco import COCO  # numpy with it: only commands that read COCO pay for it
+
+        self.dataset = data
+        with contextlib.redirect_stdout(io.StringIO()):
+            coco = COCO()
+            coco.dataset = data
+            try:
+                coco.createIndex()
+            except (KeyError, TypeError) as e:
+                raise InputError(
+                    f"{path}: an entry lacks a required field or has the wrong type ({type(e).__name__}: {e})",
+                    hint="every annotation needs id, image_id (and category_id in instances files)",
+                ) from None
+        self.by_image: dict[Any, list[dict[str, Any]]] = coco.imgToAnns
+        self.cats: dict[Any, dict[str, Any]] = coco.cats
+
+
+# An annotation's segmentation: polygons (lists of numbers only), an empty list, or an RLE object
+# (`size` and `counts`, no nested objects). JSON strings cannot hold an unescaped `"`, so the key
+# cannot match inside a caption.
+_SEGMENTATION = re.compile(
+    rb'"segmentation"\s*:\s*(?:\[\s*\[[^\]]*\](?:\s*,\s*\[[^\]]*\])*\s*\]|\[\s*\]|\{[^{}]*\})'
+)
+
+
+def drop_segmentations(data: bytes) -> bytes:
+    """The file's bytes with every segmentation replaced by null, before parsing: contexts never
+    read them, and in an instances file they are most of the bytes, the parse time and the memory."""
+    return _SEGMENTATION.sub(b'"segmentation":null', data)
 
 
 def load_annotation_file(path: str | Path, required: Iterable[str]) -> Any:
     """Parse one COCO json file, check it has the `required` top-level lists, return its COCO index."""
     p = Path(path)
-    data = read_json(p)
+    data = read_json(p, shrink=drop_segmentations if "categories" in required else None)
     if not isinstance(data, dict):
         raise InputError(f"{p}: expected a COCO JSON object, got {type(data).__name__}")
     for key in required:
@@ -62,7 +85,7 @@ def load_annotation_file(path: str | Path, required: Iterable[str]) -> Any:
                 f"{p}: '{key}' is {what}",
                 hint="is this a COCO captions_*.json / instances_*.json file?",
             )
-    return _quiet_index(data, p)
+    return CocoIndex(data, p)
 
 
 def _positive(v: Any) -> bool:
@@ -106,8 +129,8 @@ def normalise_caption(text: Any) -> str:
 
 
 def _orphans(coco: Any, images: dict[Hashable, Any], reason: str, report: SkipReport) -> None:
-    """Count annotations whose image_id is not in `images` (pycocotools' index groups them for us)."""
-    for iid, anns in coco.imgToAnns.items():  # file order, so the examples are the first ones
+    """Count annotations whose image_id is not in `images` (the index groups them for us)."""
+    for iid, anns in coco.by_image.items():  # file order, so the examples are the first ones
         if iid in images:
             continue
         for ann in anns:
@@ -116,7 +139,7 @@ def _orphans(coco: Any, images: dict[Hashable, Any], reason: str, report: SkipRe
 
 def read_captions(coco: Any, cset: ContextSet) -> None:
     """Add each image's captions in file order; empty and orphan captions are skipped and counted."""
-    by_image, report = coco.imgToAnns, cset.report
+    by_image, report = coco.by_image, cset.report
     for iid in cset.images:
         caps = []
         for ann in by_image.get(iid, ()):
@@ -162,7 +185,7 @@ def read_boxes(coco: Any, cset: ContextSet, *, skip_crowd: bool = False) -> None
     """
     cats = {cid: c.get("name", str(cid)) for cid, c in coco.cats.items()}
     cset.categories.update(cats)
-    by_image, images, report = coco.imgToAnns, cset.images, cset.report
+    by_image, images, report = coco.by_image, cset.images, cset.report
     for iid, img in images.items():
         anns = by_image.get(iid)
         if not anns:

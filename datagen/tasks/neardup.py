@@ -20,20 +20,23 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from datagen.common.lazy import lazy_module
 from datagen.errors import UsageError
 from datagen.tasks.objects.mentions import tokenize
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from datagen.tasks.base import Job, QAPairs
+else:
+    np = lazy_module("numpy")  # only near-duplicate checks need it
 
 NEAR_DUPLICATE = "near_duplicate"
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_SHINGLE = 3
 DEFAULT_NUM_PERM = 128
 SEED = 1
-_MIX = np.uint32(0x9E3779B1)  # odd multiplier combining token ids into a shingle hash
+_MIX = 0x9E3779B1  # odd multiplier combining token ids into a shingle hash (as uint32)
 _CHUNK_SHINGLES = 8_000  # shingles per numpy pass: num_perm x this many uint32 (4 MB) stay in cache
 
 
@@ -102,7 +105,7 @@ class Signer:
         n = len(arr) - k + 1
         h = arr[:n].copy()
         for j in range(1, k):
-            h = h * _MIX + arr[j : j + n]
+            h = h * np.uint32(_MIX) + arr[j : j + n]
         return h
 
     def signatures(self, shingles: Sequence[np.ndarray]) -> np.ndarray:

@@ -45,8 +45,11 @@ def test_drifted_text_replies_are_reasked_and_structured_replies_are_not(coco_mi
     json_model, json_meta, json_requests = runs["structured"]
     samples = 3 * 80
     reasked = text_meta["runs"][-1]["reasked"]
-    # every unreadable drift was asked again; nothing else was
-    assert reasked == text_model.unreadable() > 0
+    # every unreadable drift was asked again (or, on a sample's last attempt, recorded as a parse
+    # failure: which sample draws which drift depends on the order requests reach the server);
+    # nothing else was
+    given_up = text_meta["counts"]["failed"].get("parse", 0)
+    assert reasked + given_up == text_model.unreadable() > 0
     assert text_requests == samples + reasked
     assert json_meta["runs"][-1]["reasked"] == 0 and json_requests == samples
     assert json_model.kinds == {"json:clean": samples}

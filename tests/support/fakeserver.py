@@ -31,8 +31,10 @@ What the server can do (all keyword arguments of `FakeServer`, also settable as 
   few-shot format with realistic drift in 30% of text replies, JSON for structured requests.
 - `latency`: seconds before every answer. `api_key`: if set, other keys get 401.
   `models`: if set, other model names get 404 ("model not found").
-- `rate_limit=(n, window_s)`: at most n answered requests in any sliding window, else 429 with a
-  `retry-after` header; `ratelimit_headers=True` adds OpenAI's `x-ratelimit-*` headers.
+- `rate_limit=(n, window_s)`: at most n requests per window, else 429 with a `retry-after` header;
+  `ratelimit_style` says how the window is counted ("sliding" by default, "fixed", or OpenAI's
+  token "bucket"; support/ratewindows.py), and `ratelimit_headers=True` adds the `x-ratelimit-*`
+  headers such a server sends (limit = n per window, remaining, reset), to 429s too.
 - Batch: `uploads_allowed=N` refuses uploads (400) once N files are held; uploaded files are kept in memory; a batch completes after `batch_polls` status polls;
   each of its lines is answered through the same handler/script (Drop/Hang become 500 lines).
 - Bookkeeping: `log` (list of `Entry`: path, status, key of the messages, model, outcome),
@@ -64,12 +66,14 @@ from aiohttp import web
 
 try:
     from support import fakereplies
+    from support.ratewindows import Verdict, WindowLimit
 except ImportError:  # run as a script (python tests/support/fakeserver.py): tests/ is not on the path
     import sys
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from support import fakereplies
+    from support.ratewindows import Verdict, WindowLimit
 
 
 @dataclass
@@ -222,6 +226,7 @@ class FakeServer:
         models: set[str] | None = None,
         rate_limit: tuple[int, float] | None = None,
         ratelimit_headers: bool = False,
+        ratelimit_style: str = "sliding",
         batch_polls: int = 2,
         refuse_response_format: bool = False,
         uploads_allowed: int | None = None,
@@ -236,6 +241,7 @@ class FakeServer:
         self.models = models
         self.rate_limit = rate_limit
         self.ratelimit_headers = ratelimit_headers
+        self._limit = WindowLimit(*rate_limit, style=ratelimit_style) if rate_limit else None
         self.batch_polls = batch_polls
         self.refuse_response_format = refuse_response_format
         self.decode, self.keep_pixels = decode, keep_pixels
@@ -244,7 +250,6 @@ class FakeServer:
         self.log: list[Entry] = []
         self.batches_created = 0
         self._queue: collections.deque[Action] = collections.deque()
-        self._window: collections.deque[float] = collections.deque()
         self._files: dict[str, tuple[bytes, str, str]] = {}  # id -> (content, purpose, filename)
         self._batches: dict[str, dict[str, Any]] = {}
         self._polls: dict[str, int] = {}
@@ -275,7 +280,15 @@ class FakeServer:
         kinds = getattr(self.handler, "kinds", None)
         if kinds is not None:  # a ModelLike handler: which drifts it used
             out["kinds"] = dict(kinds)
+        ok = [e.t for e in self.log if e.status == 200]
+        if ok:  # when answering began (time.monotonic(), the same clock in every process)
+            out["first_ok"], out["last_ok"] = ok[0], ok[-1]
         return out
+
+    def answered_within(self, seconds: float) -> int:
+        """How many 200s were sent in the first `seconds` after the first one."""
+        ok = [e.t for e in self.log if e.status == 200]
+        return sum(1 for t in ok if t - ok[0] <= seconds) if ok else 0
 
     # ---- lifecycle ------------------------------------------------------------------------------
     def start(self) -> FakeServer:
@@ -344,31 +357,14 @@ class FakeServer:
             return _error(401, "Incorrect API key provided.", "invalid_api_key")
         return None
 
-    def _limit_headers(self) -> dict[str, str]:
-        if not (self.ratelimit_headers and self.rate_limit):
-            return {}
-        n, window = self.rate_limit
-        now = time.monotonic()
-        remaining = max(0, n - len(self._window))
-        reset = (self._window[0] + window - now) if self._window else 0.0
-        return {
-            "x-ratelimit-limit-requests": str(int(n * 60 / window)),
-            "x-ratelimit-remaining-requests": str(remaining),
-            "x-ratelimit-reset-requests": f"{max(reset, 0.0):.3f}s",
-        }
-
-    def _over_limit(self) -> float | None:
-        """Seconds until a slot frees up if the sliding window is full, else None (and take a slot)."""
-        if not self.rate_limit:
+    def _admit(self) -> Verdict | None:
+        """The server's rate-limit verdict for one more request (None: no limit configured)."""
+        if self._limit is None:
             return None
-        n, window = self.rate_limit
-        now = time.monotonic()
-        while self._window and self._window[0] <= now - window:
-            self._window.popleft()
-        if len(self._window) >= n:
-            return self._window[0] + window - now
-        self._window.append(now)
-        return None
+        verdict = self._limit.admit(time.monotonic())
+        if not self.ratelimit_headers:
+            verdict.headers = {}
+        return verdict
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
@@ -393,20 +389,28 @@ class FakeServer:
         if self.models is not None and model not in self.models:
             self.log.append(Entry(request.path, 404, key, model, "error"))
             return _error(404, f"The model `{model}` does not exist", "model_not_found")
-        wait = self._over_limit()
-        if wait is not None:
+        verdict = self._admit()
+        if verdict is not None and not verdict.admitted:
             self.log.append(Entry(request.path, 429, key, model, "ratelimited"))
-            return _error(429, "Rate limit reached", "rate_limit_exceeded", {"retry-after": f"{wait:.3f}"})
+            headers = {**verdict.headers, "retry-after": f"{verdict.retry_after:.3f}"}
+            return _error(429, "Rate limit reached", "rate_limit_exceeded", headers)
         action = self._next_action(body)
         if self.latency:
             await asyncio.sleep(self.latency)
-        response = await self._answer(request, action, body, key, model)
+        limit_headers = verdict.headers if verdict is not None else {}
+        response = await self._answer(request, action, body, key, model, limit_headers)
         if self.decode and self.log:
             self.log[-1].images, self.log[-1].messages = images, shown
         return response
 
     async def _answer(
-        self, request: web.Request, action: Action, body: dict[str, Any], key: str, model: str
+        self,
+        request: web.Request,
+        action: Action,
+        body: dict[str, Any],
+        key: str,
+        model: str,
+        limit_headers: dict[str, str],
     ) -> web.StreamResponse:
         path = request.path
         if isinstance(action, Drop):
@@ -432,7 +436,7 @@ class FakeServer:
                 headers["retry-after-ms"] = f"{action.retry_after_ms:g}"
             return _error(action.code, action.message or f"status {action.code}", "scripted", headers)
         payload = completion_body(action, body)
-        headers = {**self._limit_headers(), **(action.headers or {})}
+        headers = {**limit_headers, **(action.headers or {})}
         outcome = "ok" if action.finish_reason == "stop" else action.finish_reason
         self.log.append(Entry(path, 200, key, model, outcome))
         return web.Response(
@@ -563,7 +567,10 @@ class FakeServer:
         batch["request_counts"] = {"total": len(out) + len(err), "completed": len(out), "failed": len(err)}
 
     async def _stats(self, request: web.Request) -> web.Response:
-        return web.json_response(self.stats())
+        out = self.stats()
+        if "within" in request.query:
+            out["answered_within"] = self.answered_within(float(request.query["within"]))
+        return web.json_response(out)
 
 
 def completion_body(action: Reply, body: dict[str, Any]) -> dict[str, Any]:
@@ -611,6 +618,7 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.0)
     ap.add_argument("--rate", default=None, help="N/WINDOW_S, e.g. 300/10")
     ap.add_argument("--ratelimit-headers", action="store_true")
+    ap.add_argument("--ratelimit-style", default="sliding", choices=["sliding", "fixed", "bucket"])
     ap.add_argument("--reply-chars", type=int, default=0, help="reply 'Q: ...\\nA: ...' of this many chars")
     ap.add_argument(
         "--model-like", type=float, default=None, metavar="DRIFT",
@@ -639,6 +647,7 @@ def main() -> None:
         latency=args.latency,
         rate_limit=rate,
         ratelimit_headers=args.ratelimit_headers,
+        ratelimit_style=args.ratelimit_style,
         port=args.port,
         decode=not args.no_decode,
         keep_pixels=False,

@@ -16,13 +16,17 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from datagen.common.jsonio import iter_jsonl, read_json
+from datagen.common.lazy import lazy_module
 from datagen.errors import InputError
 from datagen.records import placement_rng
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")  # only a run picking few-shot examples needs it
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
