@@ -69,14 +69,16 @@ class Coordinator:
 
     # ---- rate limit ---------------------------------------------------------------------------------
     async def acquire(self, tokens: int = 0) -> dict[str, Any]:
-        await self.limiter.acquire(tokens)
-        return self.state()
+        ticket = await self.limiter.acquire(tokens)
+        return {**self.state(), "ticket": ticket}
 
     def state(self) -> dict[str, Any]:
         lim = self.limiter
         return {
             "rpm": lim.rpm,
             "tpm": lim.tpm,
+            "paced": bool(lim.rpm or lim.tpm or lim.budgets),  # a budget learnt from headers paces too
+            "wants_tokens": lim.wants_tokens,
             "blocked_for": max(0.0, lim._blocked_until - time.monotonic()),
             "stop": self.stopping or self.fatal is not None,
         }
@@ -84,8 +86,11 @@ class Coordinator:
     def correct(self, estimated: int, actual: int) -> None:
         self.limiter.correct(estimated, actual)
 
-    def observe(self, headers: dict[str, str]) -> None:
-        self.limiter.observe(headers)
+    def observe(self, headers: dict[str, str], ticket: Any = None) -> None:
+        self.limiter.observe(headers, ticket)
+
+    def failed(self) -> None:
+        self.limiter.failed()
 
     def penalize(self, seconds: float) -> None:
         self.limiter.penalize(seconds)

@@ -49,12 +49,19 @@ class SharedLimiter:
     def __init__(self, coordinator: Any, rpm: float | None, tpm: float | None) -> None:
         self.coord = coordinator
         self.rpm, self.tpm = rpm, tpm
+        self._paced = bool(rpm or tpm)
+        self._wants_tokens = bool(tpm)
         self._blocked_until = 0.0
         self.stop = False
         self._watch: asyncio.Task[None] | None = None
 
+    @property
+    def wants_tokens(self) -> bool:
+        return self._wants_tokens
+
     def _apply(self, state: dict[str, Any]) -> None:
         self.rpm, self.tpm = state["rpm"], state["tpm"]
+        self._paced, self._wants_tokens = bool(state["paced"]), bool(state["wants_tokens"])
         self._blocked_until = time.monotonic() + state["blocked_for"]
         self.stop = self.stop or bool(state["stop"])
 
@@ -67,19 +74,27 @@ class SharedLimiter:
                 return
             await asyncio.sleep(STATE_EVERY)
 
-    async def acquire(self, tokens: int = 0) -> None:
+    async def acquire(self, tokens: int = 0) -> Any:
+        """The coordinator's `Ticket` for this send, or None when nothing paces the run."""
         if self._watch is None:
             self._watch = asyncio.get_running_loop().create_task(self._watch_state())
-        if self.rpm or self.tpm or self._blocked_until > time.monotonic():
-            self._apply(await self.coord.acquire.remote(tokens))
+        if self._paced or self._blocked_until > time.monotonic():
+            got = await self.coord.acquire.remote(tokens)
+            self._apply(got)
+            return got["ticket"]
+        return None
 
     def correct(self, estimated: int, actual: int) -> None:
-        if self.tpm:
+        if self._wants_tokens:
             self.coord.correct.remote(estimated, actual)
 
-    def observe(self, headers: dict[str, str]) -> None:
+    def observe(self, headers: dict[str, str], ticket: Any = None) -> None:
         if headers:  # the client keeps only the x-ratelimit-* headers
-            self.coord.observe.remote(dict(headers))
+            self.coord.observe.remote(dict(headers), ticket)
+
+    def failed(self) -> None:
+        if self._paced:
+            self.coord.failed.remote()
 
     def penalize(self, seconds: float) -> None:
         self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
