@@ -35,13 +35,20 @@ the end.
 
 def help_text(root: Any, path: list[str]) -> str:
     """`datagen PATH --help` as printed at WIDTH columns, without colours or trailing spaces."""
+    import typer.rich_utils as rich_utils
+
     out = io.StringIO()
     saved = {k: os.environ.get(k) for k in ("COLUMNS", "NO_COLOR", "TERM")}
     os.environ.update(COLUMNS=str(WIDTH), NO_COLOR="1", TERM="dumb")
+    # typer reads FORCE_COLOR / PY_COLORS / GITHUB_ACTIONS once, at import, into these two settings;
+    # a forced terminal with TERM=dumb would make rich print at 80 columns whatever COLUMNS says.
+    typer_settings = (rich_utils.FORCE_TERMINAL, rich_utils.MAX_WIDTH)
+    rich_utils.FORCE_TERMINAL, rich_utils.MAX_WIDTH = False, WIDTH
     try:
         with contextlib.redirect_stdout(out):
             root.main(args=[*path, "--help"], prog_name="datagen", standalone_mode=False)
     finally:
+        rich_utils.FORCE_TERMINAL, rich_utils.MAX_WIDTH = typer_settings
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
