@@ -16,7 +16,7 @@ PY = ["3.11"]
 def tests(session: nox.Session) -> None:
     """The full test suite (loopback LLM server, real COCO/CC3M samples, tiny training run)."""
     session.install("torch==2.13.0")
-    session.install("-e", ".[dev,train,loaders]")
+    session.install("-e", ".[dev,train,loaders,ray]")  # ray: the --executor ray tests
     # The trainers' own loaders, as in .ci/run, so tests/export/test_trainer_loaders.py runs here too.
     session.install("--no-deps", "-r", ".ci/loaders-nodeps.txt")
     session.run("pytest", "-n", "2", "--dist", "loadfile", *session.posargs)

@@ -33,6 +33,7 @@ SIDEWAYS = {
     ("cli", "commands"),
 }
 LLM_ONLY = {"openai", "tenacity", "httpx", "httpx2", "aiohttp", "requests", "urllib3"}
+RAY_ONLY = {"ray"}  # only the `--executor ray` modules (`ray_*.py`), so nothing else pays its import
 MAX_TOP_LEVEL_MODULES = 6
 MAX_LINES = 320
 
@@ -132,6 +133,26 @@ def test_http_and_llm_libraries_only_in_llm():
             if target.split(".")[0] in LLM_ONLY:
                 problems.append(f"{path.relative_to(PKG.parent)}:{line}: imports {target}")
     assert not problems, "only datagen/llm/ may talk HTTP:\n" + "\n".join(problems)
+
+
+def test_ray_only_in_the_ray_executor_modules():
+    problems = []
+    for module, path in _modules().items():
+        if path.name.startswith("ray_"):
+            continue
+        for line, target in _imports(path, module):
+            if target.split(".")[0] in RAY_ONLY:
+                problems.append(f"{path.relative_to(PKG.parent)}:{line}: imports {target}")
+    assert not problems, "only datagen/**/ray_*.py may import Ray:\n" + "\n".join(problems)
+
+
+def test_importing_the_cli_does_not_import_ray():
+    import subprocess
+    import sys
+
+    code = "import sys, datagen.cli, datagen.engine.generate; print('ray' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_few_modules_at_the_top_and_none_too_long():

@@ -9,6 +9,7 @@ outcome becomes one line of `flags.jsonl`.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,9 +39,7 @@ class Collected:
     neardup: NearDuplicates | None = None
 
 
-def _objects(
-    flag: dict[str, Any], mentions: list, texts: list[str], truth: Any, c: Counter[str], out: Collected
-) -> None:
+def _objects(flag: dict[str, Any], mentions: list, texts: list[str], truth: Any, c: Counter[str]) -> None:
     if truth is None:
         flag["truth"] = "no_truth"
         c["no_truth"] += 1
@@ -53,9 +52,6 @@ def _objects(
     found = chair.object_finding(mentions, truth)
     chair.tally(c, found)
     flag["objects"] = {"named": found.named, "negated": found.negated, "absent": found.absent}
-    for cat in found.absent:
-        out.hallucinated[cat] += 1
-        out.hallucinated_words.update(found.named[cat])
     counts = count_claims(mentions, truth)
     boxes = [b for t in texts for b in box_claims(t, truth)]
     if counts:
@@ -69,29 +65,52 @@ def _objects(
         c["box_unmatched"] += sum(1 for x in boxes if x["verdict"] in ("unmatched", "malformed"))
 
 
-def collect(samples: list[Sample], truth: TruthIndex, spec: MinHashSpec, seed: int = 0) -> Collected:
+Checked = tuple[dict[str, Any], Counter[str], list[list[str]], list[list[str]]]
+
+
+def check_sample(s: Sample, truth: TruthIndex) -> Checked:
+    """The per-sample checks (object mentions against the truth, counts, boxes, hygiene): its
+    `flags.jsonl` line, its tallies, and the human / model tokens the run-wide passes need."""
+    human, model = turns(s.record)
+    tokens = [tokenize(t) for t in model]
+    mentions = [m for tok in tokens for m in mentions_in(tok)]
+    c: Counter[str] = Counter(samples=1)
+    flag: dict[str, Any] = {"uid": s.uid, "input": s.input, "key": s.key, "id": s.id, "image": s.image,
+                            "task": s.task, "model": s.model}  # fmt: skip
+    _objects(flag, mentions, model, truth.lookup(s), c)
+    problems = hygiene_problems(s.record, s.task, s.key)
+    if problems:
+        flag["hygiene"] = problems
+        c["with_hygiene"] += 1
+        for p in problems:
+            c[f"hygiene:{problem_kind(p).split(':', 1)[0]}"] += 1
+    return flag, c, [tokenize(h[:_QUESTION_CHARS]) for h in human], tokens
+
+
+def collect(
+    samples: list[Sample],
+    truth: TruthIndex,
+    spec: MinHashSpec,
+    seed: int = 0,
+    checked: Iterable[Checked] | None = None,
+) -> Collected:
+    """Every check over `samples`; `checked` gives the per-sample checks already made (in sample
+    order, e.g. by Ray workers: `ray_collect.py`), else they are made here."""
     out = Collected(balance=Balance(len(samples), seed), neardup=NearDuplicates(spec, len(samples)))
     assert out.balance is not None and out.neardup is not None
     flags, balance, neardup = out.flags, out.balance, out.neardup
     # Tallied per (task, input, model) and spread into the groups at the end: one update per sample.
     combos: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
-    for s in samples:
-        human, model = turns(s.record)
-        tokens = [tokenize(t) for t in model]
-        mentions = [m for tok in tokens for m in mentions_in(tok)]
-        c: Counter[str] = Counter(samples=1)
-        flag: dict[str, Any] = {"uid": s.uid, "input": s.input, "key": s.key, "id": s.id, "image": s.image,
-                                "task": s.task, "model": s.model}  # fmt: skip
-        _objects(flag, mentions, model, truth.lookup(s), c, out)
-        problems = hygiene_problems(s.record, s.task, s.key)
-        if problems:
-            flag["hygiene"] = problems
-            c["with_hygiene"] += 1
-            for p in problems:
-                kind = problem_kind(p)
-                out.hygiene_kinds[kind] += 1
-                c[f"hygiene:{kind.split(':', 1)[0]}"] += 1
-        balance.add(s.uid, s.task, [tokenize(h[:_QUESTION_CHARS]) for h in human], tokens)
+    per_sample = checked if checked is not None else (check_sample(s, truth) for s in samples)
+    for s, (flag, c, human_tokens, tokens) in zip(samples, per_sample, strict=True):
+        objects = flag.get("objects")
+        if objects:
+            for cat in objects["absent"]:
+                out.hallucinated[cat] += 1
+                out.hallucinated_words.update(objects["named"][cat])
+        for p in flag.get("hygiene", ()):
+            out.hygiene_kinds[problem_kind(p)] += 1
+        balance.add(s.uid, s.task, human_tokens, tokens)
         neardup.add(s.uid, [t for tok in tokens for t in tok])
         combos[(s.task, s.input, s.model)].update(c)
         flags.append(flag)

@@ -21,6 +21,7 @@ from datagen.audit.inputs import Sample, load_inputs
 from datagen.audit.neardup import summary as neardup_summary
 from datagen.audit.truth import TruthSpec, load_truth
 from datagen.common.jsonio import gc_paused, write_json_atomic, write_jsonl_atomic
+from datagen.common.ray_cluster import ExecutorSpec
 from datagen.errors import InputError
 from datagen.tasks.neardup import MinHashSpec
 
@@ -39,6 +40,7 @@ class AuditOptions:
     html: bool = True
     seed: int = 0
     fail_on: str | None = None
+    executor: ExecutorSpec | None = None  # --executor ray: the per-sample checks as a Ray Data job
 
 
 @dataclass
@@ -134,7 +136,12 @@ def audit(
     with gc_paused():
         samples, inputs = load_inputs(paths)
         truth = load_truth(truth_spec, inputs)
-        col = collect(samples, truth, opts.minhash, opts.seed)
+        if opts.executor is not None and opts.executor.is_ray:
+            from datagen.audit.ray_collect import collect_ray
+
+            col = collect_ray(samples, truth, opts.minhash, opts.seed, opts.executor)
+        else:
+            col = collect(samples, truth, opts.minhash, opts.seed)
         options = {"threshold": opts.minhash.threshold, "shingle": opts.minhash.shingle,
                    "num_perm": opts.minhash.num_perm, "seed": opts.seed}  # fmt: skip
         meta = {

@@ -26,6 +26,7 @@ from datagen.cc3m.output import (
 from datagen.cc3m.progress import DEFAULT_LOG_EVERY, ExtractProgress
 from datagen.cc3m.reader import Item, check_input, iter_items, probe_input
 from datagen.cc3m.select import SAMPLE_FROM, select_pool
+from datagen.common.ray_cluster import ExecutorSpec
 from datagen.errors import InputError, UsageError
 
 
@@ -48,6 +49,7 @@ class FilterOptions:
     plot: bool = False
     quiet: bool = False
     log_every: float = DEFAULT_LOG_EVERY  # off a terminal: seconds between progress lines
+    executor: ExecutorSpec | None = None  # --executor ray: extraction as a Ray Data job
 
 
 def _check(o: FilterOptions) -> None:
@@ -91,8 +93,17 @@ def _chunks(path: Path, chunk_size: int) -> Iterator[tuple[int, list[Item]]]:
 def extract(o: FilterOptions, cache: PhraseCache, todo: list[int]) -> dict[str, Any]:
     """Extract the chunks in `todo` into this run's part folder, with a progress bar."""
     load_name, _ = nounphrases.resolve_model(o.spacy_model)
-    nlp = nounphrases.load_model(load_name)
     part = cache.part_dir(o.shard)
+    if o.executor is not None and o.executor.is_ray:
+        from datagen.cc3m.ray_extract import extract_ray
+
+        total = sum(min(cache.chunk_size, cache.n_rows - c * cache.chunk_size) for c in todo)
+        with ExtractProgress(o.quiet, total, o.log_every) as advance:
+            return extract_ray(
+                o.input, cache, part, todo, model=load_name, batch_size=o.batch_size, executor=o.executor,
+                advance=advance,
+            )  # fmt: skip
+    nlp = nounphrases.load_model(load_name)
     wanted = set(todo)
     total = sum(min(cache.chunk_size, cache.n_rows - c * cache.chunk_size) for c in todo)
     done_rows, started = 0, time.perf_counter()

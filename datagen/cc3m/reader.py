@@ -166,14 +166,18 @@ def _iter_parquet(p: Path) -> Iterator[Item]:
     cols = ["caption", "url"] if "url" in names else ["caption"]
     row = 0
     for batch in pf.iter_batches(batch_size=65536, columns=cols):
-        data = batch.to_pydict()
-        urls = data.get("url") or [""] * batch.num_rows
-        for caption, url in zip(data["caption"], urls, strict=True):
-            if not isinstance(caption, str) or not caption.strip():
-                yield Item(row, skip="empty_caption")
-            else:
-                yield Item(row, caption, url or "")
-            row += 1
+        yield from _parquet_items(batch.to_pydict(), row, batch.num_rows)
+        row += batch.num_rows
+
+
+def _parquet_items(data: dict, row: int, n: int) -> Iterator[Item]:
+    urls = data.get("url") or [""] * n
+    for caption, url in zip(data["caption"], urls, strict=True):
+        if not isinstance(caption, str) or not caption.strip():
+            yield Item(row, skip="empty_caption")
+        else:
+            yield Item(row, caption, url or "")
+        row += 1
 
 
 def _sniff_text(p: Path, fmt: str) -> None:
@@ -225,3 +229,55 @@ def iter_selected(
                 return
             if wanted[row]:
                 yield _decode(row, raw, parse)
+
+
+def row_offsets(path: str | Path, every: int) -> list[int]:
+    """Byte offset of rows 0, every, 2*every, ... of a TSV/JSONL file (one read, newlines only), so
+    a worker can seek straight to its chunk (`iter_range`)."""
+    offsets, seen, pos = [0], 0, 0
+    nxt = every
+    with open(path, "rb") as f:
+        while block := f.read(1 << 22):
+            n = block.count(b"\n")
+            if seen + n >= nxt:
+                at = -1
+                for _ in range(n):
+                    at = block.index(b"\n", at + 1)
+                    seen += 1
+                    if seen == nxt:
+                        offsets.append(pos + at + 1)
+                        nxt += every
+            else:
+                seen += n
+            pos += len(block)
+    return offsets
+
+
+def iter_range(
+    path: str | Path, start: int, count: int, offset: int = 0, *, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[Item]:
+    """The `Item`s of rows [start, start+count), exactly as `iter_items` yields them; for TSV/JSONL
+    `offset` is the byte offset of row `start` (from `row_offsets`)."""
+    p = Path(path)
+    fmt = input_format(p)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(p)
+        cols = ["caption", "url"] if "url" in pf.schema_arrow.names else ["caption"]
+        first = 0
+        for g in range(pf.metadata.num_row_groups):
+            rows = pf.metadata.row_group(g).num_rows
+            lo, hi = max(start, first), min(start + count, first + rows)
+            if lo < hi:
+                table = pf.read_row_group(g, columns=cols).slice(lo - first, hi - lo)
+                yield from _parquet_items(table.to_pydict(), lo, hi - lo)
+            first += rows
+        return
+    parse = _parse_tsv if fmt == "tsv" else _parse_jsonl
+    with open(p, "rb") as f:
+        f.seek(offset)
+        for i, raw in enumerate(_lines(f, max_line_bytes)):
+            if i >= count:
+                return
+            yield _decode(start + i, raw, parse)

@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 
+from datagen.common.ray_cluster import ExecutorSpec
 from datagen.common.shard import parse_shard
 from datagen.engine.config import (
     DEFAULT_CONCURRENCY,
@@ -87,6 +88,17 @@ STRUCTURED = typer.Option(
     help="Ask for JSON replies of each task's schema (response_format json_schema); the few-shot "
     "answers are shown as JSON too.",
 )
+EXECUTOR = typer.Option(
+    "local",
+    "--executor",
+    help="local: this process; ray: a Ray Data job, on --ray-address or a Ray started here (pip install 'datagen[ray]').",
+)
+RAY_ADDRESS = typer.Option(
+    None,
+    "--ray-address",
+    help="With --executor ray: auto, ray://HOST:10001 or HOST:6379; without it a Ray for this machine is started.",
+)
+WORKERS = typer.Option(2, "--workers", min=1, help="With --executor ray: actors in the pool.")
 NO_FILTER = typer.Option(None, "--no-filter", help="Disable a quality filter by name (repeatable).")
 FILTER = typer.Option(
     None,
@@ -169,6 +181,15 @@ def engine_config(options: Mapping[str, Any]) -> EngineConfig:
         base_urls=list(options.get("base_url") or []),
         shard=parse_shard(options.get("shard")),
         vision=vision_options(options),
+    )
+
+
+def executor_spec(options: Mapping[str, Any]) -> ExecutorSpec:
+    """`--executor`, `--ray-address`, `--workers` as an `ExecutorSpec` (checked before any work)."""
+    return ExecutorSpec(
+        kind=str(options.get("executor") or "local"),
+        address=options.get("ray_address"),
+        workers=int(options.get("workers") or 2),
     )
 
 

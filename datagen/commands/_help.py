@@ -43,7 +43,7 @@ PANELS: dict[str, str] = {
     ),
     **dict.fromkeys(
         ["--batch", "--concurrency", "--rpm", "--tpm", "--timeout", "--max-attempts", "--max-retries",
-         "--shard", "--max-prompt-tokens"],
+         "--shard", "--max-prompt-tokens", "--executor", "--ray-address", "--workers"],
         THROUGHPUT,
     ),
     **dict.fromkeys(

@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 
+from datagen.commands import _engine_opts as E
 from datagen.commands._sources import COCO, SPLIT
 
 _SHORT = {"samples": "n", "count_wrong": "count✗", "box_unmatched": "box✗", "near_dup": "near-dup"}
@@ -78,6 +79,9 @@ def audit(
         False, "--overwrite", help="Replace the files of an earlier audit in --out."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed for the distinct-n sample."),
+    executor: str = E.EXECUTOR,
+    ray_address: str | None = E.RAY_ADDRESS,
+    workers: int = E.WORKERS,
 ) -> None:
     """Audit generated samples: object hallucination (CHAIR) against COCO labels, box and count claims,
     format hygiene, near-duplicates and balance."""
@@ -92,7 +96,9 @@ def audit(
 
     spec = TruthSpec(instances=instances, coco=coco, split=split, contexts=list(contexts))
     opts = AuditOptions(minhash=MinHashSpec(threshold, shingle), images=images, embed=embed,
-                        html=not no_html, seed=seed, fail_on=fail_on)  # fmt: skip
+                        html=not no_html, seed=seed, fail_on=fail_on,
+                        executor=E.executor_spec({"executor": executor, "ray_address": ray_address,
+                                                  "workers": workers}))  # fmt: skip
     # A log or CI page is not a terminal: give the table room instead of folding every cell.
     console = Console(width=None if sys.stdout.isatty() else 140)
     if out.is_dir() or not out.exists():

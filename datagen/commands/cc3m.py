@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from datagen.commands import _engine_opts as E
 from datagen.errors import DatagenError
 
 
@@ -73,6 +74,9 @@ def register(app: typer.Typer) -> None:
             metavar="SECONDS",
             help="When stderr is not a terminal (nohup, Slurm, CI): one progress line every SECONDS.",
         ),
+        executor: str = E.EXECUTOR,
+        ray_address: str | None = E.RAY_ADDRESS,
+        workers: int = E.WORKERS,
     ) -> None:
         """Pick a concept-balanced subset of CC3M by noun-phrase frequency and write it in LLaVA's layout."""
         from datagen.cc3m.pipeline import FilterOptions, run_filter
@@ -82,7 +86,7 @@ def register(app: typer.Typer) -> None:
             input=input, out=out, min_freq=min_freq, max_per_phrase=max_per_phrase, seed=seed, sample_from=sample_from,
             spacy_model=spacy_model, batch_size=batch_size, chunk_size=chunk_size, cache_dir=cache_dir,
             shard=parse_shard(shard), select_only=select_only, id_prefix=id_prefix, instructions=instructions,
-            plot=plot, quiet=quiet, log_every=log_every,
+            plot=plot, quiet=quiet, log_every=log_every, executor=E.executor_spec(locals()),
         )  # fmt: skip
         try:
             result = run_filter(opts)

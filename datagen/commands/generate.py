@@ -68,6 +68,9 @@ def generate(
     max_attempts: int = E.MAX_ATTEMPTS,
     max_retries: int = E.MAX_RETRIES,
     shard: str | None = E.SHARD,
+    executor: str = E.EXECUTOR,
+    ray_address: str | None = E.RAY_ADDRESS,
+    workers: int = E.WORKERS,
     quiet: bool = E.QUIET,
     log_every: float = E.LOG_EVERY,
     json_progress: bool = E.JSON_PROGRESS,
@@ -148,6 +151,7 @@ def generate(
         append=append,
         max_failure_rate=max_failure_rate,
         say=typer.echo,  # the result lines, printed before a failed run's error
+        executor=E.executor_spec(given),
     )
     if mode == "dry-run":
         if not quiet:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from datagen.common.ray_cluster import ExecutorSpec
 from datagen.common.shard import in_shard
 from datagen.engine.config import EngineConfig, GenerationParams
 from datagen.engine.dryrun import DryRunSummary, write_dry_run
@@ -65,6 +66,7 @@ def run_generate(
     append: bool = False,
     max_failure_rate: float | None = None,
     say: Note = lambda _: None,
+    executor: ExecutorSpec | None = None,
 ) -> GenerateResult:
     """Build every job of `task_names` and run them in `mode` ("live", "batch" or "dry-run") into
     `out`; `note` receives what the user should read on stderr (skip report, notes, refusals),
@@ -72,9 +74,13 @@ def run_generate(
 
     `command` (the command line) is recorded in run.json's `history`. A run directory that holds
     samples from another source is refused unless `append` (`--append`). Raises `RunFailedError`
-    when every sample failed, or more than `max_failure_rate` of them."""
+    when every sample failed, or more than `max_failure_rate` of them. `executor` (`--executor
+    ray`) sends the live requests from a Ray cluster instead of this process."""
     out = Path(out)
     check_max_failure_rate(max_failure_rate)
+    if executor is not None and executor.is_ray and mode != "live":
+        flag = "--dry-run" if mode == "dry-run" else "--batch"
+        raise UsageError(f"--executor ray sends live requests; it does not combine with {flag}")
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; it must be a run directory")
     tasks = {name: get_task(name) for name in task_names}
@@ -84,7 +90,20 @@ def run_generate(
         check_same_source(RunStore(out), record_source(source), task_names, append=append, note=note)
     with contextlib.ExitStack() as held:
         result = _generate(
-            tasks, task_names, source, opts, cfg, out, mode, limit, requested, note, held, command, append
+            tasks,
+            task_names,
+            source,
+            opts,
+            cfg,
+            out,
+            mode,
+            limit,
+            requested,
+            note,
+            held,
+            command,
+            append,
+            executor,
         )
     for line in result.lines:  # before a failed run's error, so what was written is still said
         say(line)
@@ -106,6 +125,7 @@ def _generate(
     held: contextlib.ExitStack,
     command: str | None,
     append: bool,
+    executor: ExecutorSpec | None,
 ) -> GenerateResult:
     shard = cfg.shard if isinstance(cfg, EngineConfig) else None
 
@@ -152,6 +172,12 @@ def _generate(
             from datagen.engine.batch import run_batch
 
             result.stats.append(run_batch(llm, jobs, opts, cfg, out, meta=meta, rejected=refused))
+        elif executor is not None and executor.is_ray:
+            from datagen.engine.ray_run import run_jobs_ray
+
+            result.stats.append(
+                run_jobs_ray(llm, jobs, opts, cfg, out, executor=executor, meta=meta, rejected=refused)
+            )
         else:
             from datagen.engine.runner import run_jobs
 
