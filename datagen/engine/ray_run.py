@@ -36,6 +36,7 @@ from datagen.engine.ray_worker import GenerateWorker
 from datagen.engine.runner import META_EVERY, LiveRun
 from datagen.engine.work import Work, task_map
 from datagen.errors import RemoteError
+from datagen.rundir.lock import run_lock
 from datagen.rundir.store import RunStore
 from datagen.tasks.base import Job, Rejected, Task, TaskOptions
 
@@ -66,23 +67,23 @@ def run_jobs_ray(
         )
     meta = {**(meta or {}), "executor": executor.public()}
     run = LiveRun(task_map(tasks), opts, cfg, RunStore(run_dir), meta)
-    work = run.start(jobs, rejected)
-    pending = run._resume(work)
-    del work
-    run.store.open()
-    try:
-        pending = run._rejudge_filtered(pending)
-    finally:
-        run.store.close()
-    completed = False
-    try:
-        if pending:
-            with cluster(executor) as ray:
-                _RayJob(ray, run, executor, split=limit == "split").execute(pending)
-        completed = True
-    finally:
-        run.display.stop()
-        run._write_meta(final=completed)
+    with run_lock(run.store.dir):  # one writer per run directory, as for a local run
+        pending = run.start(jobs, rejected)  # keyed, sharded and resumed: only what is left
+        run.store.open()
+        try:
+            pending = run._too_long(run._rejudge_filtered(pending))
+        finally:
+            run.store.close()
+        completed = False
+        try:
+            if pending:
+                with cluster(executor) as ray:
+                    _RayJob(ray, run, executor, split=limit == "split").execute(pending)
+            completed = True
+        finally:
+            if run.images is not None:  # the driver's image probes (actors encode their own)
+                run.images.close()
+            run.finish(completed)  # drops superseded failure lines, writes run.json
     run.display.summary()
     return run.stats
 
