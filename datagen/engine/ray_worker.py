@@ -25,7 +25,6 @@ import time
 from typing import Any
 
 from datagen.engine.config import EngineConfig
-from datagen.engine.outcome import failure_record, judge, result_record
 from datagen.engine.ray_coordinator import COUNTERS, RUN_WIDE
 from datagen.engine.runner import LiveRun
 from datagen.engine.work import Work
@@ -150,44 +149,11 @@ class WorkerRun(LiveRun):
             for (_, fut), ok in zip(items, written, strict=True):
                 fut.set_result(ok)
 
-    def _judge_and_store(
-        self, w: Work, text: str, finish: str, attempts: int, usage: dict[str, int], final: bool = True
-    ) -> str:
-        task = self.tasks[w.job.task]
-        v = judge(task, w.job, text, finish, self.opts)
-        if v.stage == "ok":
-            assert v.pairs is not None
-            rec = result_record(task, w.job, v.pairs, self.opts, model=self.cfg.model, usage=usage, key=w.key)
-            slim = dataclasses.replace(w.job, messages=[])  # the run-wide filters need no prompt
-            self._emit(w, "result", rec, job=slim, pairs=v.pairs, raw=text)
-        elif v.stage == "filter":
-            self._fail(w, "filter", v.reason, attempts, text, filter_name=v.filter, usage=usage)
-        else:
-            self._last_parse_reason = v.reason
-            if final:
-                self._fail(w, "parse", v.reason, attempts, text, usage=usage)
-        return v.stage
+    def _record_result(self, w: Work, rec: dict[str, Any], pairs: Any, raw: str) -> None:
+        slim = dataclasses.replace(w.job, messages=[])  # the run-wide filters need no prompt
+        self._emit(w, "result", rec, job=slim, pairs=pairs, raw=raw)
 
-    def _fail(
-        self,
-        w: Work,
-        stage: str,
-        reason: str,
-        attempts: int,
-        raw: str | None,
-        filter_name: str | None = None,
-        usage: dict[str, int] | None = None,
-    ) -> None:
-        rec = failure_record(
-            w.job,
-            stage=stage,
-            reason=reason,
-            attempts=attempts,
-            raw=raw,
-            key=w.key,
-            filter_name=filter_name,
-            usage=usage,
-        )
+    def _record_failure(self, w: Work, stage: str, rec: dict[str, Any]) -> None:
         self._emit(w, "failure", rec)
 
     async def one(self, client: ChatClient, gate: asyncio.Semaphore, w: Work) -> str:

@@ -276,8 +276,7 @@ class LiveRun(RunFiles):
         if v.stage == "ok":
             assert v.pairs is not None
             rec = result_record(task, w.job, v.pairs, self.opts, model=self.cfg.model, usage=usage, key=w.key)
-            self.store.add_result(rec)
-            self.stats.ok += 1
+            self._record_result(w, rec, v.pairs, text)
         elif v.stage == "filter":
             self.stats.filtered[v.filter or "?"] += 1
             self._fail(w, "filter", v.reason, attempts, text, filter_name=v.filter, usage=usage)
@@ -293,5 +292,14 @@ class LiveRun(RunFiles):
             w.job, stage=stage, reason=reason, attempts=attempts, raw=raw, key=w.key, filter_name=filter_name,
             usage=usage,
         )  # fmt: skip
+        self._record_failure(w, stage, rec)
+
+    # Where judged outcomes go: this process's run directory. A Ray worker (`ray_worker.WorkerRun`)
+    # overrides these two to send them to the coordinator, the run directory's only writer there.
+    def _record_result(self, w: Work, rec: dict[str, Any], pairs: Any, raw: str) -> None:
+        self.store.add_result(rec)
+        self.stats.ok += 1
+
+    def _record_failure(self, w: Work, stage: str, rec: dict[str, Any]) -> None:
         self.store.add_failure(rec)
         self.stats.failed[stage] += 1
