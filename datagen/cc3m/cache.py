@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -165,3 +167,16 @@ class PhraseCache:
             else pa.array([], _SCHEMA.field("phrases").type)
         )
         return Loaded(rows=rows, phrases=phrases, skips=skips, lines=lines)
+
+
+def extraction_summary(path: str | Path, missing: set[int], rows: int, started: float) -> dict[str, Any]:
+    """The extraction's figures once every chunk is written (local or on Ray); chunks still
+    `missing` mean the input got shorter after it was fingerprinted."""
+    if missing:
+        raise InputError(f"{path}: changed while being read", hint="re-run")
+    seconds = time.perf_counter() - started
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 2),
+        "rows_per_second": round(rows / max(seconds, 1e-9), 1),
+    }

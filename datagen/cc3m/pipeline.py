@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from datagen.cc3m import nounphrases
-from datagen.cc3m.cache import DEFAULT_CHUNK_SIZE, PhraseCache, fingerprint
+from datagen.cc3m.cache import DEFAULT_CHUNK_SIZE, PhraseCache, extraction_summary, fingerprint
 from datagen.cc3m.output import (
     DEFAULT_ID_PREFIX,
     build_records,
@@ -124,14 +124,7 @@ def extract(o: FilterOptions, cache: PhraseCache, todo: list[int]) -> dict[str, 
             cache.write_chunk(part, c, [it.row for it in good], sets, skips, len(items))
             done_rows += len(items)
             wanted.discard(c)
-    if wanted:  # the file is shorter than when it was fingerprinted
-        raise InputError(f"{o.input}: changed while being read", hint="re-run")
-    seconds = time.perf_counter() - started
-    return {
-        "rows": done_rows,
-        "seconds": round(seconds, 2),
-        "rows_per_second": round(done_rows / max(seconds, 1e-9), 1),
-    }
+    return extraction_summary(o.input, wanted, done_rows, started)
 
 
 def run_filter(o: FilterOptions) -> dict[str, Any]:

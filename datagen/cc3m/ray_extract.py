@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from datagen.cc3m import nounphrases
-from datagen.cc3m.cache import PhraseCache
+from datagen.cc3m.cache import PhraseCache, extraction_summary
 from datagen.cc3m.reader import input_format, iter_range, row_offsets
 from datagen.common.ray_cluster import ExecutorSpec, cluster
-from datagen.errors import InputError
 
 
 class PhraseWorker:
@@ -103,12 +102,4 @@ def extract_ray(
                 wanted.discard(c)
                 done_rows += d["lines"]
                 advance(d["lines"])
-    if wanted:  # the file is shorter than when it was fingerprinted
-        raise InputError(f"{path}: changed while being read", hint="re-run")
-    seconds = time.perf_counter() - started
-    return {
-        "rows": done_rows,
-        "seconds": round(seconds, 2),
-        "rows_per_second": round(done_rows / max(seconds, 1e-9), 1),
-        "executor": executor.public(),
-    }
+    return {**extraction_summary(path, wanted, done_rows, started), "executor": executor.public()}
