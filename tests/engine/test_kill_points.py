@@ -9,7 +9,7 @@ import json
 import os
 import signal
 
-from support.engine_helpers import coco_args, good_reply, run_echo_cli
+from support.engine_helpers import echo_qa_args, good_reply, run_echo_cli
 from support.fakeserver import FakeServer
 from support.jsonl import read_jsonl
 
@@ -21,21 +21,6 @@ def short_for_even(body: dict) -> str:
     user = body["messages"][-1]["content"]
     sid = user.split()[1]
     return f"Q: What is in {sid}?\nA: no" if int(sid) % 2 == 0 else good_reply(body)
-
-
-def _args(coco_mini, out, url):
-    return [
-        "generate",
-        "echo_qa",
-        *coco_args(coco_mini),
-        "--out",
-        out,
-        "--model",
-        "m",
-        "--base-url",
-        url,
-        "--quiet",
-    ]
 
 
 def _killed_at(point: str) -> dict[str, str]:
@@ -57,21 +42,23 @@ def test_kill_while_rejudging_keeps_every_filter_failure(tmp_path, coco_mini):
     in between lost every filtered sample (in neither file, re-paid next time)."""
     out = tmp_path / "run"
     with FakeServer(handler=short_for_even) as srv:
-        first = run_echo_cli(*_args(coco_mini, out, srv.url))
+        first = run_echo_cli(*echo_qa_args(coco_mini, out, srv.url, "--quiet"))
         assert first.returncode == 0, first.stderr
         failures = read_jsonl(out / "failures.jsonl")
         assert len(failures) > 20 and {f["filter"] for f in failures} == {"short"}
         before = (out / "failures.jsonl").read_bytes()
         sent = len(srv.log)
 
-        killed = run_echo_cli(*_args(coco_mini, out, srv.url), env=_killed_at("rejudge:after-one:3"))
+        killed = run_echo_cli(
+            *echo_qa_args(coco_mini, out, srv.url, "--quiet"), env=_killed_at("rejudge:after-one:3")
+        )
         assert killed.returncode == -signal.SIGKILL
         ids = set(_ids(out / "results.jsonl")) | set(_ids(out / "failures.jsonl"))
         assert len(ids) == 80  # every sample is in one of the two files
         assert set(_ids(out / "failures.jsonl")) == {f["sample_id"] for f in failures}
         assert (out / "failures.jsonl").read_bytes().startswith(before)  # old lines untouched
 
-        again = run_echo_cli(*_args(coco_mini, out, srv.url))
+        again = run_echo_cli(*echo_qa_args(coco_mini, out, srv.url, "--quiet"))
         assert again.returncode == 0, again.stderr
         assert len(srv.log) == sent  # filtered replies are judged again from disk, never re-sent
         assert sorted(_ids(out / "failures.jsonl")) == sorted(f["sample_id"] for f in failures)
@@ -80,7 +67,7 @@ def test_kill_while_rejudging_keeps_every_filter_failure(tmp_path, coco_mini):
 def test_kill_before_compacting_then_rerun_has_one_line_per_sample(tmp_path, coco_mini):
     out = tmp_path / "run"
     with FakeServer(handler=short_for_even) as srv:
-        args = _args(coco_mini, out, srv.url)
+        args = echo_qa_args(coco_mini, out, srv.url, "--quiet")
         assert run_echo_cli(*args).returncode == 0
         n = len(read_jsonl(out / "failures.jsonl"))
         killed = run_echo_cli(*args, env=_killed_at("run:before-compact"))
@@ -93,7 +80,7 @@ def test_kill_before_compacting_then_rerun_has_one_line_per_sample(tmp_path, coc
 def test_corrupt_middle_line_stops_before_anything_is_rewritten(tmp_path, coco_mini):
     out = tmp_path / "run"
     with FakeServer(handler=short_for_even) as srv:
-        args = _args(coco_mini, out, srv.url)
+        args = echo_qa_args(coco_mini, out, srv.url, "--quiet")
         assert run_echo_cli(*args).returncode == 0
         res = out / "results.jsonl"
         lines = res.read_bytes().splitlines(keepends=True)
@@ -112,7 +99,7 @@ def test_corrupt_middle_line_stops_before_anything_is_rewritten(tmp_path, coco_m
 def test_kill_before_a_rename_leaves_the_old_file_and_a_named_temp_that_is_cleaned(tmp_path, coco_mini):
     out = tmp_path / "run"
     with FakeServer(handler=good_reply) as srv:
-        args = _args(coco_mini, out, srv.url)
+        args = echo_qa_args(coco_mini, out, srv.url, "--quiet")
         assert run_echo_cli(*args).returncode == 0
         meta_before = (out / "run.json").read_bytes()
         killed = run_echo_cli(*args, env=_killed_at("atomic-write:before-rename"))
@@ -135,7 +122,7 @@ def test_billed_tokens_survive_kills(tmp_path, coco_mini):
 
     out = tmp_path / "run"
     with FakeServer(handler=short_for_even, latency=0.02) as srv:
-        args = _args(coco_mini, out, srv.url)
+        args = echo_qa_args(coco_mini, out, srv.url, "--quiet")
         for stop_at in (10, 30):  # two kills mid-run, each before any run.json rewrite
             proc = subprocess.Popen(cli(*args, "--concurrency", "2"))
             deadline = time.monotonic() + 60

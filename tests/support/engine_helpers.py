@@ -99,3 +99,20 @@ def coco_args(coco_mini: Path) -> list[str]:
         "--instances",
         str(ann / "instances_train2017.json"),
     ]
+
+
+def echo_qa_args(coco_mini: Path, out: Path, url: str, *more: object) -> list[object]:
+    """`generate echo_qa` over the COCO-mini train files into `out` against the server at `url`
+    (the arguments of `run_echo_cli`)."""
+    return [
+        "generate",
+        "echo_qa",
+        *coco_args(coco_mini),
+        "--out",
+        out,
+        "--model",
+        "m",
+        "--base-url",
+        url,
+        *more,
+    ]
